@@ -1,0 +1,148 @@
+//! What decoding a video yields for selection: per sampled frame, the raw motion grid and
+//! the residual picture. It is a plain value so that fusion and top-k can be redone with
+//! other parameters without decoding again (the TUI's background engine does exactly that).
+
+use serde::{Deserialize, Serialize};
+
+/// Where the residual energy came from (SPEC 2.7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResidualSource {
+    /// The project's own H.264 decoder in residual mode: upstream's patched picture, exactly.
+    Exact,
+    /// The propagation emulator on stock FFmpeg (SPEC 2.2).
+    Emulate,
+    /// |Y_t - Y_(t-1)|.
+    FrameDiff,
+    /// Motion only; forces `w_res = 0`.
+    None,
+}
+
+impl ResidualSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResidualSource::Exact => "exact",
+            ResidualSource::Emulate => "emulate",
+            ResidualSource::FrameDiff => "frame-diff",
+            ResidualSource::None => "none",
+        }
+    }
+}
+
+/// L0 motion per 4x4 cell: `(mvx, mvy)` = `(src_x - dst_x, src_y - dst_y)` in whole pixels,
+/// exactly as upstream's reader fills it (SPEC 2.2). Row-major, `rows = H0/4`, `cols = W0/4`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MotionGrid {
+    pub rows: usize,
+    pub cols: usize,
+    pub mv: Vec<[i16; 2]>,
+}
+
+impl MotionGrid {
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        MotionGrid { rows, cols, mv: vec![[0, 0]; rows * cols] }
+    }
+}
+
+/// A single-channel 8-bit picture, row-major, no padding.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plane {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<u8>,
+}
+
+/// The picture whose energy is scored as residual.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResidualPlane {
+    /// Upstream-style luma `128 + residual` (exact or emulated): energy is `|y - 128|`.
+    Patched(Plane),
+    /// An unsigned magnitude already (frame difference): energy is the value itself.
+    Magnitude(Plane),
+}
+
+/// Picture type as FFmpeg reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FrameType {
+    I,
+    P,
+    B,
+    Other,
+}
+
+impl FrameType {
+    pub fn as_char(self) -> char {
+        match self {
+            FrameType::I => 'I',
+            FrameType::P => 'P',
+            FrameType::B => 'B',
+            FrameType::Other => '?',
+        }
+    }
+}
+
+/// One of the T sampled frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampledFrame {
+    /// Index of the frame in presentation (decode-output) order.
+    pub frame_index: usize,
+    pub frame_type: FrameType,
+    /// Number of motion vectors exported for this frame (0 for I frames).
+    pub vector_count: usize,
+    pub motion: MotionGrid,
+    /// `None` when the residual source is `None`.
+    pub residual: Option<ResidualPlane>,
+}
+
+/// Everything selection needs from one video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    /// The video path string as given (not normalised).
+    pub video: String,
+    pub codec: String,
+    pub width: usize,
+    pub height: usize,
+    /// Frames decoded (stage 1's `N`).
+    pub frame_count: usize,
+    /// Sampled frame indices (stage 1's `frame_ids`).
+    pub frame_ids: Vec<i32>,
+    /// One entry per `frame_ids` entry (duplicates allowed when N < T).
+    pub frames: Vec<SampledFrame>,
+    pub residual_source: ResidualSource,
+    /// Why this residual source was used, and anything else a user should know
+    /// (HEVC without vectors, truncated decode, ...).
+    pub notes: Vec<String>,
+}
+
+/// Stage 1's frame sampling (SPEC 2.1): NumPy `linspace(start, n-1, t, dtype=int)`, which
+/// floors, with the last id exactly `n-1`. A negative start clamps to 0 and a start past the
+/// end falls back to 0. Duplicates are allowed when `n < t`.
+pub fn sample_frame_ids(n: usize, t: usize, start_offset: i64) -> Vec<i32> {
+    if n == 0 || t == 0 {
+        return Vec::new();
+    }
+    let start = if start_offset < 0 || start_offset as usize >= n { 0 } else { start_offset as usize };
+    if t == 1 {
+        return vec![start as i32];
+    }
+    let stop = (n - 1) as f64;
+    let step = (stop - start as f64) / (t - 1) as f64;
+    let mut ids: Vec<i32> = (0..t).map(|k| (start as f64 + k as f64 * step).floor() as i32).collect();
+    ids[t - 1] = (n - 1) as i32;
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_frame_ids;
+
+    #[test]
+    fn linspace_floor() {
+        assert_eq!(sample_frame_ids(10, 4, 0), vec![0, 3, 6, 9]);
+        assert_eq!(sample_frame_ids(3, 5, 0), vec![0, 0, 1, 1, 2]);
+        assert_eq!(sample_frame_ids(10, 3, 20), vec![0, 4, 9]);
+        assert_eq!(sample_frame_ids(10, 3, -5), vec![0, 4, 9]);
+        assert_eq!(sample_frame_ids(10, 1, 2), vec![2]);
+        assert!(sample_frame_ids(0, 64, 0).is_empty());
+    }
+}

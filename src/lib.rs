@@ -1,0 +1,9 @@
+//! codecscope: inspect, check and reproduce codec-based video training data
+//! (OneVision-Encoder / LLaVA-Next "codec mode").
+//!
+//! The CLI and the TUI are thin faces over this library: every algorithm is a pure
+//! function of plain data, and only `video` touches FFmpeg.
+
+pub mod analysis;
+pub mod diagnose;
+pub mod formats;

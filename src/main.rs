@@ -1,1 +1,52 @@
-fn main() {}
+//! The `codecscope` command: argument parsing and dispatch only.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use codecscope::cli;
+
+#[derive(Parser)]
+#[command(
+    name = "codecscope",
+    version,
+    about = "Inspect, check and reproduce codec-based video training data",
+    long_about = "codecscope inspects and debugs the data of codec-based video LLM pipelines \
+(OneVision-Encoder / LLaVA-Next codec mode): motion/residual-selected patches packed into mosaics, \
+their positions_thw, and the eval asset folders that evaluation silently misses.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Lint datasets, stage 1/2 outputs and eval assets before training and evaluation.
+    Check(cli::check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let parsed = match Cli::try_parse() {
+        Ok(p) => p,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match parsed.command {
+        Some(Command::Check(args)) => cli::check::run(args),
+        None => {
+            let _ = <Cli as clap::CommandFactory>::command().print_help();
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

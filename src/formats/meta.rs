@@ -32,10 +32,15 @@ pub struct ValidRanges {
     pub s_valid: usize,
     pub hb_total: usize,
     pub wb_total: usize,
-    pub valid_h_start: usize,
-    pub valid_h_end: usize,
-    pub valid_w_start: usize,
-    pub valid_w_end: usize,
+    /// Absent when no patch is valid (upstream then omits these four).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_h_start: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_h_end: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_w_start: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_w_end: Option<usize>,
 }
 
 /// Stage 1's `meta.json` (SPEC 1.2), field for field.

@@ -1,0 +1,6 @@
+//! One module per subcommand; each parses its own arguments (clap derive) and calls the
+//! library.
+
+pub mod check;
+pub mod output;
+pub mod progress;

@@ -40,14 +40,8 @@ fn bench_check(n: usize) {
         for i in 0..8 {
             img.save(d.join(format!("v{s}_{i:03}.jpg"))).unwrap();
         }
-        let rows: Vec<[i32; 3]> = (0..8 * 1296)
-            .map(|j| {
-                [
-                    (j / 1296 * 8) as i32,
-                    ((j % 1296) / 36) as i32,
-                    (j % 36) as i32,
-                ]
-            })
+        let rows: Vec<[i32; 3]> = (0..8 * 1296i32)
+            .map(|j| [j / 1296 * 8, (j % 1296) / 36, j % 36])
             .collect();
         codecscope::formats::npy::write_rows(&d.join("positions_thw.npy"), &rows).unwrap();
     }

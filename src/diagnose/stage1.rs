@@ -93,7 +93,7 @@ fn lint_meta_against_files(
     let loc = files.meta.display().to_string();
     let mut out = Vec::new();
     let mismatch = |what: String| Finding::error("meta-mismatch", &loc, what);
-    if m.patch == 0 || m.square_size % m.patch != 0 {
+    if m.patch == 0 || !m.square_size.is_multiple_of(m.patch) {
         out.push(mismatch(format!(
             "square_size {} is not a multiple of patch {}",
             m.square_size, m.patch
@@ -186,7 +186,7 @@ fn lint_meta_against_files(
             .with_hint("use --padding_policy zero with --keep_first_full_frame (upstream's run script does)"),
         );
     }
-    if num_images > 0 && m.k % num_images != 0 {
+    if num_images > 0 && !m.k.is_multiple_of(num_images) {
         out.push(
             Finding::error(
                 "k-not-divisible",

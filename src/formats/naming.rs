@@ -150,7 +150,7 @@ pub fn escape_component(name: &str, max_bytes: usize) -> String {
         out.push_str("%2E");
         out.push_str(&name[1..]);
     } else if name.is_empty() {
-        out.push_str("%");
+        out.push('%');
     } else {
         for c in name.chars() {
             match c {

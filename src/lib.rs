@@ -8,3 +8,4 @@ pub mod analysis;
 pub mod cli;
 pub mod diagnose;
 pub mod formats;
+pub mod pipeline;

@@ -285,7 +285,8 @@ impl Turn<'_> {
 /// The fields of a record this project reads; everything else is ignored.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Record<'a> {
-    #[serde(default)]
+    /// `Some(Value::Null)` for an explicit null, `None` when absent.
+    #[serde(default, deserialize_with = "present")]
     pub id: Option<Value>,
     #[serde(default)]
     pub video: Option<Value>,
@@ -297,10 +298,16 @@ pub struct Record<'a> {
     pub positions_thw: Option<Value>,
     #[serde(default, rename = "_row_idx")]
     pub row_idx: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub key: Option<Value>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub exists: Option<Value>,
+}
+
+/// Keeps an explicit JSON null as `Some(Value::Null)` (plain `Option` would fold it into
+/// `None`), since upstream treats a null id differently from a missing one.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl Record<'_> {

@@ -1,0 +1,5 @@
+//! Batch runners for stage 1, stage 2 and the offline eval assets: sharded, parallel,
+//! resumable, with atomic writes and failure logs.
+
+pub mod jobs;
+pub mod shard;

@@ -9,3 +9,4 @@ pub mod cli;
 pub mod diagnose;
 pub mod formats;
 pub mod pipeline;
+pub mod select;

@@ -1,0 +1,374 @@
+//! Energy maps (SPEC 2.2): normalised motion from the motion grid, normalised residual from
+//! the residual picture, and their fusion, with NumPy's float32 arithmetic.
+//!
+//! Nothing here allocates a full-resolution float map: the motion map is kept at grid
+//! resolution (upsampling is an index map), and the residual map is a lookup table indexed by
+//! the 8-bit pixel (or by the integer gradient sum with `res_use_grad`), because every
+//! residual energy value is a function of a small integer.
+
+use crate::analysis::{MotionGrid, Plane, ResidualPlane};
+
+use super::numeric::{self, PERCENTILE_FLAVOR};
+use super::params::{EnergyParams, FuseMode, MvCompensate};
+
+/// Normalised motion energy at grid resolution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MotionNorm {
+    pub rows: usize,
+    pub cols: usize,
+    /// `clip(|v - c| / a, 0, 1)`, row-major.
+    pub norm: Vec<f32>,
+    /// The divisor `a` (the percentile, floored at 1e-6), as the float32 NumPy divides by.
+    pub scale: f32,
+    /// Sum of the compensated magnitudes over the grid (pixels).
+    pub raw_sum: f64,
+}
+
+impl MotionNorm {
+    fn empty(rows: usize, cols: usize) -> Self {
+        MotionNorm { rows, cols, norm: vec![0.0; rows * cols], scale: 1e-6, raw_sum: 0.0 }
+    }
+
+    /// Sum of the upsampled map at `h0 x w0` (OpenCV nearest rule).
+    pub fn upsampled_sum(&self, h0: usize, w0: usize) -> f64 {
+        if self.rows == 0 || self.cols == 0 {
+            return 0.0;
+        }
+        let mut rc = vec![0u64; self.rows];
+        for r in super::square::nearest_map(self.rows, h0) {
+            rc[r] += 1;
+        }
+        let mut cc = vec![0u64; self.cols];
+        for c in super::square::nearest_map(self.cols, w0) {
+            cc[c] += 1;
+        }
+        let mut s = 0.0;
+        for (r, &nr) in rc.iter().enumerate() {
+            if nr == 0 {
+                continue;
+            }
+            let row = &self.norm[r * self.cols..(r + 1) * self.cols];
+            let rs: f64 = row.iter().zip(&cc).map(|(&v, &n)| v as f64 * n as f64).sum();
+            s += rs * nr as f64;
+        }
+        s
+    }
+}
+
+/// Upstream's `_mv_energy_norm` up to (not including) the upsampling.
+pub fn motion_norm(grid: &MotionGrid, e: &EnergyParams) -> MotionNorm {
+    let n = grid.rows * grid.cols;
+    if n == 0 || grid.mv.len() != n {
+        return MotionNorm::empty(grid.rows, grid.cols);
+    }
+    let div = e.mv_unit_div as f32;
+    let mut vx: Vec<f32> = grid.mv.iter().map(|m| m[0] as f32 / div).collect();
+    let mut vy: Vec<f32> = grid.mv.iter().map(|m| m[1] as f32 / div).collect();
+    let (cx, cy) = match e.mv_compensate {
+        MvCompensate::Median => {
+            let mut ix: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
+            let cx = numeric::median_scaled_i16(&mut ix, div);
+            let mut iy: Vec<i16> = grid.mv.iter().map(|m| m[1]).collect();
+            let cy = numeric::median_scaled_i16(&mut iy, div);
+            (Some(cx), Some(cy))
+        }
+        MvCompensate::Mean => (Some(numeric::mean_f32(&vx)), Some(numeric::mean_f32(&vy))),
+        MvCompensate::None => (None, None),
+    };
+    if let (Some(cx), Some(cy)) = (cx, cy) {
+        vx.iter_mut().for_each(|v| *v -= cx);
+        vy.iter_mut().for_each(|v| *v -= cy);
+    }
+    // Reuse vx for the magnitudes.
+    for (x, &y) in vx.iter_mut().zip(&vy) {
+        *x = (*x * *x + y * y).sqrt();
+    }
+    let mag = vx;
+    let raw_sum: f64 = mag.iter().map(|&v| v as f64).sum();
+    let mut work = vy;
+    work.copy_from_slice(&mag);
+    let p = numeric::percentile_f32(&mut work, e.mv_pct, PERCENTILE_FLAVOR).unwrap_or(0.0);
+    let scale = p.max(1e-6) as f32;
+    let norm = mag.iter().map(|&m| (m / scale).clamp(0.0, 1.0)).collect();
+    MotionNorm { rows: grid.rows, cols: grid.cols, norm, scale, raw_sum }
+}
+
+/// Per-pixel residual energy codes: the value at a pixel is `lut[code]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResidualCodes<'a> {
+    /// The plane's own bytes are the codes (plain energy).
+    Bytes(&'a [u8]),
+    /// `gx + gy` of the wrapped central differences (0..=510), for `res_use_grad`.
+    Grad(Vec<u16>),
+}
+
+/// Normalised residual energy of one frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResidualNorm<'a> {
+    pub width: usize,
+    pub height: usize,
+    pub codes: ResidualCodes<'a>,
+    pub lut: Vec<f32>,
+    /// The divisor `a` (percentile floored at 1.0) as float32.
+    pub scale: f32,
+    /// Sum of the raw energy `x` over the plane.
+    pub raw_sum: f64,
+    /// Sum of the normalised energy over the plane.
+    pub norm_sum: f64,
+}
+
+impl ResidualNorm<'_> {
+    #[inline]
+    pub fn row_codes(&self, y: usize) -> RowCodes<'_> {
+        let w = self.width;
+        match &self.codes {
+            ResidualCodes::Bytes(b) => RowCodes::Bytes(&b[y * w..(y + 1) * w]),
+            ResidualCodes::Grad(g) => RowCodes::Grad(&g[y * w..(y + 1) * w]),
+        }
+    }
+}
+
+/// One row of residual codes.
+pub enum RowCodes<'a> {
+    Bytes(&'a [u8]),
+    Grad(&'a [u16]),
+}
+
+fn byte_histogram(data: &[u8]) -> [u64; 256] {
+    // Four interleaved histograms avoid store-to-load stalls on runs of equal bytes.
+    let mut h = [[0u32; 256]; 4];
+    let mut chunks = data.chunks_exact(4);
+    for c in &mut chunks {
+        h[0][c[0] as usize] += 1;
+        h[1][c[1] as usize] += 1;
+        h[2][c[2] as usize] += 1;
+        h[3][c[3] as usize] += 1;
+    }
+    for &b in chunks.remainder() {
+        h[0][b as usize] += 1;
+    }
+    let mut out = [0u64; 256];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = h.iter().map(|hh| hh[i] as u64).sum();
+    }
+    out
+}
+
+/// `gx + gy` with `np.roll` semantics (borders wrap around).
+fn grad_codes(p: &Plane) -> Vec<u16> {
+    let (w, h) = (p.width, p.height);
+    let d = &p.data;
+    let mut out = vec![0u16; w * h];
+    for y in 0..h {
+        let up = if y == 0 { h - 1 } else { y - 1 };
+        let down = if y + 1 == h { 0 } else { y + 1 };
+        for x in 0..w {
+            let left = if x == 0 { w - 1 } else { x - 1 };
+            let right = if x + 1 == w { 0 } else { x + 1 };
+            let gx = (d[y * w + right] as i32 - d[y * w + left] as i32).unsigned_abs();
+            let gy = (d[down * w + x] as i32 - d[up * w + x] as i32).unsigned_abs();
+            out[y * w + x] = (gx + gy) as u16;
+        }
+    }
+    out
+}
+
+/// Upstream's `_residual_energy_norm` (plain: `|y - 128|` for a patched picture, the value
+/// itself for a magnitude picture; `res_use_grad`: the mean of the wrapped central
+/// differences of the picture), returned as codes plus a lookup table.
+pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<ResidualNorm<'a>> {
+    let (plane, patched) = match res {
+        ResidualPlane::Patched(p) => (p, true),
+        ResidualPlane::Magnitude(p) => (p, false),
+    };
+    let n = plane.width * plane.height;
+    if n == 0 || plane.data.len() != n {
+        return None;
+    }
+    let (codes, counts, value_of): (ResidualCodes<'a>, Vec<u64>, Box<dyn Fn(usize) -> f32>) =
+        if e.res_use_grad {
+            let g = grad_codes(plane);
+            let mut c = vec![0u64; 511];
+            for &v in &g {
+                c[v as usize] += 1;
+            }
+            (ResidualCodes::Grad(g), c, Box::new(|s| 0.5f32 * s as f32))
+        } else {
+            let h = byte_histogram(&plane.data);
+            (ResidualCodes::Bytes(&plane.data), h.to_vec(), Box::new(|v| v as f32))
+        };
+    // x per code, and the histogram of x in increasing order of x.
+    let x_of_code: Vec<f32> = if !e.res_use_grad && patched {
+        (0..256).map(|y| (y as f32 - 128.0).abs()).collect()
+    } else {
+        (0..counts.len()).map(&value_of).collect()
+    };
+    let p = if !e.res_use_grad && patched {
+        let mut hx = vec![0u64; 129];
+        for (y, &c) in counts.iter().enumerate() {
+            hx[(y as i32 - 128).unsigned_abs() as usize] += c;
+        }
+        numeric::percentile_hist(&hx, |k| k as f32, e.res_pct, PERCENTILE_FLAVOR)
+    } else {
+        numeric::percentile_hist(&counts, &value_of, e.res_pct, PERCENTILE_FLAVOR)
+    }
+    .unwrap_or(0.0);
+    let scale = p.max(1.0) as f32;
+    let lut: Vec<f32> = x_of_code.iter().map(|&x| (x / scale).clamp(0.0, 1.0)).collect();
+    let raw_sum = counts.iter().zip(&x_of_code).map(|(&c, &x)| c as f64 * x as f64).sum();
+    let norm_sum = counts.iter().zip(&lut).map(|(&c, &v)| c as f64 * v as f64).sum();
+    Some(ResidualNorm {
+        width: plane.width,
+        height: plane.height,
+        codes,
+        lut,
+        scale,
+        raw_sum,
+        norm_sum,
+    })
+}
+
+/// Which energy a score is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EnergyComponent {
+    /// The fused energy upstream selects with.
+    #[default]
+    Fused,
+    /// Normalised motion alone.
+    Motion,
+    /// Normalised residual alone.
+    Residual,
+}
+
+/// Upstream's `_fuse_energy` per pixel, in float32 as NumPy evaluates it
+/// (`float(w) * arr` casts the weight to float32; `arr / denom` too).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fuser {
+    pub mode: FuseMode,
+    pub w_mv: f32,
+    pub w_res: f32,
+    pub denom: f32,
+    pub component: EnergyComponent,
+}
+
+impl Fuser {
+    pub fn new(e: &EnergyParams, component: EnergyComponent) -> Self {
+        let denom = if e.w_mv + e.w_res != 0.0 { e.w_mv + e.w_res } else { 1.0 };
+        Fuser {
+            mode: e.fuse_mode,
+            w_mv: e.w_mv as f32,
+            w_res: e.w_res as f32,
+            denom: denom as f32,
+            component,
+        }
+    }
+
+    #[inline(always)]
+    pub fn fuse(&self, m: f32, r: f32) -> f32 {
+        match self.component {
+            EnergyComponent::Motion => return m,
+            EnergyComponent::Residual => return r,
+            EnergyComponent::Fused => {}
+        }
+        let f = match self.mode {
+            FuseMode::Weighted => (self.w_mv * m + self.w_res * r) / self.denom,
+            FuseMode::Max => {
+                if m.is_nan() || r.is_nan() {
+                    f32::NAN
+                } else {
+                    m.max(r)
+                }
+            }
+            FuseMode::Sum => (m + r).clamp(0.0, 1.0),
+            FuseMode::Geomean => (m.clamp(0.0, 1.0) * r.clamp(0.0, 1.0)).sqrt(),
+        };
+        f.clamp(0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(rows: usize, cols: usize, f: impl Fn(usize, usize) -> [i16; 2]) -> MotionGrid {
+        let mut mv = Vec::new();
+        for r in 0..rows {
+            for c in 0..cols {
+                mv.push(f(r, c));
+            }
+        }
+        MotionGrid { rows, cols, mv }
+    }
+
+    #[test]
+    fn motion_uniform_shift_is_compensated() {
+        let g = grid(4, 5, |_, _| [8, -4]);
+        let m = motion_norm(&g, &EnergyParams::default());
+        assert!(m.norm.iter().all(|&v| v == 0.0));
+        assert_eq!(m.scale, 1e-6f32);
+        let e = EnergyParams { mv_compensate: MvCompensate::None, ..Default::default() };
+        let m = motion_norm(&g, &e);
+        assert!(m.norm.iter().all(|&v| v == 1.0));
+        // sqrt(2^2 + 1^2)
+        assert_eq!(m.scale, 5f32.sqrt());
+    }
+
+    #[test]
+    fn motion_single_mover() {
+        let g = grid(4, 5, |r, c| if r == 1 && c == 2 { [16, 0] } else { [0, 0] });
+        let m = motion_norm(&g, &EnergyParams::default());
+        // 95th percentile of nineteen 0s and one 4: index 18.05 -> 0 + 4 * 0.05 = 0.2
+        assert!((m.scale - 0.2).abs() < 1e-4, "{}", m.scale);
+        assert_eq!(m.norm[7], 1.0);
+        assert_eq!(m.norm.iter().filter(|&&v| v > 0.0).count(), 1);
+        assert_eq!(m.upsampled_sum(16, 20), 16.0);
+        let empty = motion_norm(&MotionGrid::zeros(0, 3), &EnergyParams::default());
+        assert!(empty.norm.is_empty());
+    }
+
+    #[test]
+    fn residual_plain_and_grad() {
+        let data: Vec<u8> = (0..64).map(|i| if i == 9 { 228 } else { 128 + (i % 3) as u8 }).collect();
+        let res = ResidualPlane::Patched(Plane { width: 8, height: 8, data });
+        let e = EnergyParams::default();
+        let r = residual_norm(&res, &e).unwrap();
+        // 95th percentile of |y-128|: 2 (order stats 59.85 of values 0/1/2 and one 100) -> 2
+        assert_eq!(r.scale, 2.0);
+        assert_eq!(r.lut[228], 1.0);
+        assert_eq!(r.lut[129], 0.5);
+        let e = EnergyParams { res_use_grad: true, ..Default::default() };
+        let g = residual_norm(&res, &e).unwrap();
+        match &g.codes {
+            ResidualCodes::Grad(c) => {
+                                // Pixel (1,0): wrapped left (1,7) = 128, right (1,1) = 228, up 128, down 129.
+                assert_eq!(c[8], 101);
+                assert_eq!(c.len(), 64);
+            }
+            _ => panic!(),
+        }
+        let m = ResidualPlane::Magnitude(Plane { width: 2, height: 1, data: vec![0, 10] });
+        let r = residual_norm(&m, &EnergyParams::default()).unwrap();
+        // 95th percentile of [0, 10] is 9.5.
+        assert_eq!(r.scale, 9.5);
+        assert_eq!(r.lut[10], 1.0);
+        assert_eq!(r.lut[5], 5.0 / 9.5);
+    }
+
+    #[test]
+    fn fusion_modes() {
+        let mut e = EnergyParams::default();
+        let f = Fuser::new(&e, EnergyComponent::Fused);
+        assert_eq!(f.fuse(1.0, 0.0), 0.5);
+        e.fuse_mode = FuseMode::Max;
+        assert_eq!(Fuser::new(&e, EnergyComponent::Fused).fuse(0.2, 0.7), 0.7);
+        e.fuse_mode = FuseMode::Sum;
+        assert_eq!(Fuser::new(&e, EnergyComponent::Fused).fuse(0.6, 0.7), 1.0);
+        e.fuse_mode = FuseMode::Geomean;
+        assert_eq!(Fuser::new(&e, EnergyComponent::Fused).fuse(0.25, 1.0), 0.5);
+        e.fuse_mode = FuseMode::Weighted;
+        e.w_mv = 0.0;
+        e.w_res = 0.0;
+        assert_eq!(Fuser::new(&e, EnergyComponent::Fused).fuse(0.9, 0.9), 0.0);
+        assert_eq!(Fuser::new(&e, EnergyComponent::Motion).fuse(0.9, 0.1), 0.9);
+    }
+}

@@ -1,0 +1,592 @@
+//! The square mapping (SPEC 2.3): scale the longer side to `S`, pad centred with zeros, and
+//! OpenCV's `resize` reproduced exactly for the two cases upstream uses: `INTER_LINEAR` on a
+//! float32 energy map and on 8-bit colour frames, plus `INTER_NEAREST` for the motion grid.
+//!
+//! OpenCV's `INTER_LINEAR` (generic path of `modules/imgproc/src/resize.cpp`):
+//! - per destination column, `fx = (float)((dx + 0.5) * scale_x - 0.5)` with
+//!   `scale_x = 1 / (dst / src)` in double; `sx = floor(fx)`, `fx -= sx`. A column left of the
+//!   image (`sx < 0`) takes `sx = 0, fx = 0`; from the first column whose right tap falls
+//!   outside (`sx + 1 >= src`) on, the value is the single pixel `S[sx] * ONE`.
+//! - rows likewise, but rows outside are clamped without changing the weights
+//!   (`S[clamp(sy)] * (1 - fy) + S[clamp(sy + 1)] * fy`).
+//! - float32: weights `1 - fx`, `fx` in float; horizontal then vertical pass, each
+//!   `a * w0 + b * w1` in float32 (no fused multiply-add).
+//! - uint8: weights `saturate_cast<short>(w * 2048)` (11 bits); horizontal sums in int; the
+//!   vertical pass is SIMD for all but the last `width % 8` bytes of a row, computing
+//!   `((((S0 >> 4) * b0) >> 16) + (((S1 >> 4) * b1) >> 16) + 2) >> 2`, and the scalar
+//!   `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22` for the rest.
+//! - an exact 2x reduction on both axes switches to `INTER_AREA`'s fast path (2x2 means).
+
+use serde::{Deserialize, Serialize};
+
+use super::numeric::round_half_even;
+
+/// `pad_info` of the stage-1 meta.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub struct PadInfo {
+    pub scale: f64,
+    pub Hn: usize,
+    pub Wn: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+    pub pad_bottom: usize,
+    pub pad_right: usize,
+    pub out_size: usize,
+    pub H0: usize,
+    pub W0: usize,
+}
+
+/// `valid_ranges` of the stage-1 meta; the start/end fields are absent when no patch is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub struct ValidRanges {
+    pub S_valid: usize,
+    pub hb_total: usize,
+    pub wb_total: usize,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub valid_h_start: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub valid_h_end: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub valid_w_start: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub valid_w_end: Option<usize>,
+}
+
+impl ValidRanges {
+    /// `(valid_h_start, rows, valid_w_start, cols)` of the valid grid, if any.
+    pub fn grid(&self) -> Option<(usize, usize, usize, usize)> {
+        let (hs, he, ws, we) =
+            (self.valid_h_start?, self.valid_h_end?, self.valid_w_start?, self.valid_w_end?);
+        Some((hs, he.checked_sub(hs)?, ws, we.checked_sub(ws)?))
+    }
+}
+
+/// Where a `h0 x w0` picture lands in the `out_size` square and its patch grid.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SquareGeometry {
+    pub h0: usize,
+    pub w0: usize,
+    pub out_size: usize,
+    pub patch: usize,
+    /// `out_size / max(h0, w0)` in f64.
+    pub scale: f64,
+    pub hn: usize,
+    pub wn: usize,
+    pub pad_top: usize,
+    pub pad_left: usize,
+    pub pad_bottom: usize,
+    pub pad_right: usize,
+    /// Patch rows and columns (`out_size / patch`).
+    pub hb: usize,
+    pub wb: usize,
+}
+
+impl SquareGeometry {
+    /// `h0`, `w0`, `out_size` and `patch` must be positive.
+    pub fn new(h0: usize, w0: usize, out_size: usize, patch: usize) -> Self {
+        let scale = out_size as f64 / h0.max(w0).max(1) as f64;
+        let hn = (round_half_even(h0 as f64 * scale) as usize).max(1);
+        let wn = (round_half_even(w0 as f64 * scale) as usize).max(1);
+        // Rounding cannot exceed out_size for the longer side; the shorter one is smaller.
+        let hn_c = hn.min(out_size);
+        let wn_c = wn.min(out_size);
+        let pad_top = (out_size - hn_c) / 2;
+        let pad_left = (out_size - wn_c) / 2;
+        let patch = patch.max(1);
+        SquareGeometry {
+            h0,
+            w0,
+            out_size,
+            patch,
+            scale,
+            hn,
+            wn,
+            pad_top,
+            pad_left,
+            pad_bottom: out_size - hn_c - pad_top,
+            pad_right: out_size - wn_c - pad_left,
+            hb: out_size / patch,
+            wb: out_size / patch,
+        }
+    }
+
+    pub fn s_total(&self) -> usize {
+        self.hb * self.wb
+    }
+
+    /// Patch rows `[start, end)` lying fully inside the content box.
+    pub fn valid_rows(&self) -> (usize, usize) {
+        valid_span(self.pad_top, self.hn, self.patch, self.hb)
+    }
+
+    /// Patch columns `[start, end)` lying fully inside the content box.
+    pub fn valid_cols(&self) -> (usize, usize) {
+        valid_span(self.pad_left, self.wn, self.patch, self.wb)
+    }
+
+    pub fn is_valid(&self, h: usize, w: usize) -> bool {
+        let (h0, h1) = self.valid_rows();
+        let (w0, w1) = self.valid_cols();
+        (h0..h1).contains(&h) && (w0..w1).contains(&w)
+    }
+
+    /// Row-major `hb x wb` mask of valid patches.
+    pub fn valid_mask(&self) -> Vec<bool> {
+        let mut m = vec![false; self.s_total()];
+        for h in 0..self.hb {
+            for w in 0..self.wb {
+                m[h * self.wb + w] = self.is_valid(h, w);
+            }
+        }
+        m
+    }
+
+    pub fn s_valid(&self) -> usize {
+        let (h0, h1) = self.valid_rows();
+        let (w0, w1) = self.valid_cols();
+        (h1 - h0) * (w1 - w0)
+    }
+
+    pub fn pad_info(&self) -> PadInfo {
+        PadInfo {
+            scale: self.scale,
+            Hn: self.hn,
+            Wn: self.wn,
+            pad_top: self.pad_top,
+            pad_left: self.pad_left,
+            pad_bottom: self.pad_bottom,
+            pad_right: self.pad_right,
+            out_size: self.out_size,
+            H0: self.h0,
+            W0: self.w0,
+        }
+    }
+
+    pub fn valid_ranges(&self) -> ValidRanges {
+        let s_valid = self.s_valid();
+        let (h0, h1) = self.valid_rows();
+        let (w0, w1) = self.valid_cols();
+        let some = |v| if s_valid > 0 { Some(v) } else { None };
+        ValidRanges {
+            S_valid: s_valid,
+            hb_total: self.hb,
+            wb_total: self.wb,
+            valid_h_start: some(h0),
+            valid_h_end: some(h1),
+            valid_w_start: some(w0),
+            valid_w_end: some(w1),
+        }
+    }
+}
+
+fn valid_span(pad: usize, len: usize, patch: usize, n: usize) -> (usize, usize) {
+    let lo = pad;
+    let hi = pad + len;
+    let start = lo.div_ceil(patch).min(n);
+    let end = (hi / patch).min(n).max(start);
+    (start, end)
+}
+
+/// OpenCV `INTER_NEAREST` source index for every destination index:
+/// `min(floor(d * (1 / (dst / src))), src - 1)` in double.
+pub fn nearest_map(src: usize, dst: usize) -> Vec<usize> {
+    if src == 0 {
+        return vec![0; dst];
+    }
+    let inv_scale = dst as f64 / src as f64;
+    let ifx = 1.0 / inv_scale;
+    (0..dst).map(|d| ((d as f64 * ifx).floor() as usize).min(src - 1)).collect()
+}
+
+/// One destination column of OpenCV's linear resize.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tap {
+    /// Left source index.
+    pub sx: usize,
+    /// Weights of `sx` and `sx + 1` (float path).
+    pub a0: f32,
+    pub a1: f32,
+    /// Fixed-point weights (uint8 path).
+    pub ia0: i16,
+    pub ia1: i16,
+    /// Past `xmax`: the value is the single source pixel `sx` (times ONE).
+    pub single: bool,
+}
+
+/// Column taps of OpenCV's `INTER_LINEAR` for `src -> dst`.
+pub fn linear_x_taps(src: usize, dst: usize) -> Vec<Tap> {
+    let inv_scale = dst as f64 / src as f64;
+    let scale = 1.0 / inv_scale;
+    let mut xmax = dst;
+    let mut taps = Vec::with_capacity(dst);
+    for dx in 0..dst {
+        let mut fx = ((dx as f64 + 0.5) * scale - 0.5) as f32;
+        let mut sx = fx.floor() as i64;
+        fx -= sx as f32;
+        if sx < 0 {
+            fx = 0.0;
+            sx = 0;
+        }
+        if sx + 1 >= src as i64 {
+            xmax = xmax.min(dx);
+            if sx >= src as i64 - 1 {
+                fx = 0.0;
+                sx = src as i64 - 1;
+            }
+        }
+        let (a0, a1) = (1.0f32 - fx, fx);
+        taps.push(Tap {
+            sx: sx as usize,
+            a0,
+            a1,
+            ia0: fixed_coef(a0),
+            ia1: fixed_coef(a1),
+            single: false,
+        });
+    }
+    for t in taps.iter_mut().skip(xmax) {
+        t.single = true;
+    }
+    taps
+}
+
+/// One destination row: clamped source rows and weights (not adjusted at the borders).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowTap {
+    pub r0: usize,
+    pub r1: usize,
+    pub b0: f32,
+    pub b1: f32,
+    pub ib0: i16,
+    pub ib1: i16,
+}
+
+/// Row taps of OpenCV's `INTER_LINEAR` for `src -> dst`.
+pub fn linear_y_taps(src: usize, dst: usize) -> Vec<RowTap> {
+    let inv_scale = dst as f64 / src as f64;
+    let scale = 1.0 / inv_scale;
+    let last = src as i64 - 1;
+    (0..dst)
+        .map(|dy| {
+            let mut fy = ((dy as f64 + 0.5) * scale - 0.5) as f32;
+            let sy = fy.floor() as i64;
+            fy -= sy as f32;
+            let (b0, b1) = (1.0f32 - fy, fy);
+            RowTap {
+                r0: sy.clamp(0, last) as usize,
+                r1: (sy + 1).clamp(0, last) as usize,
+                b0,
+                b1,
+                ib0: fixed_coef(b0),
+                ib1: fixed_coef(b1),
+            }
+        })
+        .collect()
+}
+
+/// `saturate_cast<short>(w * INTER_RESIZE_COEF_SCALE)`: float product, round half to even.
+fn fixed_coef(w: f32) -> i16 {
+    (w * 2048.0f32).round_ties_even().clamp(i16::MIN as f32, i16::MAX as f32) as i16
+}
+
+/// OpenCV's `is_area_fast` with scale 2 on both axes (`INTER_LINEAR` becomes `INTER_AREA`).
+pub fn is_exact_half(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> bool {
+    let sx = 1.0 / (dst_w as f64 / src_w as f64);
+    let sy = 1.0 / (dst_h as f64 / src_h as f64);
+    let ix = sx.round_ties_even();
+    let iy = sy.round_ties_even();
+    (sx - ix).abs() < f64::EPSILON && (sy - iy).abs() < f64::EPSILON && ix == 2.0 && iy == 2.0
+}
+
+/// A separable plan for resizing a float32 map given row by row: which source rows are
+/// needed, and the taps. Used by scoring, which produces source rows on demand.
+#[derive(Debug, Clone)]
+pub struct FloatResizePlan {
+    pub src_w: usize,
+    pub src_h: usize,
+    pub dst_w: usize,
+    pub dst_h: usize,
+    pub x: Vec<Tap>,
+    pub y: Vec<RowTap>,
+    /// Exact 2x reduction: OpenCV averages 2x2 blocks instead.
+    pub area_half: bool,
+}
+
+impl FloatResizePlan {
+    pub fn new(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> Self {
+        FloatResizePlan {
+            src_w,
+            src_h,
+            dst_w,
+            dst_h,
+            x: linear_x_taps(src_w, dst_w),
+            y: linear_y_taps(src_h, dst_h),
+            area_half: is_exact_half(src_w, src_h, dst_w, dst_h),
+        }
+    }
+
+    /// Horizontal pass of one source row into `out` (`dst_w` values).
+    #[inline]
+    pub fn h_pass(&self, row: &[f32], out: &mut [f32]) {
+        for (o, t) in out.iter_mut().zip(&self.x) {
+            *o = if t.single { row[t.sx] } else { row[t.sx] * t.a0 + row[t.sx + 1] * t.a1 };
+        }
+    }
+
+    /// Runs the resize; `src_row(y, buf)` fills `buf` (`src_w` values) with source row `y`,
+    /// `emit(dy, row)` receives each destination row. Source rows are produced at most once
+    /// each, in increasing order, and only those the taps reference.
+    pub fn run(
+        &self,
+        mut src_row: impl FnMut(usize, &mut [f32]),
+        mut emit: impl FnMut(usize, &[f32]),
+    ) {
+        let mut src = vec![0f32; self.src_w];
+        let mut out = vec![0f32; self.dst_w];
+        if self.area_half {
+            let mut src2 = vec![0f32; self.src_w];
+            for dy in 0..self.dst_h {
+                src_row(2 * dy, &mut src);
+                src_row(2 * dy + 1, &mut src2);
+                area_half_row_f32(&src, &src2, &mut out);
+                emit(dy, &out);
+            }
+            return;
+        }
+        // Horizontal results of the two most recent source rows.
+        let mut h_a = vec![0f32; self.dst_w];
+        let mut h_b = vec![0f32; self.dst_w];
+        let mut row_a: Option<usize> = None;
+        let mut row_b: Option<usize> = None;
+        for (dy, t) in self.y.iter().enumerate() {
+            for r in [t.r0, t.r1] {
+                if row_a == Some(r) || row_b == Some(r) {
+                    continue;
+                }
+                // Replace the older (smaller) row.
+                src_row(r, &mut src);
+                let older_is_a = match (row_a, row_b) {
+                    (None, _) => true,
+                    (_, None) => false,
+                    (Some(a), Some(b)) => a < b,
+                };
+                if older_is_a {
+                    self.h_pass(&src, &mut h_a);
+                    row_a = Some(r);
+                } else {
+                    self.h_pass(&src, &mut h_b);
+                    row_b = Some(r);
+                }
+            }
+            let d0 = if row_a == Some(t.r0) { &h_a } else { &h_b };
+            let d1 = if row_a == Some(t.r1) { &h_a } else { &h_b };
+            for ((o, &s0), &s1) in out.iter_mut().zip(d0.iter()).zip(d1.iter()) {
+                *o = s0 * t.b0 + s1 * t.b1;
+            }
+            emit(dy, &out);
+        }
+    }
+}
+
+/// `resizeAreaFast_` for float, 2x2, one channel: the SIMD part (whole groups of 4
+/// destination values) adds `(a + b) + (c + d)`, the scalar tail `((a + b) + c) + d`.
+fn area_half_row_f32(r0: &[f32], r1: &[f32], out: &mut [f32]) {
+    let w = out.len();
+    let simd_end = w - w % 4;
+    for (dx, o) in out.iter_mut().enumerate() {
+        let (a, b, c, d) = (r0[2 * dx], r0[2 * dx + 1], r1[2 * dx], r1[2 * dx + 1]);
+        let s = if dx < simd_end { (a + b) + (c + d) } else { 0.0f32 + (((a + b) + c) + d) };
+        *o = s * 0.25f32;
+    }
+}
+
+/// Resizes a whole float32 map (row-major `src_h x src_w`) to `dst_h x dst_w`.
+pub fn resize_linear_f32(
+    src: &[f32],
+    src_w: usize,
+    src_h: usize,
+    dst_w: usize,
+    dst_h: usize,
+) -> Vec<f32> {
+    if src_w == dst_w && src_h == dst_h {
+        return src.to_vec();
+    }
+    let plan = FloatResizePlan::new(src_w, src_h, dst_w, dst_h);
+    let mut out = vec![0f32; dst_w * dst_h];
+    plan.run(
+        |y, buf| buf.copy_from_slice(&src[y * src_w..(y + 1) * src_w]),
+        |dy, row| out[dy * dst_w..(dy + 1) * dst_w].copy_from_slice(row),
+    );
+    out
+}
+
+/// OpenCV's `INTER_LINEAR` on an interleaved 8-bit image with `cn` channels.
+pub fn resize_linear_u8(
+    src: &[u8],
+    src_w: usize,
+    src_h: usize,
+    cn: usize,
+    dst_w: usize,
+    dst_h: usize,
+) -> Vec<u8> {
+    assert_eq!(src.len(), src_w * src_h * cn, "source size");
+    if src_w == dst_w && src_h == dst_h {
+        return src.to_vec();
+    }
+    let width = dst_w * cn;
+    let mut out = vec![0u8; width * dst_h];
+    if is_exact_half(src_w, src_h, dst_w, dst_h) {
+        let stride = src_w * cn;
+        for dy in 0..dst_h {
+            let r0 = &src[2 * dy * stride..(2 * dy + 1) * stride];
+            let r1 = &src[(2 * dy + 1) * stride..(2 * dy + 2) * stride];
+            let o = &mut out[dy * width..(dy + 1) * width];
+            for dx in 0..dst_w {
+                for c in 0..cn {
+                    let i = 2 * dx * cn + c;
+                    let s = r0[i] as u32 + r0[i + cn] as u32 + r1[i] as u32 + r1[i + cn] as u32;
+                    o[dx * cn + c] = ((s + 2) >> 2) as u8;
+                }
+            }
+        }
+        return out;
+    }
+    let xt = linear_x_taps(src_w, dst_w);
+    let yt = linear_y_taps(src_h, dst_h);
+    let stride = src_w * cn;
+    let h_pass = |r: usize, buf: &mut Vec<i32>| {
+        let row = &src[r * stride..(r + 1) * stride];
+        for (dx, t) in xt.iter().enumerate() {
+            let s = t.sx * cn;
+            for c in 0..cn {
+                buf[dx * cn + c] = if t.single {
+                    row[s + c] as i32 * 2048
+                } else {
+                    row[s + c] as i32 * t.ia0 as i32 + row[s + cn + c] as i32 * t.ia1 as i32
+                };
+            }
+        }
+    };
+    let simd_end = width - width % 8;
+    let mut cache: [(Option<usize>, Vec<i32>); 2] = [(None, vec![0; width]), (None, vec![0; width])];
+    for (dy, t) in yt.iter().enumerate() {
+        for r in [t.r0, t.r1] {
+            if cache[0].0 == Some(r) || cache[1].0 == Some(r) {
+                continue;
+            }
+            let slot = match (cache[0].0, cache[1].0) {
+                (None, _) => 0,
+                (_, None) => 1,
+                (Some(a), Some(b)) => usize::from(a >= b),
+            };
+            h_pass(r, &mut cache[slot].1);
+            cache[slot].0 = Some(r);
+        }
+        let s0 = if cache[0].0 == Some(t.r0) { &cache[0].1 } else { &cache[1].1 };
+        let s1 = if cache[0].0 == Some(t.r1) { &cache[0].1 } else { &cache[1].1 };
+        let o = &mut out[dy * width..(dy + 1) * width];
+        let (b0, b1) = (t.ib0 as i32, t.ib1 as i32);
+        for x in 0..width {
+            o[x] = if x < simd_end {
+                let p0 = sat16(s0[x] >> 4) as i32;
+                let p1 = sat16(s1[x] >> 4) as i32;
+                let v = sat16(((p0 * b0) >> 16) + ((p1 * b1) >> 16)) as i32;
+                let v = sat16(v + 2) as i32 >> 2;
+                v.clamp(0, 255) as u8
+            } else {
+                ((s0[x] * b0 + s1[x] * b1 + (1 << 21)) >> 22).clamp(0, 255) as u8
+            };
+        }
+    }
+    out
+}
+
+fn sat16(v: i32) -> i16 {
+    v.clamp(i16::MIN as i32, i16::MAX as i32) as i16
+}
+
+/// A frame mapped to the square as upstream's stage 2 and offline precompute do it:
+/// `INTER_LINEAR` to `Hn x Wn` (uint8 path), then zero padding. `src` is interleaved 8-bit
+/// with `cn` channels (RGB or BGR; the channel order passes through).
+pub fn square_frame_u8(src: &[u8], w: usize, h: usize, cn: usize, g: &SquareGeometry) -> Vec<u8> {
+    let s = g.out_size;
+    let mut out = vec![0u8; s * s * cn];
+    if w == 0 || h == 0 {
+        return out;
+    }
+    let resized = resize_linear_u8(src, w, h, cn, g.wn, g.hn);
+    let hn = g.hn.min(s);
+    let wn = g.wn.min(s);
+    for y in 0..hn {
+        let dst = &mut out[((g.pad_top + y) * s + g.pad_left) * cn..][..wn * cn];
+        dst.copy_from_slice(&resized[y * g.wn * cn..][..wn * cn]);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_geometry() {
+        let g = SquareGeometry::new(640, 360, 576, 16);
+        assert_eq!((g.hn, g.wn, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right), (576, 324, 0, 126, 0, 126));
+        assert_eq!(g.scale, 0.9);
+        assert_eq!(g.s_valid(), 720);
+        let vr = g.valid_ranges();
+        assert_eq!(vr.grid(), Some((0, 36, 8, 20)));
+        assert_eq!(vr.valid_w_end, Some(28));
+    }
+
+    #[test]
+    fn odd_and_tiny_geometry() {
+        let g = SquareGeometry::new(17, 33, 576, 16);
+        // 17 * 576/33 = 296.7 -> 297
+        assert_eq!((g.hn, g.wn), (297, 576));
+        assert_eq!(g.pad_top, 139);
+        assert_eq!(g.valid_rows(), (9, 27));
+        let g = SquareGeometry::new(1, 1000, 576, 16);
+        assert_eq!(g.hn, 1);
+        assert_eq!(g.s_valid(), 0);
+        assert!(g.valid_ranges().grid().is_none());
+        // Python: round(2.5) == 2 (half to even). 5 * 576/1152 = 2.5.
+        let g = SquareGeometry::new(5, 1152, 576, 16);
+        assert_eq!(g.hn, 2);
+    }
+
+    #[test]
+    fn nearest_matches_opencv_rule() {
+        assert_eq!(nearest_map(8, 33)[..9], [0, 0, 0, 0, 0, 1, 1, 1, 1]);
+        assert_eq!(nearest_map(90, 360)[..8], [0, 0, 0, 0, 1, 1, 1, 1]);
+        assert_eq!(*nearest_map(8, 33).last().unwrap(), 7);
+    }
+
+    #[test]
+    fn linear_identity_like_cases() {
+        // Upscale of a constant stays (almost) constant; borders replicate.
+        let src = vec![0.5f32; 4 * 3];
+        let out = resize_linear_f32(&src, 4, 3, 9, 7);
+        assert!(out.iter().all(|&v| (v - 0.5).abs() < 1e-6));
+        // uint8 constant stays exactly constant.
+        let src = vec![200u8; 10 * 7 * 3];
+        let out = resize_linear_u8(&src, 10, 7, 3, 23, 5);
+        assert!(out.iter().all(|&v| v == 200));
+        // 2x reduction is the 2x2 mean.
+        let src: Vec<u8> = vec![0, 10, 20, 30, 4, 8, 12, 16];
+        let out = resize_linear_u8(&src, 4, 2, 1, 2, 1);
+        assert_eq!(out, vec![(0 + 10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]);
+    }
+
+    #[test]
+    fn taps_downscale_09() {
+        let t = linear_x_taps(360, 324);
+        assert_eq!(t[0].sx, 0);
+        assert!(!t[0].single);
+        assert!(t[323].sx <= 359);
+        let y = linear_y_taps(640, 576);
+        assert_eq!(y[575].r1, 639);
+    }
+}

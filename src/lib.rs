@@ -7,3 +7,4 @@
 pub mod analysis;
 pub mod diagnose;
 pub mod formats;
+pub mod video;

@@ -1,6 +1,7 @@
 //! The RGB/YUV round trip of upstream's stage 1, bit for bit on the fixture's patched frames.
 
-mod common;
+mod video_support;
+use video_support as common;
 
 use codecscope::video::rgb::stage1_luma;
 use codecscope::video::yuv::YuvFrame;

@@ -10,3 +10,4 @@ pub mod diagnose;
 pub mod formats;
 pub mod pipeline;
 pub mod select;
+pub mod video;

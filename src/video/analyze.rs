@@ -1,0 +1,609 @@
+//! Stage 1's view of a video in one decode: the sampled frames' motion grids, their
+//! residual pictures from the chosen source, and optionally their RGB pictures.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::time::Instant;
+
+use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView};
+use super::emulate::{EmuFrame, Emulator};
+use super::error::VideoError;
+use super::frames::RgbFrame;
+use super::motion::{fill_grid_l0, MotionVector};
+use super::plan::{picture_packets, timestamp_ranks, Indexing, Plan};
+use super::reorder::ReorderQueue;
+use super::rgb::{round_trip_is_exact, stage1_luma};
+use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
+use super::yuv::YuvFrame;
+use crate::analysis::{
+    Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource, SampledFrame,
+};
+
+/// What `analyze` should produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeOptions {
+    /// Frames sampled (stage 1's `--sequence_length`, T).
+    pub sequence_length: usize,
+    /// Stage 1's `--sample_start_offset`.
+    pub sample_start_offset: i64,
+    pub residual: ResidualSource,
+    /// Also return the sampled frames as RGB (for packing) from the same decode.
+    pub with_rgb: bool,
+    /// Drop non-reference pictures nobody needs (`skip_frame` noref per packet) when frames
+    /// can be named by timestamp. Off: decode every frame.
+    pub skip_unneeded: bool,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            sequence_length: 64,
+            sample_start_offset: 0,
+            residual: ResidualSource::Emulate,
+            with_rgb: false,
+            skip_unneeded: true,
+        }
+    }
+}
+
+/// Which part of the work a progress report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Reading packets without decoding.
+    Scan,
+    /// Decoding (`pass` counts from 1; a second pass runs when the first one's frame count
+    /// prediction was wrong).
+    Decode { pass: usize },
+}
+
+/// Progress: `done` of `total` packets of the current stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: usize,
+    pub total: usize,
+}
+
+/// How the decode went.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DecodeStats {
+    pub passes: usize,
+    pub packets: usize,
+    /// Frames that left the decoder (last pass).
+    pub frames_output: usize,
+    /// Non-reference pictures dropped without decoding (last pass).
+    pub frames_skipped: usize,
+    /// `"timestamps"` or `"output order"`.
+    pub indexing: &'static str,
+    pub scan_seconds: f64,
+    pub decode_seconds: f64,
+}
+
+/// `analyze_with`'s full answer.
+#[derive(Debug, Clone)]
+pub struct VideoAnalysis {
+    pub analysis: Analysis,
+    pub info: VideoInfo,
+    /// One RGB picture per `analysis.frame_ids` entry when asked for, else empty.
+    pub rgb: Vec<RgbFrame>,
+    pub stats: DecodeStats,
+}
+
+/// What the emulator's estimate becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PatchedLuma {
+    /// Stage 1: through the RGB round trip (SPEC 2.2).
+    Stage1,
+    /// Offline precompute: the raw Y plane.
+    Raw,
+}
+
+impl PatchedLuma {
+    pub fn map(self, f: &YuvFrame) -> Plane {
+        match self {
+            PatchedLuma::Stage1 => stage1_luma(f),
+            PatchedLuma::Raw => Plane {
+                width: f.width,
+                height: f.height,
+                data: f.y.clone(),
+            },
+        }
+    }
+}
+
+/// Per sampled frame, what the sink keeps.
+#[derive(Debug, Clone)]
+pub(crate) struct SampledOut {
+    pub frame_type: FrameType,
+    pub vectors: usize,
+    pub motion: MotionGrid,
+    pub rgb: Option<RgbFrame>,
+    pub residual: Option<ResidualPlane>,
+    pub width: usize,
+    pub height: usize,
+}
+
+/// What one pass needs to know besides the plan.
+pub(crate) struct PassConfig<'a> {
+    pub packets: &'a [PacketInfo],
+    pub residual: ResidualSource,
+    pub with_rgb: bool,
+    pub export_mvs: bool,
+    /// The codec exports no vectors (HEVC on stock FFmpeg): references are useless to the
+    /// emulator, which then estimates each sampled frame on its own.
+    pub no_vectors: bool,
+    pub luma: PatchedLuma,
+    pub pass: usize,
+    /// Upstream offline semantics: stop once the last sampled frame is out.
+    pub stop_after_last: bool,
+}
+
+/// The result of one pass.
+pub(crate) struct PassResult {
+    pub run: DecodeRun,
+    pub frames: BTreeMap<usize, SampledOut>,
+    /// Presentation index of every frame that left the decoder.
+    pub outputs: Vec<usize>,
+    pub skipped_pictures: usize,
+    pub mismatch: Option<String>,
+    pub sizes_changed: bool,
+}
+
+struct Sink<'a, 'p> {
+    plan: &'a Plan,
+    cfg: &'a PassConfig<'a>,
+    pic: Vec<bool>,
+    skipped: Vec<bool>,
+    produced: Vec<bool>,
+    emu_tx: Option<SyncSender<EmuFrame>>,
+    queue: ReorderQueue<EmuFrame>,
+    frames: BTreeMap<usize, SampledOut>,
+    outputs: Vec<usize>,
+    prev_luma: Option<(usize, Vec<u8>)>,
+    last_p: Option<usize>,
+    last_sampled: usize,
+    mismatch: Option<String>,
+    first_size: Option<(usize, usize)>,
+    sizes_changed: bool,
+    error: Option<String>,
+    progress: &'p mut dyn FnMut(Progress) -> bool,
+}
+
+impl Sink<'_, '_> {
+    fn send_ready(&mut self) {
+        let ready = self.queue.release();
+        if let Some(tx) = &self.emu_tx {
+            for f in ready {
+                let _ = tx.send(f);
+            }
+        }
+    }
+
+    fn is_reference(&self, d: usize) -> bool {
+        self.cfg
+            .packets
+            .get(d)
+            .is_none_or(|p| !p.slice.has_slice || p.slice.is_reference)
+    }
+
+    fn handle(&mut self, f: &mut FrameView) -> Result<Flow, String> {
+        let Some(p) = self.plan.presentation_index(f.decode_index, f.output_index) else {
+            self.mismatch = Some(format!("frame {} has no timestamp rank", f.output_index));
+            return Ok(Flow::Stop);
+        };
+        if self.last_p.is_some_and(|l| p <= l) {
+            self.mismatch = Some(format!("frame {} out of timestamp order", f.output_index));
+            return Ok(Flow::Stop);
+        }
+        self.last_p = Some(p);
+        self.outputs.push(p);
+        if let Some(d) = f.decode_index {
+            if d < self.produced.len() {
+                self.produced[d] = true;
+            }
+        }
+        let (w, h) = (f.width(), f.height());
+        match self.first_size {
+            None => self.first_size = Some((w, h)),
+            Some(s) if s != (w, h) => self.sizes_changed = true,
+            _ => {}
+        }
+        let sampled = self.plan.is_sampled(p);
+        let mut out = if sampled {
+            let vectors: Vec<MotionVector> = f.vectors();
+            let rgb = if self.cfg.with_rgb {
+                Some(f.rgb().map_err(|e| format!("RGB conversion: {e}"))?)
+            } else {
+                None
+            };
+            Some(SampledOut {
+                frame_type: f.frame_type(),
+                vectors: vectors.len(),
+                motion: fill_grid_l0(&vectors, w, h),
+                rgb,
+                residual: None,
+                width: w,
+                height: h,
+            })
+        } else {
+            None
+        };
+        match self.cfg.residual {
+            ResidualSource::FrameDiff if self.plan.is_needed(p) => {
+                let y = f.luma().map_err(|e| format!("luma copy: {e}"))?;
+                if let Some(o) = out.as_mut() {
+                    let data = match &self.prev_luma {
+                        Some((q, prev)) if *q + 1 == p && prev.len() == y.len() => {
+                            y.iter().zip(prev).map(|(&a, &b)| a.abs_diff(b)).collect()
+                        }
+                        _ => vec![0u8; y.len()],
+                    };
+                    o.residual = Some(ResidualPlane::Magnitude(Plane {
+                        width: w,
+                        height: h,
+                        data,
+                    }));
+                }
+                self.prev_luma = Some((p, y));
+            }
+            ResidualSource::Emulate => {
+                if let Some(d) = f.decode_index {
+                    let is_ref = self.is_reference(d) && !self.cfg.no_vectors;
+                    let payload = if is_ref || sampled {
+                        let picture = f.yuv().map_err(|e| format!("picture copy: {e}"))?;
+                        let vectors = if self.cfg.no_vectors {
+                            Vec::new()
+                        } else {
+                            f.vectors()
+                        };
+                        let is_idr = self.cfg.packets.get(d).is_some_and(|p| p.slice.is_idr);
+                        Some(EmuFrame {
+                            decode_index: d,
+                            display_index: p,
+                            is_reference: is_ref,
+                            is_idr,
+                            wanted: sampled,
+                            picture,
+                            vectors,
+                        })
+                    } else {
+                        None
+                    };
+                    self.queue.arrive(d, payload);
+                    self.send_ready();
+                }
+            }
+            _ => {}
+        }
+        if let Some(o) = out {
+            self.frames.insert(p, o);
+        }
+        if self.cfg.stop_after_last && p >= self.last_sampled {
+            return Ok(Flow::Stop);
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+impl FrameSink for Sink<'_, '_> {
+    fn skip_packet(&mut self, index: usize, info: &PacketInfo) -> bool {
+        self.plan.may_skip(index, info)
+    }
+
+    fn packet_sent(&mut self, index: usize, _info: &PacketInfo, skipped: bool) -> bool {
+        if index < self.skipped.len() {
+            self.skipped[index] = skipped;
+        }
+        let picture = self.pic.get(index).copied().unwrap_or(true);
+        if self.cfg.residual == ResidualSource::Emulate && picture && !skipped {
+            self.queue.expect(index);
+        }
+        (self.progress)(Progress {
+            stage: Stage::Decode {
+                pass: self.cfg.pass,
+            },
+            done: index + 1,
+            total: self.cfg.packets.len(),
+        })
+    }
+
+    fn frame(&mut self, f: &mut FrameView) -> Flow {
+        match self.handle(f) {
+            Ok(flow) => flow,
+            Err(e) => {
+                self.error = Some(e);
+                Flow::Stop
+            }
+        }
+    }
+}
+
+/// Runs one decode pass over the file for `plan`, with the emulator on a second thread.
+pub(crate) fn run_pass(
+    path: &str,
+    seek: Option<&dyn Fn(&mut Source) -> Result<(), VideoError>>,
+    plan: &Plan,
+    cfg: &PassConfig,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<(PassResult, HashMap<usize, ResidualPlane>), VideoError> {
+    let mut src = Source::open(path)?;
+    if let Some(seek) = seek {
+        seek(&mut src)?;
+    }
+    let n_packets = cfg.packets.len();
+    let luma = cfg.luma;
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<EmuFrame>(4);
+        let worker = (cfg.residual == ResidualSource::Emulate).then(|| {
+            scope.spawn(move || {
+                let mut emu = Emulator::new();
+                let mut out = HashMap::new();
+                for f in rx {
+                    let p = f.display_index;
+                    if let Some(est) = emu.push(f) {
+                        out.insert(p, ResidualPlane::Patched(luma.map(&est)));
+                    }
+                }
+                out
+            })
+        });
+        let mut sink = Sink {
+            plan,
+            cfg,
+            pic: picture_packets(cfg.packets),
+            skipped: vec![false; n_packets],
+            produced: vec![false; n_packets],
+            emu_tx: worker.is_some().then_some(tx),
+            queue: ReorderQueue::default(),
+            frames: BTreeMap::new(),
+            outputs: Vec::new(),
+            prev_luma: None,
+            last_p: None,
+            last_sampled: plan.frame_ids.iter().copied().max().unwrap_or(0).max(0) as usize,
+            mismatch: None,
+            first_size: None,
+            sizes_changed: false,
+            error: None,
+            progress,
+        };
+        let run = decode_stream(&mut src, cfg.export_mvs, &mut sink);
+        let rest = sink.queue.drain_all();
+        if let Some(tx) = sink.emu_tx.take() {
+            for f in rest {
+                let _ = tx.send(f);
+            }
+        }
+        let residuals = match worker {
+            Some(h) => h.join().map_err(|_| VideoError::Corrupt {
+                path: path.into(),
+                reason: "internal error in the residual emulator".into(),
+            })?,
+            None => HashMap::new(),
+        };
+        let run = run?;
+        if let Some(e) = sink.error {
+            return Err(VideoError::Corrupt {
+                path: path.into(),
+                reason: e,
+            });
+        }
+        let skipped_pictures = (0..n_packets)
+            .filter(|&i| sink.skipped[i] && sink.pic[i] && !sink.produced[i])
+            .count();
+        Ok((
+            PassResult {
+                run,
+                frames: sink.frames,
+                outputs: sink.outputs,
+                skipped_pictures,
+                mismatch: sink.mismatch,
+                sizes_changed: sink.sizes_changed,
+            },
+            residuals,
+        ))
+    })
+}
+
+/// Stage 1's analysis of one video: frame ids, per sampled frame the motion grid and the
+/// residual picture. See [`analyze_with`] for progress, RGB pictures and statistics.
+pub fn analyze(path: &str, opts: &AnalyzeOptions) -> Result<Analysis, VideoError> {
+    Ok(analyze_with(path, opts, &mut |_| true)?.analysis)
+}
+
+fn residual_note(src: ResidualSource, codec: &str, height: usize) -> String {
+    match src {
+        ResidualSource::Emulate => {
+            let mut s = "residual: propagation emulator on stock FFmpeg (SPEC 2.2), an estimate of upstream's patched picture"
+                .to_string();
+            if codec == "hevc" {
+                s.push_str("; HEVC exports no motion vectors, so each sampled frame gets the intra estimate alone");
+            }
+            if !round_trip_is_exact(height) {
+                s.push_str("; odd height: the RGB round trip uses a float BT.601 approximation");
+            }
+            s
+        }
+        ResidualSource::FrameDiff => {
+            "residual: |Y_t - Y_(t-1)| of the decoded luma (frame 0: zero)".into()
+        }
+        ResidualSource::None => "residual: none (motion only; w_res = 0)".into(),
+        ResidualSource::Exact => "residual: exact".into(),
+    }
+}
+
+/// Like [`analyze`], with a progress callback (return `false` to cancel), the RGB pictures
+/// of the sampled frames when `opts.with_rgb`, and decode statistics.
+pub fn analyze_with(
+    path: &str,
+    opts: &AnalyzeOptions,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<VideoAnalysis, VideoError> {
+    if opts.residual == ResidualSource::Exact {
+        return Err(VideoError::ExactUnavailable);
+    }
+    let t0 = Instant::now();
+    let mut src = Source::open(path)?;
+    src.require_supported()?;
+    let info = src.info.clone();
+    let scan: PacketScan = src.scan(&mut |done| {
+        progress(Progress {
+            stage: Stage::Scan,
+            done,
+            total: 0,
+        })
+    })?;
+    drop(src);
+    let scan_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+
+    let pic = picture_packets(&scan.packets);
+    let mut n = pic.iter().filter(|&&b| b).count();
+    let mut notes = vec![residual_note(opts.residual, &info.codec, info.height)];
+    let hevc = info.codec == "hevc";
+    if hevc {
+        notes
+            .push("HEVC: stock FFmpeg exports no motion vectors; motion grids are all zero".into());
+    }
+    if let Some(e) = &scan.error {
+        notes.push(format!(
+            "truncated: {e}; frames after it are not counted (upstream stops there too)"
+        ));
+    }
+    let mut indexing = if opts.skip_unneeded {
+        timestamp_ranks(&scan.packets)
+            .map(Indexing::ByTimestamp)
+            .unwrap_or(Indexing::ByOutputOrder)
+    } else {
+        Indexing::ByOutputOrder
+    };
+    let t = opts.sequence_length;
+    let mut pass = 0;
+    loop {
+        pass += 1;
+        if n == 0 {
+            return Err(VideoError::Corrupt {
+                path: path.into(),
+                reason: "no frame could be decoded".into(),
+            });
+        }
+        let plan = Plan::new(
+            n,
+            t,
+            opts.sample_start_offset,
+            opts.residual == ResidualSource::FrameDiff,
+            indexing.clone(),
+        );
+        let cfg = PassConfig {
+            packets: &scan.packets,
+            residual: opts.residual,
+            with_rgb: opts.with_rgb,
+            export_mvs: true,
+            no_vectors: hevc,
+            luma: PatchedLuma::Stage1,
+            pass,
+            stop_after_last: false,
+        };
+        let (res, mut residuals) = run_pass(path, None, &plan, &cfg, progress)?;
+        let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
+        let n_actual = if by_ts {
+            res.outputs.len() + res.skipped_pictures
+        } else {
+            res.outputs.len()
+        };
+        let all_sampled = plan
+            .frame_ids
+            .iter()
+            .all(|f| res.frames.contains_key(&(*f as usize)));
+        let ok = res.mismatch.is_none() && n_actual == n && all_sampled;
+        if !ok {
+            if pass >= 3 {
+                return Err(VideoError::Corrupt {
+                    path: path.into(),
+                    reason: format!(
+                        "frame count unstable between passes ({n} predicted, {n_actual} decoded)"
+                    ),
+                });
+            }
+            notes.push(match &res.mismatch {
+                Some(m) => format!("pass {pass}: {m}; decoded again counting frames in output order"),
+                None => format!("pass {pass}: {n} frames predicted from packets, {n_actual} decoded; decoded again"),
+            });
+            indexing = Indexing::ByOutputOrder;
+            n = if res.mismatch.is_some() && n_actual == 0 {
+                n
+            } else {
+                n_actual
+            };
+            continue;
+        }
+        if let Some(e) = &res.run.error {
+            if scan.error.is_none() {
+                notes.push(format!(
+                    "truncated: {e}; upstream stops decoding there too (N = {n})"
+                ));
+            }
+        }
+        if res.sizes_changed {
+            notes.push(
+                "the picture size changes within the stream; grids follow each frame's size".into(),
+            );
+        }
+        let first = res.frames.values().next();
+        let (width, height) = first
+            .map(|f| (f.width, f.height))
+            .unwrap_or((info.width, info.height));
+        let mut frames = Vec::with_capacity(plan.frame_ids.len());
+        let mut rgb = Vec::new();
+        for &fid in &plan.frame_ids {
+            let o = &res.frames[&(fid as usize)];
+            let residual = match opts.residual {
+                ResidualSource::None | ResidualSource::Exact => None,
+                ResidualSource::FrameDiff => o.residual.clone(),
+                ResidualSource::Emulate => residuals.remove(&(fid as usize)).or_else(|| {
+                    // A duplicate id (N < T): the plane was moved out already.
+                    frames
+                        .iter()
+                        .rev()
+                        .find(|f: &&SampledFrame| f.frame_index == fid as usize)
+                        .and_then(|f| f.residual.clone())
+                }),
+            };
+            if let Some(r) = &o.rgb {
+                rgb.push(r.clone());
+            }
+            frames.push(SampledFrame {
+                frame_index: fid as usize,
+                frame_type: o.frame_type,
+                vector_count: o.vectors,
+                motion: o.motion.clone(),
+                residual,
+            });
+        }
+        let stats = DecodeStats {
+            passes: pass,
+            packets: scan.packets.len(),
+            frames_output: res.outputs.len(),
+            frames_skipped: res.skipped_pictures,
+            indexing: if by_ts { "timestamps" } else { "output order" },
+            scan_seconds,
+            decode_seconds: t1.elapsed().as_secs_f64(),
+        };
+        let analysis = Analysis {
+            video: path.to_string(),
+            codec: info.codec.clone(),
+            width,
+            height,
+            frame_count: n,
+            frame_ids: plan.frame_ids.clone(),
+            frames,
+            residual_source: opts.residual,
+            notes,
+        };
+        return Ok(VideoAnalysis {
+            analysis,
+            info,
+            rgb,
+            stats,
+        });
+    }
+}

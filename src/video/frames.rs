@@ -1,0 +1,156 @@
+//! RGB frames for packing: decoded pictures at the source size, rgb24.
+
+use super::decode::{decode_stream, Flow, FrameSink, FrameView};
+use super::error::VideoError;
+use super::plan::{timestamp_ranks, Indexing, Plan};
+use super::source::{PacketInfo, Source};
+
+/// One picture, rgb24, row-major, no padding.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RgbFrame {
+    pub width: usize,
+    pub height: usize,
+    pub data: Vec<u8>,
+}
+
+struct RgbSink<'a> {
+    plan: &'a Plan,
+    wanted_last: usize,
+    got: Vec<Option<RgbFrame>>,
+    /// Keep the most recent frame whatever it is (to stand in for ids past the end).
+    keep_last: bool,
+    last: Option<(usize, RgbFrame)>,
+    mismatch: bool,
+    last_p: Option<usize>,
+    error: Option<String>,
+}
+
+impl FrameSink for RgbSink<'_> {
+    fn skip_packet(&mut self, index: usize, info: &PacketInfo) -> bool {
+        !self.keep_last && self.plan.may_skip(index, info)
+    }
+
+    fn frame(&mut self, f: &mut FrameView) -> Flow {
+        let Some(p) = self.plan.presentation_index(f.decode_index, f.output_index) else {
+            self.mismatch = true;
+            return Flow::Stop;
+        };
+        if self.last_p.is_some_and(|l| p <= l) {
+            self.mismatch = true;
+            return Flow::Stop;
+        }
+        self.last_p = Some(p);
+        let wanted = p < self.got.len() && self.plan.is_needed(p);
+        if wanted || self.keep_last {
+            match f.rgb() {
+                Ok(rgb) => {
+                    if wanted {
+                        self.got[p] = Some(rgb.clone());
+                    }
+                    self.last = Some((p, rgb));
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            }
+        }
+        if p >= self.wanted_last {
+            Flow::Stop
+        } else {
+            Flow::Continue
+        }
+    }
+}
+
+fn rgb_pass<'a>(
+    path: &str,
+    plan: &'a Plan,
+    wanted_last: usize,
+    keep_last: bool,
+) -> Result<RgbSink<'a>, VideoError> {
+    let mut sink = RgbSink {
+        plan,
+        wanted_last,
+        got: vec![None; plan.n],
+        keep_last,
+        last: None,
+        mismatch: false,
+        last_p: None,
+        error: None,
+    };
+    let mut src = Source::open(path)?;
+    decode_stream(&mut src, false, &mut sink)?;
+    if let Some(e) = &sink.error {
+        return Err(VideoError::Corrupt {
+            path: path.into(),
+            reason: format!("cannot convert a frame to RGB: {e}"),
+        });
+    }
+    Ok(sink)
+}
+
+/// The pictures at `frame_ids` (presentation order, counted from 0), rgb24 at the source
+/// size through swscale. This is what OpenCV's `CAP_PROP_POS_FRAMES` seeks give on
+/// constant-frame-rate video. Ids past the last decodable frame take the last frame (as
+/// upstream's offline reader steps back to the last good frame); negative ids take frame 0.
+/// Decodes sequentially and keeps only the requested pictures (a second pass runs only
+/// when some ids lie past the end).
+pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, VideoError> {
+    if frame_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut src = Source::open(path)?;
+    let scan = src.scan(&mut |_| true)?;
+    drop(src);
+    let ids: Vec<usize> = frame_ids.iter().map(|&f| f.max(0) as usize).collect();
+    let max_id = ids.iter().copied().max().unwrap_or(0);
+    let n = max_id + 1;
+    let mut needed = vec![false; n];
+    for &i in &ids {
+        needed[i] = true;
+    }
+    let by_ts = timestamp_ranks(&scan.packets).map(Indexing::ByTimestamp);
+    let mut plan = Plan {
+        n,
+        frame_ids: Vec::new(),
+        sampled: needed.clone(),
+        needed,
+        indexing: Indexing::ByOutputOrder,
+    };
+    let mut got = None;
+    if let Some(ix) = by_ts {
+        plan.indexing = ix;
+        let sink = rgb_pass(path, &plan, max_id, false)?;
+        if !sink.mismatch {
+            got = Some(sink.got);
+        }
+        plan.indexing = Indexing::ByOutputOrder;
+    }
+    let mut got = match got {
+        Some(g) => g,
+        None => rgb_pass(path, &plan, max_id, false)?.got,
+    };
+    if ids.iter().any(|&i| got[i].is_none()) {
+        let sink = rgb_pass(path, &plan, usize::MAX, true)?;
+        let Some((last_p, last)) = sink.last else {
+            return Err(VideoError::Corrupt {
+                path: path.into(),
+                reason: "no frame could be decoded".into(),
+            });
+        };
+        got = sink.got;
+        for i in ids.iter().copied() {
+            if got[i].is_none() && i >= last_p {
+                got[i] = Some(last.clone());
+            }
+        }
+        if let Some(&bad) = ids.iter().find(|&&i| got[i].is_none()) {
+            return Err(VideoError::Corrupt {
+                path: path.into(),
+                reason: format!("frame {bad} could not be decoded"),
+            });
+        }
+    }
+    Ok(ids
+        .iter()
+        .map(|&i| got[i].clone().unwrap_or_default())
+        .collect())
+}

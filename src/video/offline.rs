@@ -1,0 +1,584 @@
+//! The offline precompute's view of a video (SPEC 2.1, 1.4): `N` from the container's
+//! frame count, an optional window, frame numbers from timestamps
+//! (`av_rescale_q(best_effort_timestamp, time_base, 1/fps)`, rounded to nearest), missing
+//! ids filled from a neighbour, and the raw patched Y plane as residual.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{sync_channel, SyncSender};
+
+use ff::ffi;
+use ffmpeg_next as ff;
+
+use super::analyze::PatchedLuma;
+use super::decode::{decode_stream, Flow, FrameSink, FrameView};
+use super::emulate::{EmuFrame, Emulator};
+use super::error::VideoError;
+use super::frames::{read_frames_rgb, RgbFrame};
+use super::motion::fill_grid_l0;
+use super::reorder::ReorderQueue;
+use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
+use crate::analysis::{
+    sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource,
+    SampledFrame,
+};
+
+/// Upstream's `--window_pick`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowPick {
+    None,
+    Begin,
+    Mid,
+    End,
+    Energy3,
+}
+
+impl WindowPick {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowPick::None => "none",
+            WindowPick::Begin => "begin",
+            WindowPick::Mid => "mid",
+            WindowPick::End => "end",
+            WindowPick::Energy3 => "energy3",
+        }
+    }
+}
+
+/// The offline precompute's knobs that reach the decoder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfflineOptions {
+    /// `--seq_len_frames`.
+    pub seq_len_frames: usize,
+    /// `--window_len` (0 = whole video).
+    pub window_len: usize,
+    pub window_pick: WindowPick,
+    pub residual: ResidualSource,
+    /// Also read the RGB pictures the way upstream does (OpenCV seeks, clamped).
+    pub with_rgb: bool,
+}
+
+impl Default for OfflineOptions {
+    fn default() -> Self {
+        OfflineOptions {
+            seq_len_frames: 64,
+            window_len: 0,
+            window_pick: WindowPick::None,
+            residual: ResidualSource::Emulate,
+            with_rgb: false,
+        }
+    }
+}
+
+/// Which window was used and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowChoice {
+    /// `None` when no window applies (`window_len` 0 or not shorter than the video).
+    pub chosen: Option<&'static str>,
+    pub start: usize,
+    pub end: usize,
+    /// Packet byte sums of the begin, mid and end windows (energy3 only).
+    pub energy: Option<[u64; 3]>,
+    /// Frame rate used to turn frames into seconds for energy3 (OpenCV's, else 30).
+    pub fps_used: f64,
+}
+
+/// `analyze_offline`'s answer.
+#[derive(Debug, Clone)]
+pub struct OfflineAnalysis {
+    /// `frame_count` is the container's count (upstream's `T_all`); `frames[t]` belongs to
+    /// `frame_ids[t]`, its residual is the raw Y plane of the (estimated) patched picture.
+    pub analysis: Analysis,
+    pub info: VideoInfo,
+    pub window: WindowChoice,
+    /// Frame the decoder was positioned at (keyframe at or before it), when a window starts
+    /// past frame 0.
+    pub seek_to: Option<usize>,
+    /// Per `frame_ids` entry, the timestamp frame number of the picture actually used
+    /// (differs where an id never arrived and a neighbour filled in).
+    pub used_frame: Vec<i64>,
+    /// RGB pictures per `frame_ids` entry when asked for (OpenCV-style reads).
+    pub rgb: Vec<RgbFrame>,
+}
+
+/// Sum of packet sizes ffprobe reports for `-read_intervals START%+DUR`: it seeks to the
+/// keyframe at or before START, then counts packets until one's timestamp reaches the
+/// first packet's timestamp plus DUR.
+fn interval_bytes(scan: &PacketScan, tb: (i32, i32), start_sec: f64, dur_sec: f64) -> u64 {
+    let us = |ts: i64| -> i64 {
+        // SAFETY: pure arithmetic helper of libavutil.
+        unsafe {
+            ffi::av_rescale_q(
+                ts,
+                ffi::AVRational {
+                    num: tb.0,
+                    den: tb.1,
+                },
+                ffi::AVRational {
+                    num: 1,
+                    den: 1_000_000,
+                },
+            )
+        }
+    };
+    let target = (start_sec.max(0.0) * 1e6).round() as i64;
+    let dur = (dur_sec.max(0.0) * 1e6).round() as i64;
+    let pkts = &scan.packets;
+    let time_of = |p: &PacketInfo| p.dts.or(p.pts).map(us);
+    let mut first = 0usize;
+    if target > 0 {
+        for (i, p) in pkts.iter().enumerate() {
+            if p.key && time_of(p).is_some_and(|t| t <= target) {
+                first = i;
+            }
+        }
+    }
+    let mut sum = 0u64;
+    let mut end: Option<i64> = None;
+    for p in &pkts[first.min(pkts.len())..] {
+        let cur = p.pts.or(p.dts).map(us);
+        if end.is_none() {
+            if let Some(c) = cur {
+                end = Some(c + dur);
+            }
+        }
+        if let (Some(e), Some(c)) = (end, cur) {
+            if c >= e {
+                break;
+            }
+        }
+        sum += p.size as u64;
+    }
+    sum
+}
+
+fn choose_window(
+    info: &VideoInfo,
+    scan: &PacketScan,
+    total: usize,
+    opts: &OfflineOptions,
+) -> WindowChoice {
+    let fps_used = if info.opencv_fps > 0.0 {
+        info.opencv_fps
+    } else {
+        30.0
+    };
+    let w = opts.window_len;
+    let mut choice = WindowChoice {
+        chosen: None,
+        start: 0,
+        end: total.saturating_sub(1),
+        energy: None,
+        fps_used,
+    };
+    if w == 0 || total <= w {
+        return choice;
+    }
+    let begin = 0;
+    let end = total - w;
+    let mid = (total - w) / 2;
+    let (name, start) = match opts.window_pick {
+        WindowPick::None => ("none", 0),
+        WindowPick::Begin => ("begin", begin),
+        WindowPick::Mid => ("mid", mid),
+        WindowPick::End => ("end", end),
+        WindowPick::Energy3 => {
+            let dur = w as f64 / fps_used;
+            let e = [begin, mid, end]
+                .map(|s| interval_bytes(scan, info.time_base, s as f64 / fps_used, dur));
+            choice.energy = Some(e);
+            if e.iter().all(|&x| x == 0) {
+                ("mid", mid)
+            } else {
+                // Python's max() keeps the first of equal maxima.
+                let mut best = 0;
+                for k in 1..3 {
+                    if e[k] > e[best] {
+                        best = k;
+                    }
+                }
+                [("begin", begin), ("mid", mid), ("end", end)][best]
+            }
+        }
+    };
+    choice.chosen = Some(name);
+    choice.start = start;
+    choice.end = (total - 1).min(start + w - 1);
+    choice
+}
+
+struct Slot {
+    frame_idx: i64,
+    decoded_idx: usize,
+    frame_type: FrameType,
+    vectors: usize,
+    motion: MotionGrid,
+    residual: Option<ResidualPlane>,
+}
+
+struct OfflineSink {
+    path: String,
+    residual: ResidualSource,
+    tb: ffi::AVRational,
+    fr: ffi::AVRational,
+    decode_len: usize,
+    max_frames: usize,
+    times: HashMap<i64, usize>,
+    max_uniq: i64,
+    positions: HashMap<i64, VecDeque<usize>>,
+    remaining: usize,
+    slots: Vec<Option<usize>>,
+    filled: Vec<Slot>,
+    packets: Vec<PacketInfo>,
+    queue: ReorderQueue<EmuFrame>,
+    emu_tx: Option<SyncSender<EmuFrame>>,
+    prev_luma: Option<Vec<u8>>,
+    error: Option<String>,
+}
+
+impl OfflineSink {
+    fn handle(&mut self, f: &mut FrameView) -> Result<Flow, String> {
+        let decoded_idx = f.output_index;
+        if (self.decode_len > 0 && decoded_idx >= self.decode_len)
+            || (self.max_frames > 0 && decoded_idx >= self.max_frames)
+        {
+            return Ok(Flow::Stop);
+        }
+        let frame_idx = match f.best_effort_timestamp {
+            // SAFETY: pure arithmetic helper of libavutil (rounds to nearest).
+            Some(ts) if self.fr.num > 0 && self.fr.den > 0 => unsafe {
+                ffi::av_rescale_q(
+                    ts,
+                    self.tb,
+                    ffi::AVRational {
+                        num: self.fr.den,
+                        den: self.fr.num,
+                    },
+                ) as i32 as i64
+            },
+            _ => decoded_idx as i64,
+        };
+        let wanted = self
+            .positions
+            .get(&frame_idx)
+            .is_some_and(|q| !q.is_empty());
+        let (w, h) = (f.width(), f.height());
+        let mut diff = None;
+        if self.residual == ResidualSource::FrameDiff {
+            let y = f.luma().map_err(|e| format!("luma copy: {e}"))?;
+            if wanted {
+                let data = match &self.prev_luma {
+                    Some(prev) if prev.len() == y.len() => {
+                        y.iter().zip(prev).map(|(&a, &b)| a.abs_diff(b)).collect()
+                    }
+                    _ => vec![0u8; y.len()],
+                };
+                diff = Some(ResidualPlane::Magnitude(Plane {
+                    width: w,
+                    height: h,
+                    data,
+                }));
+            }
+            self.prev_luma = Some(y);
+        }
+        if self.residual == ResidualSource::Emulate {
+            if let Some(d) = f.decode_index {
+                let info = self.packets.get(d).copied();
+                let is_ref = info.is_none_or(|p| !p.slice.has_slice || p.slice.is_reference);
+                let payload = if is_ref || wanted {
+                    Some(EmuFrame {
+                        decode_index: d,
+                        display_index: decoded_idx,
+                        is_reference: is_ref,
+                        is_idr: info.is_some_and(|p| p.slice.is_idr),
+                        wanted,
+                        picture: f.yuv().map_err(|e| format!("picture copy: {e}"))?,
+                        vectors: f.vectors(),
+                    })
+                } else {
+                    None
+                };
+                self.queue.arrive(d, payload);
+                let ready = self.queue.release();
+                if let Some(tx) = &self.emu_tx {
+                    for r in ready {
+                        let _ = tx.send(r);
+                    }
+                }
+            }
+        }
+        if !wanted {
+            return Ok(Flow::Continue);
+        }
+        let vectors = f.vectors();
+        let slot = self.filled.len();
+        self.filled.push(Slot {
+            frame_idx,
+            decoded_idx,
+            frame_type: f.frame_type(),
+            vectors: vectors.len(),
+            motion: fill_grid_l0(&vectors, w, h),
+            residual: diff,
+        });
+        // Upstream calls back once per occurrence of the id; each call fills one position.
+        let times = self.times.get(&frame_idx).copied().unwrap_or(0);
+        if let Some(q) = self.positions.get_mut(&frame_idx) {
+            for _ in 0..times {
+                if let Some(t) = q.pop_front() {
+                    self.slots[t] = Some(slot);
+                    self.remaining -= 1;
+                }
+                if self.remaining == 0 {
+                    return Ok(Flow::Stop);
+                }
+            }
+        }
+        if frame_idx >= self.max_uniq {
+            return Ok(Flow::Stop);
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+impl FrameSink for OfflineSink {
+    fn packet_sent(&mut self, index: usize, info: &PacketInfo, _skipped: bool) -> bool {
+        if self.packets.len() <= index {
+            self.packets.resize(index + 1, *info);
+        }
+        self.packets[index] = *info;
+        if self.residual == ResidualSource::Emulate
+            && !info.discard
+            && (info.slice.has_slice || info.size > 0)
+        {
+            self.queue.expect(index);
+        }
+        true
+    }
+
+    fn frame(&mut self, f: &mut FrameView) -> Flow {
+        match self.handle(f) {
+            Ok(flow) => flow,
+            Err(e) => {
+                self.error = Some(e);
+                Flow::Stop
+            }
+        }
+    }
+}
+
+/// The offline precompute's analysis of one video: container frame count, optional window,
+/// frame numbers from timestamps, raw patched luma as residual (SPEC 2.1, 2.2).
+pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnalysis, VideoError> {
+    if opts.residual == ResidualSource::Exact {
+        return Err(VideoError::ExactUnavailable);
+    }
+    let mut src = Source::open(path)?;
+    src.require_supported()?;
+    let info = src.info.clone();
+    let scan = src.scan(&mut |_| true)?;
+    drop(src);
+    let t = opts.seq_len_frames;
+    let mut notes = Vec::new();
+    let total = if info.container_frame_count > 0 {
+        info.container_frame_count
+    } else {
+        notes.push(format!(
+            "the container states no frame count: N = seq_len_frames = {t} (as upstream)"
+        ));
+        t
+    };
+    let window = choose_window(&info, &scan, total, opts);
+    let (start, end) = (window.start, window.end);
+    let mut frame_ids = sample_frame_ids(end + 1, t, start as i64);
+    if frame_ids.len() != t {
+        frame_ids = vec![0; t];
+    }
+    let seek_to = (start > 0).then_some(start);
+    let span = end - start + 1;
+    let max_fid = frame_ids.iter().copied().max().unwrap_or(0) as usize;
+    let (decode_len, max_frames) = match seek_to {
+        Some(_) => (span, span),
+        None => (0, max_fid + 1),
+    };
+
+    let mut times: HashMap<i64, usize> = HashMap::new();
+    let mut positions: HashMap<i64, VecDeque<usize>> = HashMap::new();
+    for (k, &f) in frame_ids.iter().enumerate() {
+        *times.entry(f as i64).or_default() += 1;
+        positions.entry(f as i64).or_default().push_back(k);
+    }
+    let fr = ffi::AVRational {
+        num: info.fps_rational.0,
+        den: info.fps_rational.1,
+    };
+    let tb = ffi::AVRational {
+        num: info.time_base.0,
+        den: info.time_base.1,
+    };
+
+    let mut src = Source::open(path)?;
+    if let Some(s) = seek_to {
+        // SAFETY: seeking an open input; arithmetic helper.
+        let ret = unsafe {
+            let mut ts = ffi::av_rescale_q(
+                s as i64,
+                ffi::AVRational {
+                    num: fr.den,
+                    den: fr.num,
+                },
+                tb,
+            );
+            if ts < 0 {
+                ts = 0;
+            }
+            ffi::av_seek_frame(
+                src.input.as_mut_ptr(),
+                info.stream_index as i32,
+                ts,
+                ffi::AVSEEK_FLAG_BACKWARD as i32,
+            )
+        };
+        if ret < 0 {
+            notes.push(format!(
+                "seek to frame {s} failed ({}); decoding from the start",
+                ff::Error::from(ret)
+            ));
+        }
+    }
+    let residual = opts.residual;
+    let (sink, residuals) = std::thread::scope(
+        |scope| -> Result<(OfflineSink, HashMap<usize, Plane>), VideoError> {
+            let (tx, rx) = sync_channel::<EmuFrame>(4);
+            let worker = (residual == ResidualSource::Emulate).then(|| {
+                scope.spawn(move || {
+                    let mut emu = Emulator::new();
+                    let mut out = HashMap::new();
+                    for f in rx {
+                        let p = f.display_index;
+                        if let Some(est) = emu.push(f) {
+                            out.insert(p, PatchedLuma::Raw.map(&est));
+                        }
+                    }
+                    out
+                })
+            });
+            let mut sink = OfflineSink {
+                path: path.to_string(),
+                residual,
+                tb,
+                fr,
+                decode_len,
+                max_frames,
+                times,
+                max_uniq: max_fid as i64,
+                positions,
+                remaining: t,
+                slots: vec![None; t],
+                filled: Vec::new(),
+                packets: Vec::new(),
+                queue: ReorderQueue::default(),
+                emu_tx: worker.is_some().then_some(tx),
+                prev_luma: None,
+                error: None,
+            };
+            let run = decode_stream(&mut src, true, &mut sink);
+            let rest = sink.queue.drain_all();
+            if let Some(tx) = sink.emu_tx.take() {
+                for f in rest {
+                    let _ = tx.send(f);
+                }
+            }
+            let residuals = match worker {
+                Some(h) => h.join().map_err(|_| VideoError::Corrupt {
+                    path: path.into(),
+                    reason: "internal error in the residual emulator".into(),
+                })?,
+                None => HashMap::new(),
+            };
+            let run = run?;
+            if let Some(e) = &run.error {
+                notes.push(format!("decoding stopped early: {e}"));
+            }
+            Ok((sink, residuals))
+        },
+    )?;
+    if let Some(e) = sink.error {
+        return Err(VideoError::Corrupt {
+            path: sink.path,
+            reason: e,
+        });
+    }
+    // Fill ids that never arrived: from the previous one, leading gaps from the last found.
+    let mut slots = sink.slots.clone();
+    let mut last = None;
+    for s in slots.iter_mut() {
+        match s {
+            Some(v) => last = Some(*v),
+            None => *s = last,
+        }
+    }
+    let Some(last) = last else {
+        return Err(VideoError::Corrupt {
+            path: path.into(),
+            reason: "no decoded frame matched the requested frame numbers".into(),
+        });
+    };
+    let missing = sink.slots.iter().filter(|s| s.is_none()).count();
+    if missing > 0 {
+        notes.push(format!("{missing} of {t} frame ids never arrived by timestamp and were filled from a neighbour"));
+    }
+    let mut frames = Vec::with_capacity(t);
+    let mut used_frame = Vec::with_capacity(t);
+    for (k, s) in slots.iter().enumerate() {
+        let slot = &sink.filled[s.unwrap_or(last)];
+        let residual = match residual {
+            ResidualSource::Emulate => residuals
+                .get(&slot.decoded_idx)
+                .cloned()
+                .map(ResidualPlane::Patched),
+            ResidualSource::FrameDiff => slot.residual.clone(),
+            _ => None,
+        };
+        used_frame.push(slot.frame_idx);
+        frames.push(SampledFrame {
+            frame_index: frame_ids[k].max(0) as usize,
+            frame_type: slot.frame_type,
+            vector_count: slot.vectors,
+            motion: slot.motion.clone(),
+            residual,
+        });
+    }
+    let rgb = if opts.with_rgb {
+        let ids: Vec<i64> = frame_ids
+            .iter()
+            .map(|&f| {
+                if total > 0 {
+                    (f as i64).clamp(0, total as i64 - 1)
+                } else {
+                    f as i64
+                }
+            })
+            .collect();
+        read_frames_rgb(path, &ids)?
+    } else {
+        Vec::new()
+    };
+    let analysis = Analysis {
+        video: path.to_string(),
+        codec: info.codec.clone(),
+        width: info.width,
+        height: info.height,
+        frame_count: total,
+        frame_ids,
+        frames,
+        residual_source: residual,
+        notes,
+    };
+    Ok(OfflineAnalysis {
+        analysis,
+        info,
+        window,
+        seek_to,
+        used_frame,
+        rgb,
+    })
+}

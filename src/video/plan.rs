@@ -1,0 +1,125 @@
+//! Which frames a pass must produce, decided from the demux-only packet scan.
+//!
+//! Stage 1's `N` is the number of decoded frames. The scan predicts it as the number of
+//! packets that carry a picture; the decode pass checks the prediction and a second pass
+//! runs when it was wrong. When every picture packet has a distinct timestamp, the
+//! presentation position of each packet is its timestamp's rank, so frames can be named
+//! before they are decoded and non-reference pictures nobody needs can be skipped.
+
+use super::source::PacketInfo;
+use crate::analysis::sample_frame_ids;
+
+/// How output frames are given their presentation index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Indexing {
+    /// Rank of the packet's timestamp among all picture packets (per packet index).
+    ByTimestamp(Vec<Option<usize>>),
+    /// The order frames leave the decoder.
+    ByOutputOrder,
+}
+
+/// The frames one pass works on.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    /// Predicted number of frames.
+    pub n: usize,
+    pub frame_ids: Vec<i32>,
+    /// Per presentation index: sampled.
+    pub sampled: Vec<bool>,
+    /// Per presentation index: must be decoded (sampled, or needed by the residual).
+    pub needed: Vec<bool>,
+    pub indexing: Indexing,
+}
+
+/// Packets that produce a picture: not discarded by the demuxer and, when slice headers
+/// could be read at all, holding a slice.
+pub(crate) fn picture_packets(packets: &[PacketInfo]) -> Vec<bool> {
+    let any_slice = packets.iter().any(|p| p.slice.has_slice);
+    packets
+        .iter()
+        .map(|p| !p.discard && (p.slice.has_slice || !any_slice))
+        .collect()
+}
+
+/// Presentation ranks from timestamps, when every picture packet has a distinct one.
+pub(crate) fn timestamp_ranks(packets: &[PacketInfo]) -> Option<Vec<Option<usize>>> {
+    let pic = picture_packets(packets);
+    let mut keyed: Vec<(i64, usize)> = Vec::new();
+    for (i, p) in packets.iter().enumerate() {
+        if pic[i] {
+            keyed.push((p.pts?, i));
+        }
+    }
+    keyed.sort_unstable();
+    if keyed.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let mut ranks = vec![None; packets.len()];
+    for (r, &(_, i)) in keyed.iter().enumerate() {
+        ranks[i] = Some(r);
+    }
+    Some(ranks)
+}
+
+impl Plan {
+    /// A plan for `n` frames sampling `t` of them from `start`; `with_previous` also needs
+    /// the frame before each sampled one (frame difference).
+    pub fn new(n: usize, t: usize, start: i64, with_previous: bool, indexing: Indexing) -> Plan {
+        let frame_ids = sample_frame_ids(n, t, start);
+        let mut sampled = vec![false; n];
+        for &f in &frame_ids {
+            sampled[f as usize] = true;
+        }
+        let mut needed = sampled.clone();
+        if with_previous {
+            for &f in &frame_ids {
+                if f > 0 {
+                    needed[f as usize - 1] = true;
+                }
+            }
+        }
+        Plan {
+            n,
+            frame_ids,
+            sampled,
+            needed,
+            indexing,
+        }
+    }
+
+    /// Presentation index of a frame given its packet and output positions.
+    pub fn presentation_index(
+        &self,
+        decode_index: Option<usize>,
+        output_index: usize,
+    ) -> Option<usize> {
+        match &self.indexing {
+            Indexing::ByOutputOrder => Some(output_index),
+            Indexing::ByTimestamp(r) => decode_index.and_then(|d| r.get(d).copied().flatten()),
+        }
+    }
+
+    /// Whether a packet's picture may be dropped (non-reference and not needed). Only
+    /// possible when frames are named by timestamp.
+    pub fn may_skip(&self, packet_index: usize, info: &PacketInfo) -> bool {
+        match &self.indexing {
+            Indexing::ByOutputOrder => false,
+            Indexing::ByTimestamp(r) => {
+                info.slice.has_slice
+                    && !info.slice.is_reference
+                    && r.get(packet_index)
+                        .copied()
+                        .flatten()
+                        .is_some_and(|p| p < self.n && !self.needed[p])
+            }
+        }
+    }
+
+    pub fn is_sampled(&self, p: usize) -> bool {
+        self.sampled.get(p).copied().unwrap_or(false)
+    }
+
+    pub fn is_needed(&self, p: usize) -> bool {
+        self.needed.get(p).copied().unwrap_or(false)
+    }
+}

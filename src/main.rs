@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Lint datasets, stage 1/2 outputs and eval assets before training and evaluation.
     Check(cli::check::CheckArgs),
+    /// Stage 1: select patches by motion and residual energy (upstream's stage1.py).
+    Select(cli::select::SelectArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
     };
     let result = match parsed.command {
         Some(Command::Check(args)) => cli::check::run(args),
+        Some(Command::Select(args)) => cli::select::run(args),
         None => {
             let _ = <Cli as clap::CommandFactory>::command().print_help();
             return ExitCode::from(2);

@@ -33,7 +33,10 @@ fn motion_only_first_full_equals_upstream() {
     let expected = npy::read_rows(&file_ending(&dir, ".visidx_thw.npy")).unwrap();
     let expected_ids = npy::read_frame_ids(&file_ending(&dir, ".frame_ids.npy")).unwrap();
 
-    let opts = AnalyzeOptions { residual: ResidualSource::None, ..Default::default() };
+    let opts = AnalyzeOptions {
+        residual: ResidualSource::None,
+        ..Default::default()
+    };
     let analysis = analyze(video.to_str().unwrap(), &opts).unwrap();
     assert_eq!(analysis.frame_ids, expected_ids);
     let p = Stage1Params {
@@ -44,8 +47,16 @@ fn motion_only_first_full_equals_upstream() {
     };
     let sel = select_stage1(&analysis, &p);
     assert_eq!(sel.rows.len(), expected.len());
-    assert_eq!(&sel.rows[..1296], &expected[..1296], "t=0 in raster order first");
-    assert_eq!(as_set(&sel.rows), as_set(&expected), "rows differ from upstream's motion-only selection");
+    assert_eq!(
+        &sel.rows[..1296],
+        &expected[..1296],
+        "t=0 in raster order first"
+    );
+    assert_eq!(
+        as_set(&sel.rows),
+        as_set(&expected),
+        "rows differ from upstream's motion-only selection"
+    );
 }
 
 #[test]
@@ -56,7 +67,11 @@ fn motion_only_uniform_exclude_t48_equals_upstream() {
     let expected = npy::read_rows(&file_ending(&dir, ".visidx_thw.npy")).unwrap();
     let expected_ids = npy::read_frame_ids(&file_ending(&dir, ".frame_ids.npy")).unwrap();
 
-    let opts = AnalyzeOptions { sequence_length: 48, residual: ResidualSource::None, ..Default::default() };
+    let opts = AnalyzeOptions {
+        sequence_length: 48,
+        residual: ResidualSource::None,
+        ..Default::default()
+    };
     let analysis = analyze(video.to_str().unwrap(), &opts).unwrap();
     assert_eq!(analysis.frame_ids, expected_ids);
     let p = Stage1Params {

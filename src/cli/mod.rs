@@ -2,5 +2,7 @@
 //! library.
 
 pub mod check;
+pub mod knobs;
 pub mod output;
 pub mod progress;
+pub mod select;

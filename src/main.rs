@@ -26,6 +26,8 @@ enum Command {
     Check(cli::check::CheckArgs),
     /// Stage 1: select patches by motion and residual energy (upstream's stage1.py).
     Select(cli::select::SelectArgs),
+    /// Stage 2: pack selected patches into mosaics and write the training JSONL (stage2.py).
+    Pack(cli::pack::PackArgs),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
     let result = match parsed.command {
         Some(Command::Check(args)) => cli::check::run(args),
         Some(Command::Select(args)) => cli::select::run(args),
+        Some(Command::Pack(args)) => cli::pack::run(args),
         None => {
             let _ = <Cli as clap::CommandFactory>::command().print_help();
             return ExitCode::from(2);

@@ -4,5 +4,6 @@
 pub mod check;
 pub mod knobs;
 pub mod output;
+pub mod pack;
 pub mod progress;
 pub mod select;

@@ -7,3 +7,4 @@ pub mod names;
 pub mod runner;
 pub mod shard;
 pub mod stage1;
+pub mod stage2;

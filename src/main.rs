@@ -28,6 +28,8 @@ enum Command {
     Select(cli::select::SelectArgs),
     /// Stage 2: pack selected patches into mosaics and write the training JSONL (stage2.py).
     Pack(cli::pack::PackArgs),
+    /// Offline eval assets: mosaics and positions per video, as evaluation loads them.
+    Precompute(cli::precompute::PrecomputeArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => cli::check::run(args),
         Some(Command::Select(args)) => cli::select::run(args),
         Some(Command::Pack(args)) => cli::pack::run(args),
+        Some(Command::Precompute(args)) => cli::precompute::run(args),
         None => {
             let _ = <Cli as clap::CommandFactory>::command().print_help();
             return ExitCode::from(2);

@@ -5,5 +5,6 @@ pub mod check;
 pub mod knobs;
 pub mod output;
 pub mod pack;
+pub mod precompute;
 pub mod progress;
 pub mod select;

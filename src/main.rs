@@ -30,6 +30,8 @@ enum Command {
     Pack(cli::pack::PackArgs),
     /// Offline eval assets: mosaics and positions per video, as evaluation loads them.
     Precompute(cli::precompute::PrecomputeArgs),
+    /// Per sampled frame: type, vectors, motion/residual/fused energy, patches kept.
+    Analyze(cli::analyze::AnalyzeArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Some(Command::Select(args)) => cli::select::run(args),
         Some(Command::Pack(args)) => cli::pack::run(args),
         Some(Command::Precompute(args)) => cli::precompute::run(args),
+        Some(Command::Analyze(args)) => cli::analyze::run(args),
         None => {
             let _ = <Cli as clap::CommandFactory>::command().print_help();
             return ExitCode::from(2);
@@ -54,6 +57,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // A reader that went away (`| head`) is not an error worth a message.
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }

@@ -1,6 +1,7 @@
 //! One module per subcommand; each parses its own arguments (clap derive) and calls the
 //! library.
 
+pub mod analyze;
 pub mod check;
 pub mod knobs;
 pub mod output;

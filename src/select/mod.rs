@@ -12,6 +12,7 @@ pub mod params;
 pub mod policy;
 pub mod scores;
 pub mod square;
+pub mod topk;
 
 use serde::Serialize;
 

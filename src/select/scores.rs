@@ -2,10 +2,15 @@
 //! summed per patch, padding included. Frames are scored in parallel.
 //!
 //! The square map is never materialised: fused source rows are produced on demand (only the
-//! rows the resize reads), resized with OpenCV's float path, and each output row is added to
-//! its patches at once. Patch sums are accumulated in f64 and rounded to f32 once; upstream
-//! sums 256 float32 values with torch, so scores can differ from upstream in the last bits
-//! (the fixture test measures it).
+//! rows the resize reads), resized as `cv2.resize` does for float32 maps, and each output row
+//! is added to its patches at once.
+//!
+//! Patch sums are float32 in NumPy's order (`sq.reshape(T, hb, P, wb, P).sum(axis=(2, 4))`):
+//! per patch, rows top to bottom, each row's `P` values by NumPy's pairwise sum, added to a
+//! float32 accumulator starting at 0. This reproduces `fixtures/upstream-residual`'s patch
+//! scores bit for bit. Upstream's stage 1 sums with torch, whose float32 order depends on the
+//! CPU's vector width, so its scores may differ in the last bit; a tie decided by that bit is
+//! implementation-defined anyway (SPEC 2.4).
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -13,6 +18,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, SampledFrame};
 
 use super::energy::{self, EnergyComponent, Fuser, MotionNorm, ResidualNorm, RowCodes};
+use super::numeric::pairwise_sum_f32;
 use super::params::EnergyParams;
 use super::square::{nearest_map, FloatResizePlan, SquareGeometry};
 
@@ -58,8 +64,6 @@ pub struct ScoredFrames {
 /// Shared, parameter-independent per-geometry tables.
 struct Tables {
     plan: FloatResizePlan,
-    /// Patch column of each resized column.
-    col_patch: Vec<usize>,
 }
 
 /// Scores every frame of `analysis`. `use_residual = false` scores as if the residual were 0
@@ -86,8 +90,7 @@ pub fn score_frames(
         };
     }
     let plan = FloatResizePlan::new(w0, h0, g.wn, g.hn);
-    let col_patch = (0..g.wn).map(|dx| ((g.pad_left + dx) / g.patch).min(g.wb - 1)).collect();
-    let tables = Tables { plan, col_patch };
+    let tables = Tables { plan };
     let fuser = Fuser::new(e, component);
     let mismatched = analysis
         .frames
@@ -187,7 +190,6 @@ fn patch_scores(
     let rx = if has_motion { nearest_map(motion.cols, w0) } else { Vec::new() };
     let ry = if has_motion { nearest_map(motion.rows, h0) } else { Vec::new() };
     let mut mrow = vec![0f32; w0];
-    let mut acc = vec![0f64; g.s_total()];
     let src_row = |y: usize, buf: &mut [f32]| {
         if has_motion {
             let grow = &motion.norm[ry[y] * motion.cols..(ry[y] + 1) * motion.cols];
@@ -213,19 +215,22 @@ fn patch_scores(
             }
         }
     };
-    let wb = g.wb;
+    let (p, wb, size) = (g.patch, g.wb, g.out_size);
+    let mut acc = vec![0f32; g.s_total()];
+    // One square row: zero padding left and right of the resized content.
+    let mut sq = vec![0f32; size];
+    let content = g.wn.min(size - g.pad_left.min(size));
     let emit = |dy: usize, row: &[f32]| {
         let y = g.pad_top + dy;
-        if y >= g.out_size {
+        if y >= g.hb * p {
             return;
         }
-        let base = (y / g.patch).min(g.hb - 1) * wb;
-        let accrow = &mut acc[base..base + wb];
-        let limit = g.out_size.saturating_sub(g.pad_left).min(row.len());
-        for (&v, &pc) in row[..limit].iter().zip(&tables.col_patch) {
-            accrow[pc] += v as f64;
+        sq[g.pad_left..g.pad_left + content].copy_from_slice(&row[..content]);
+        let accrow = &mut acc[(y / p) * wb..(y / p + 1) * wb];
+        for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
+            *a += pairwise_sum_f32(seg);
         }
     };
     tables.plan.run(src_row, emit);
-    acc.into_iter().map(|v| v as f32).collect()
+    acc
 }

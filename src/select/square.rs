@@ -1,25 +1,31 @@
 //! The square mapping (SPEC 2.3): scale the longer side to `S`, pad centred with zeros, and
-//! OpenCV's `resize` reproduced exactly for the two cases upstream uses: `INTER_LINEAR` on a
-//! float32 energy map and on 8-bit colour frames, plus `INTER_NEAREST` for the motion grid.
+//! `cv2.resize` reproduced exactly for the three cases upstream uses.
 //!
-//! OpenCV's `INTER_LINEAR` (generic path of `modules/imgproc/src/resize.cpp`):
-//! - per destination column, `fx = (float)((dx + 0.5) * scale_x - 0.5)` with
-//!   `scale_x = 1 / (dst / src)` in double; `sx = floor(fx)`, `fx -= sx`. A column left of the
-//!   image (`sx < 0`) takes `sx = 0, fx = 0`; from the first column whose right tap falls
-//!   outside (`sx + 1 >= src`) on, the value is the single pixel `S[sx] * ONE`.
-//! - rows likewise, but rows outside are clamped without changing the weights
-//!   (`S[clamp(sy)] * (1 - fy) + S[clamp(sy + 1)] * fy`).
-//! - float32: weights `1 - fx`, `fx` in float; horizontal then vertical pass, each
-//!   `a * w0 + b * w1` in float32 (no fused multiply-add).
-//! - uint8: weights `saturate_cast<short>(w * 2048)` (11 bits); horizontal sums in int; the
-//!   vertical pass is SIMD for all but the last `width % 8` bytes of a row, computing
+//! - **float32 `INTER_LINEAR`** (the energy map). OpenCV hands this case to Intel IPP
+//!   (`ipp_resize` in `modules/imgproc/src/resize.cpp` runs before OpenCV's own code and only
+//!   declines 8-bit linear and nearest), so the arithmetic is IPP's, not OpenCV's generic path:
+//!   source coordinate `(d + 0.5) * src / dst - 0.5` in double, weight `frac` rounded to
+//!   float, neighbours clamped (replicated border), horizontal pass then vertical pass, each
+//!   `fma(b - a, w, a)` in float32. This reproduces upstream's float maps bit for bit (the
+//!   fixture test checks every patch score), where OpenCV's generic float path
+//!   (`a * (1 - fx) + b * fx` with a float coordinate) differs by up to 1e-5 relative.
+//!   Upstream ran on an FMA-capable CPU; IPP without FMA would round differently.
+//! - **uint8 `INTER_LINEAR`** (frames for packing): OpenCV's own fixed-point path, since IPP
+//!   is declined there. Per destination column `fx = (float)((dx + 0.5) * scale_x - 0.5)` with
+//!   `scale_x = 1 / (dst / src)`; `sx = floor(fx)`, `fx -= sx`; left of the image `sx = 0,
+//!   fx = 0`; from the first column whose right tap falls outside on, the single pixel
+//!   `S[sx] * 2048`. Rows are clamped without changing weights. Weights are
+//!   `saturate_cast<short>(w * 2048)`; horizontal sums in int; the vertical pass is SIMD for
+//!   all but the last `width % 8` bytes of a row,
 //!   `((((S0 >> 4) * b0) >> 16) + (((S1 >> 4) * b1) >> 16) + 2) >> 2`, and the scalar
-//!   `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22` for the rest.
-//! - an exact 2x reduction on both axes switches to `INTER_AREA`'s fast path (2x2 means).
+//!   `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22` for the rest. An exact 2x reduction on both axes
+//!   switches to `INTER_AREA`'s fast path (rounded 2x2 means).
+//! - **`INTER_NEAREST`** (motion grid upsampling): OpenCV's `resizeNN`,
+//!   `min(floor(d * (1 / (dst / src))), src - 1)` in double.
 
 use serde::{Deserialize, Serialize};
 
-use super::numeric::round_half_even;
+use super::numeric::{fma_f32, round_half_even};
 
 /// `pad_info` of the stage-1 meta.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -300,6 +306,38 @@ pub fn is_exact_half(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> 
     (sx - ix).abs() < f64::EPSILON && (sy - iy).abs() < f64::EPSILON && ix == 2.0 && iy == 2.0
 }
 
+/// One destination index of the float resize: clamped neighbours and the weight of `i1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloatTap {
+    pub i0: usize,
+    pub i1: usize,
+    pub w: f32,
+}
+
+/// Taps of the float32 linear resize `src -> dst` (IPP's coordinates, see the module docs).
+pub fn float_linear_taps(src: usize, dst: usize) -> Vec<FloatTap> {
+    let scale = src as f64 / dst as f64;
+    let last = src as i64 - 1;
+    (0..dst)
+        .map(|d| {
+            let c = (d as f64 + 0.5) * scale - 0.5;
+            let f = c.floor();
+            let i = f as i64;
+            FloatTap {
+                i0: i.clamp(0, last) as usize,
+                i1: (i + 1).clamp(0, last) as usize,
+                w: (c - f) as f32,
+            }
+        })
+        .collect()
+}
+
+/// `a + (b - a) * w` with one rounding of the product-sum, as IPP computes it.
+#[inline(always)]
+fn lerp_fma(a: f32, b: f32, w: f32) -> f32 {
+    fma_f32(b - a, w, a)
+}
+
 /// A separable plan for resizing a float32 map given row by row: which source rows are
 /// needed, and the taps. Used by scoring, which produces source rows on demand.
 #[derive(Debug, Clone)]
@@ -308,10 +346,8 @@ pub struct FloatResizePlan {
     pub src_h: usize,
     pub dst_w: usize,
     pub dst_h: usize,
-    pub x: Vec<Tap>,
-    pub y: Vec<RowTap>,
-    /// Exact 2x reduction: OpenCV averages 2x2 blocks instead.
-    pub area_half: bool,
+    pub x: Vec<FloatTap>,
+    pub y: Vec<FloatTap>,
 }
 
 impl FloatResizePlan {
@@ -321,17 +357,21 @@ impl FloatResizePlan {
             src_h,
             dst_w,
             dst_h,
-            x: linear_x_taps(src_w, dst_w),
-            y: linear_y_taps(src_h, dst_h),
-            area_half: is_exact_half(src_w, src_h, dst_w, dst_h),
+            x: float_linear_taps(src_w, dst_w),
+            y: float_linear_taps(src_h, dst_h),
         }
+    }
+
+    /// Whether OpenCV copies instead of resizing (`dsize == ssize`).
+    pub fn is_copy(&self) -> bool {
+        self.src_w == self.dst_w && self.src_h == self.dst_h
     }
 
     /// Horizontal pass of one source row into `out` (`dst_w` values).
     #[inline]
     pub fn h_pass(&self, row: &[f32], out: &mut [f32]) {
         for (o, t) in out.iter_mut().zip(&self.x) {
-            *o = if t.single { row[t.sx] } else { row[t.sx] * t.a0 + row[t.sx + 1] * t.a1 };
+            *o = lerp_fma(row[t.i0], row[t.i1], t.w);
         }
     }
 
@@ -344,61 +384,39 @@ impl FloatResizePlan {
         mut emit: impl FnMut(usize, &[f32]),
     ) {
         let mut src = vec![0f32; self.src_w];
-        let mut out = vec![0f32; self.dst_w];
-        if self.area_half {
-            let mut src2 = vec![0f32; self.src_w];
-            for dy in 0..self.dst_h {
-                src_row(2 * dy, &mut src);
-                src_row(2 * dy + 1, &mut src2);
-                area_half_row_f32(&src, &src2, &mut out);
-                emit(dy, &out);
+        if self.is_copy() {
+            for y in 0..self.src_h {
+                src_row(y, &mut src);
+                emit(y, &src);
             }
             return;
         }
+        let mut out = vec![0f32; self.dst_w];
         // Horizontal results of the two most recent source rows.
-        let mut h_a = vec![0f32; self.dst_w];
-        let mut h_b = vec![0f32; self.dst_w];
-        let mut row_a: Option<usize> = None;
-        let mut row_b: Option<usize> = None;
+        let mut h = [vec![0f32; self.dst_w], vec![0f32; self.dst_w]];
+        let mut have: [Option<usize>; 2] = [None, None];
         for (dy, t) in self.y.iter().enumerate() {
-            for r in [t.r0, t.r1] {
-                if row_a == Some(r) || row_b == Some(r) {
+            for r in [t.i0, t.i1] {
+                if have.contains(&Some(r)) {
                     continue;
                 }
-                // Replace the older (smaller) row.
                 src_row(r, &mut src);
-                let older_is_a = match (row_a, row_b) {
-                    (None, _) => true,
-                    (_, None) => false,
-                    (Some(a), Some(b)) => a < b,
+                // Replace the older (smaller) row.
+                let slot = match have {
+                    [None, _] => 0,
+                    [_, None] => 1,
+                    [Some(a), Some(b)] => usize::from(a >= b),
                 };
-                if older_is_a {
-                    self.h_pass(&src, &mut h_a);
-                    row_a = Some(r);
-                } else {
-                    self.h_pass(&src, &mut h_b);
-                    row_b = Some(r);
-                }
+                self.h_pass(&src, &mut h[slot]);
+                have[slot] = Some(r);
             }
-            let d0 = if row_a == Some(t.r0) { &h_a } else { &h_b };
-            let d1 = if row_a == Some(t.r1) { &h_a } else { &h_b };
+            let d0 = if have[0] == Some(t.i0) { &h[0] } else { &h[1] };
+            let d1 = if have[0] == Some(t.i1) { &h[0] } else { &h[1] };
             for ((o, &s0), &s1) in out.iter_mut().zip(d0.iter()).zip(d1.iter()) {
-                *o = s0 * t.b0 + s1 * t.b1;
+                *o = lerp_fma(s0, s1, t.w);
             }
             emit(dy, &out);
         }
-    }
-}
-
-/// `resizeAreaFast_` for float, 2x2, one channel: the SIMD part (whole groups of 4
-/// destination values) adds `(a + b) + (c + d)`, the scalar tail `((a + b) + c) + d`.
-fn area_half_row_f32(r0: &[f32], r1: &[f32], out: &mut [f32]) {
-    let w = out.len();
-    let simd_end = w - w % 4;
-    for (dx, o) in out.iter_mut().enumerate() {
-        let (a, b, c, d) = (r0[2 * dx], r0[2 * dx + 1], r1[2 * dx], r1[2 * dx + 1]);
-        let s = if dx < simd_end { (a + b) + (c + d) } else { 0.0f32 + (((a + b) + c) + d) };
-        *o = s * 0.25f32;
     }
 }
 
@@ -410,9 +428,6 @@ pub fn resize_linear_f32(
     dst_w: usize,
     dst_h: usize,
 ) -> Vec<f32> {
-    if src_w == dst_w && src_h == dst_h {
-        return src.to_vec();
-    }
     let plan = FloatResizePlan::new(src_w, src_h, dst_w, dst_h);
     let mut out = vec![0f32; dst_w * dst_h];
     plan.run(

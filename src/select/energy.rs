@@ -62,32 +62,43 @@ pub fn motion_norm(grid: &MotionGrid, e: &EnergyParams) -> MotionNorm {
         return MotionNorm::empty(grid.rows, grid.cols);
     }
     let div = e.mv_unit_div as f32;
-    let mut vx: Vec<f32> = grid.mv.iter().map(|m| m[0] as f32 / div).collect();
-    let mut vy: Vec<f32> = grid.mv.iter().map(|m| m[1] as f32 / div).collect();
     let (cx, cy) = match e.mv_compensate {
         MvCompensate::Median => {
-            let mut ix: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
-            let cx = numeric::median_scaled_i16(&mut ix, div);
-            let mut iy: Vec<i16> = grid.mv.iter().map(|m| m[1]).collect();
-            let cy = numeric::median_scaled_i16(&mut iy, div);
+            let mut buf: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
+            let cx = numeric::median_scaled_i16(&mut buf, div);
+            buf.iter_mut().zip(&grid.mv).for_each(|(b, m)| *b = m[1]);
+            let cy = numeric::median_scaled_i16(&mut buf, div);
             (Some(cx), Some(cy))
         }
-        MvCompensate::Mean => (Some(numeric::mean_f32(&vx)), Some(numeric::mean_f32(&vy))),
+        MvCompensate::Mean => {
+            let mut buf: Vec<f32> = grid.mv.iter().map(|m| m[0] as f32 / div).collect();
+            let cx = numeric::mean_f32(&buf);
+            buf.iter_mut().zip(&grid.mv).for_each(|(b, m)| *b = m[1] as f32 / div);
+            let cy = numeric::mean_f32(&buf);
+            (Some(cx), Some(cy))
+        }
         MvCompensate::None => (None, None),
     };
-    if let (Some(cx), Some(cy)) = (cx, cy) {
-        vx.iter_mut().for_each(|v| *v -= cx);
-        vy.iter_mut().for_each(|v| *v -= cy);
-    }
-    // Reuse vx for the magnitudes.
-    for (x, &y) in vx.iter_mut().zip(&vy) {
-        *x = (*x * *x + y * y).sqrt();
-    }
-    let mag = vx;
+    let mag: Vec<f32> = grid
+        .mv
+        .iter()
+        .map(|m| {
+            let (mut x, mut y) = (m[0] as f32 / div, m[1] as f32 / div);
+            if let (Some(cx), Some(cy)) = (cx, cy) {
+                x -= cx;
+                y -= cy;
+            }
+            (x * x + y * y).sqrt()
+        })
+        .collect();
     let raw_sum: f64 = mag.iter().map(|&v| v as f64).sum();
-    let mut work = vy;
-    work.copy_from_slice(&mag);
-    let p = numeric::percentile_f32(&mut work, e.mv_pct, PERCENTILE_FLAVOR).unwrap_or(0.0);
+    // Magnitudes are +0.0 or positive (or NaN): their bit patterns sort like their values,
+    // with NaN last as in NumPy.
+    let mut bits: Vec<u32> = mag.iter().map(|v| v.to_bits()).collect();
+    let idx = numeric::percentile_index(n, e.mv_pct, PERCENTILE_FLAVOR);
+    let (_, &mut lo, right) = bits.select_nth_unstable(idx.lower);
+    let hi = if idx.upper == idx.lower { lo } else { right.iter().copied().min().unwrap_or(lo) };
+    let p = numeric::percentile_lerp(f32::from_bits(lo), f32::from_bits(hi), &idx, PERCENTILE_FLAVOR);
     let scale = p.max(1e-6) as f32;
     let norm = mag.iter().map(|&m| (m / scale).clamp(0.0, 1.0)).collect();
     MotionNorm { rows: grid.rows, cols: grid.cols, norm, scale, raw_sum }
@@ -135,17 +146,18 @@ pub enum RowCodes<'a> {
 }
 
 fn byte_histogram(data: &[u8]) -> [u64; 256] {
-    // Four interleaved histograms avoid store-to-load stalls on runs of equal bytes.
+    // Four interleaved histograms avoid store-to-load stalls on runs of equal bytes. Each
+    // counts at most a quarter of the plane (wrapping is impossible below 2^34 pixels).
     let mut h = [[0u32; 256]; 4];
     let mut chunks = data.chunks_exact(4);
     for c in &mut chunks {
-        h[0][c[0] as usize] += 1;
-        h[1][c[1] as usize] += 1;
-        h[2][c[2] as usize] += 1;
-        h[3][c[3] as usize] += 1;
+        h[0][c[0] as usize] = h[0][c[0] as usize].wrapping_add(1);
+        h[1][c[1] as usize] = h[1][c[1] as usize].wrapping_add(1);
+        h[2][c[2] as usize] = h[2][c[2] as usize].wrapping_add(1);
+        h[3][c[3] as usize] = h[3][c[3] as usize].wrapping_add(1);
     }
     for &b in chunks.remainder() {
-        h[0][b as usize] += 1;
+        h[0][b as usize] = h[0][b as usize].wrapping_add(1);
     }
     let mut out = [0u64; 256];
     for (i, o) in out.iter_mut().enumerate() {

@@ -151,20 +151,51 @@ pub fn median_scaled_i16(vals: &mut [i16], div: f32) -> f32 {
     if n == 0 {
         return 0.0;
     }
-    let mid = n / 2;
-    let (_, &mut m_hi, _) = vals.select_nth_unstable(mid);
+    let (m_lo, m_hi) = middle_pair_i16(vals);
     if n % 2 == 1 {
         return m_hi as f32 / div;
     }
-    let m_lo = *vals[..mid].iter().max().expect("n >= 2");
     let (a, b) = (m_lo as f32 / div, m_hi as f32 / div);
     // Sorted order of the scaled values follows the sign of `div`; the sum does not care.
     (a + b) / 2.0
 }
 
+/// The `(n/2 - 1)`-th and `n/2`-th smallest values (the lower one is meaningless for odd
+/// `n`). Counting when the value range is small (motion vectors usually are), else selection.
+fn middle_pair_i16(vals: &mut [i16]) -> (i16, i16) {
+    let n = vals.len();
+    let mid = n / 2;
+    let (mn, mx) = vals.iter().fold((i16::MAX, i16::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let range = (mx as i32 - mn as i32) as usize;
+    if range < 4096 && range < n {
+        let mut counts = vec![0u32; range + 1];
+        for &v in vals.iter() {
+            counts[(v as i32 - mn as i32) as usize] += 1;
+        }
+        let kth = |k: usize| {
+            let mut seen = 0usize;
+            for (i, &c) in counts.iter().enumerate() {
+                seen += c as usize;
+                if seen > k {
+                    return (mn as i32 + i as i32) as i16;
+                }
+            }
+            mx
+        };
+        return (if mid > 0 { kth(mid - 1) } else { kth(0) }, kth(mid));
+    }
+    let (_, &mut hi, _) = vals.select_nth_unstable(mid);
+    let lo = vals[..mid].iter().copied().max().unwrap_or(hi);
+    (lo, hi)
+}
+
 /// NumPy's pairwise summation of float32 (`@TYPE@_pairwise_sum`, blocks of 8, 128 per leaf),
 /// as `np.add.reduce` runs it over a contiguous array.
+#[inline]
 pub fn pairwise_sum_f32(a: &[f32]) -> f32 {
+    if let Ok(x) = <&[f32; 16]>::try_from(a) {
+        return pairwise_sum_16(x);
+    }
     const BLOCK: usize = 128;
     let n = a.len();
     if n < 8 {
@@ -194,6 +225,13 @@ pub fn pairwise_sum_f32(a: &[f32]) -> f32 {
         n2 -= n2 % 8;
         pairwise_sum_f32(&a[..n2]) + pairwise_sum_f32(&a[n2..])
     }
+}
+
+/// [`pairwise_sum_f32`] for the common patch width 16 (one block of 8 accumulators).
+#[inline(always)]
+pub fn pairwise_sum_16(a: &[f32; 16]) -> f32 {
+    let r: [f32; 8] = std::array::from_fn(|j| a[j] + a[j + 8]);
+    ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
 }
 
 /// `np.mean` of a float32 array: pairwise float32 sum divided by the count in float32.
@@ -272,6 +310,17 @@ mod tests {
         assert_eq!(median_scaled_i16(&mut [5, 1, 3], 4.0), 0.75);
         assert_eq!(median_scaled_i16(&mut [5, 1, 3, 8], -4.0), -1.0);
         assert_eq!(median_scaled_i16(&mut [], 4.0), 0.0);
+        // Counting and selection agree.
+        let mut wide: Vec<i16> = (0..1001).map(|i| ((i * 7919) % 20011) as i16 - 10000).collect();
+        let mut narrow: Vec<i16> = (0..1000).map(|i| ((i * 31) % 17) as i16 - 8).collect();
+        let sorted = |v: &[i16]| {
+            let mut s = v.to_vec();
+            s.sort();
+            s
+        };
+        let (sw, sn) = (sorted(&wide), sorted(&narrow));
+        assert_eq!(median_scaled_i16(&mut wide, 1.0), sw[500] as f32);
+        assert_eq!(median_scaled_i16(&mut narrow, 1.0), (sn[499] as f32 + sn[500] as f32) / 2.0);
     }
 
     #[test]
@@ -302,6 +351,15 @@ mod tests {
         let v: Vec<f32> = (0..1000).map(|i| (i % 17) as f32 * 0.25).collect();
         let exact: f64 = v.iter().map(|&x| x as f64).sum();
         assert_eq!(pairwise_sum_f32(&v) as f64, exact);
+        // The width-16 fast path is the general algorithm.
+        let w: Vec<f32> = (0..16).map(|i| 1.0 / (i as f32 + 3.0)).collect();
+        let mut r = [0f32; 8];
+        r.copy_from_slice(&w[..8]);
+        for j in 0..8 {
+            r[j] += w[8 + j];
+        }
+        let general = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        assert_eq!(pairwise_sum_f32(&w), general);
         assert_eq!(mean_f32(&[1.0, 2.0]), 1.5);
         assert_eq!(round_half_even(2.5), 2.0);
         assert_eq!(round_half_even(3.5), 4.0);

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::analysis::{Analysis, SampledFrame};
 
 use super::energy::{self, EnergyComponent, Fuser, MotionNorm, ResidualNorm, RowCodes};
-use super::numeric::pairwise_sum_f32;
+use super::numeric::{pairwise_sum_16, pairwise_sum_f32};
 use super::params::EnergyParams;
 use super::square::{nearest_map, FloatResizePlan, SquareGeometry};
 
@@ -64,6 +64,8 @@ pub struct ScoredFrames {
 /// Shared, parameter-independent per-geometry tables.
 struct Tables {
     plan: FloatResizePlan,
+    /// Source columns to compute when far fewer than all are read (strong reductions).
+    sparse_cols: Option<Vec<usize>>,
 }
 
 /// Scores every frame of `analysis`. `use_residual = false` scores as if the residual were 0
@@ -90,7 +92,9 @@ pub fn score_frames(
         };
     }
     let plan = FloatResizePlan::new(w0, h0, g.wn, g.hn);
-    let tables = Tables { plan };
+    let needed = plan.needed_cols();
+    let sparse_cols = if needed.len() * 4 < w0 * 3 { Some(needed) } else { None };
+    let tables = Tables { plan, sparse_cols };
     let fuser = Fuser::new(e, component);
     let mismatched = analysis
         .frames
@@ -177,6 +181,7 @@ fn score_frame(
     FrameScores { scores, energy: en }
 }
 
+/// Dispatches once per frame to a loop specialised for the fusion formula.
 fn patch_scores(
     motion: &MotionNorm,
     residual: Option<&ResidualNorm>,
@@ -186,31 +191,82 @@ fn patch_scores(
     tables: &Tables,
     fuser: &Fuser,
 ) -> Vec<f32> {
+    use super::params::FuseMode;
+    let f = *fuser;
+    macro_rules! go {
+        ($k:expr) => {
+            patch_scores_with(motion, residual, h0, w0, g, tables, $k)
+        };
+    }
+    match (f.component, f.mode) {
+        (EnergyComponent::Motion, _) => go!(|m: f32, _r: f32| m),
+        (EnergyComponent::Residual, _) => go!(|_m: f32, r: f32| r),
+        (EnergyComponent::Fused, FuseMode::Weighted) => {
+            let (wm, wr, den) = (f.w_mv, f.w_res, f.denom);
+            let inv = 1.0 / den;
+            // Dividing by a power of two is multiplying by its reciprocal, exactly.
+            let pow2 = den.is_normal() && inv.is_normal() && den.to_bits() & 0x007f_ffff == 0;
+            if pow2 && wr == 0.0 {
+                go!(move |m: f32, r: f32| ((wm * m + wr * r) * inv).clamp(0.0, 1.0))
+            } else if pow2 {
+                go!(move |m: f32, r: f32| ((wm * m + wr * r) * inv).clamp(0.0, 1.0))
+            } else {
+                go!(move |m: f32, r: f32| ((wm * m + wr * r) / den).clamp(0.0, 1.0))
+            }
+        }
+        _ => go!(move |m: f32, r: f32| f.fuse(m, r)),
+    }
+}
+
+fn patch_scores_with(
+    motion: &MotionNorm,
+    residual: Option<&ResidualNorm>,
+    h0: usize,
+    w0: usize,
+    g: &SquareGeometry,
+    tables: &Tables,
+    fuse: impl Fn(f32, f32) -> f32,
+) -> Vec<f32> {
     let has_motion = motion.rows > 0 && motion.cols > 0;
     let rx = if has_motion { nearest_map(motion.cols, w0) } else { Vec::new() };
     let ry = if has_motion { nearest_map(motion.rows, h0) } else { Vec::new() };
     let mut mrow = vec![0f32; w0];
+    let mut mrow_of: Option<usize> = None;
     let src_row = |y: usize, buf: &mut [f32]| {
-        if has_motion {
+        if has_motion && mrow_of != Some(ry[y]) {
             let grow = &motion.norm[ry[y] * motion.cols..(ry[y] + 1) * motion.cols];
             for (m, &c) in mrow.iter_mut().zip(&rx) {
                 *m = grow[c];
             }
+            mrow_of = Some(ry[y]);
+        }
+        if let Some(cols) = &tables.sparse_cols {
+            let codes = residual.map(|r| (r.row_codes(y), &r.lut));
+            for &x in cols {
+                let r = match &codes {
+                    Some((RowCodes::Bytes(c), lut)) => lut[c[x] as usize],
+                    Some((RowCodes::Grad(c), lut)) => lut[c[x] as usize],
+                    None => 0.0,
+                };
+                buf[x] = fuse(mrow[x], r);
+            }
+            return;
         }
         match residual.map(|r| (r.row_codes(y), &r.lut)) {
             Some((RowCodes::Bytes(codes), lut)) => {
+                let lut: &[f32; 256] = lut[..256].try_into().expect("byte table");
                 for ((o, &m), &c) in buf.iter_mut().zip(&mrow).zip(codes) {
-                    *o = fuser.fuse(m, lut[c as usize]);
+                    *o = fuse(m, lut[c as usize]);
                 }
             }
             Some((RowCodes::Grad(codes), lut)) => {
                 for ((o, &m), &c) in buf.iter_mut().zip(&mrow).zip(codes) {
-                    *o = fuser.fuse(m, lut[c as usize]);
+                    *o = fuse(m, lut[c as usize]);
                 }
             }
             None => {
                 for (o, &m) in buf.iter_mut().zip(&mrow) {
-                    *o = fuser.fuse(m, 0.0);
+                    *o = fuse(m, 0.0);
                 }
             }
         }
@@ -227,8 +283,14 @@ fn patch_scores(
         }
         sq[g.pad_left..g.pad_left + content].copy_from_slice(&row[..content]);
         let accrow = &mut acc[(y / p) * wb..(y / p + 1) * wb];
-        for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
-            *a += pairwise_sum_f32(seg);
+        if p == 16 {
+            for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(16)) {
+                *a += pairwise_sum_16(seg.try_into().expect("16 values"));
+            }
+        } else {
+            for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
+                *a += pairwise_sum_f32(seg);
+            }
         }
     };
     tables.plan.run(src_row, emit);

@@ -332,10 +332,52 @@ pub fn float_linear_taps(src: usize, dst: usize) -> Vec<FloatTap> {
         .collect()
 }
 
-/// `a + (b - a) * w` with one rounding of the product-sum, as IPP computes it.
+/// `a + (b - a) * w` with one rounding of the product-sum, as IPP computes it. `HW` uses the
+/// FMA instruction (only inside functions compiled with it), otherwise the portable emulation.
 #[inline(always)]
-fn lerp_fma(a: f32, b: f32, w: f32) -> f32 {
-    fma_f32(b - a, w, a)
+fn lerp_fma<const HW: bool>(a: f32, b: f32, w: f32) -> f32 {
+    if HW {
+        (b - a).mul_add(w, a)
+    } else {
+        fma_f32(b - a, w, a)
+    }
+}
+
+#[inline(always)]
+fn h_pass_impl<const HW: bool>(taps: &[FloatTap], row: &[f32], out: &mut [f32]) {
+    for (o, t) in out.iter_mut().zip(taps) {
+        *o = lerp_fma::<HW>(row[t.i0], row[t.i1], t.w);
+    }
+}
+
+#[inline(always)]
+fn v_pass_impl<const HW: bool>(d0: &[f32], d1: &[f32], w: f32, out: &mut [f32]) {
+    for ((o, &a), &b) in out.iter_mut().zip(d0).zip(d1) {
+        *o = lerp_fma::<HW>(a, b, w);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn h_pass_fma(taps: &[FloatTap], row: &[f32], out: &mut [f32]) {
+    h_pass_impl::<true>(taps, row, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn v_pass_fma(d0: &[f32], d1: &[f32], w: f32, out: &mut [f32]) {
+    v_pass_impl::<true>(d0, d1, w, out)
+}
+
+fn has_hw_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 /// A separable plan for resizing a float32 map given row by row: which source rows are
@@ -348,6 +390,8 @@ pub struct FloatResizePlan {
     pub dst_h: usize,
     pub x: Vec<FloatTap>,
     pub y: Vec<FloatTap>,
+    /// The CPU has FMA: same results, faster.
+    hw_fma: bool,
 }
 
 impl FloatResizePlan {
@@ -359,7 +403,35 @@ impl FloatResizePlan {
             dst_h,
             x: float_linear_taps(src_w, dst_w),
             y: float_linear_taps(src_h, dst_h),
+            hw_fma: has_hw_fma(),
         }
+    }
+
+    /// The same plan computing without the FMA instruction (for tests).
+    pub fn without_hw_fma(mut self) -> Self {
+        self.hw_fma = false;
+        self
+    }
+
+    fn v_pass(&self, d0: &[f32], d1: &[f32], w: f32, out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.hw_fma {
+            // SAFETY: the CPU supports FMA (checked at run time in `new`).
+            unsafe { v_pass_fma(d0, d1, w, out) };
+            return;
+        }
+        v_pass_impl::<false>(d0, d1, w, out)
+    }
+
+    /// Source columns the horizontal pass reads, ascending.
+    pub fn needed_cols(&self) -> Vec<usize> {
+        if self.is_copy() {
+            return (0..self.src_w).collect();
+        }
+        let mut v: Vec<usize> = self.x.iter().flat_map(|t| [t.i0, t.i1]).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// Whether OpenCV copies instead of resizing (`dsize == ssize`).
@@ -370,9 +442,13 @@ impl FloatResizePlan {
     /// Horizontal pass of one source row into `out` (`dst_w` values).
     #[inline]
     pub fn h_pass(&self, row: &[f32], out: &mut [f32]) {
-        for (o, t) in out.iter_mut().zip(&self.x) {
-            *o = lerp_fma(row[t.i0], row[t.i1], t.w);
+        #[cfg(target_arch = "x86_64")]
+        if self.hw_fma {
+            // SAFETY: the CPU supports FMA (checked at run time in `new`).
+            unsafe { h_pass_fma(&self.x, row, out) };
+            return;
         }
+        h_pass_impl::<false>(&self.x, row, out)
     }
 
     /// Runs the resize; `src_row(y, buf)` fills `buf` (`src_w` values) with source row `y`,
@@ -412,9 +488,7 @@ impl FloatResizePlan {
             }
             let d0 = if have[0] == Some(t.i0) { &h[0] } else { &h[1] };
             let d1 = if have[0] == Some(t.i1) { &h[0] } else { &h[1] };
-            for ((o, &s0), &s1) in out.iter_mut().zip(d0.iter()).zip(d1.iter()) {
-                *o = lerp_fma(s0, s1, t.w);
-            }
+            self.v_pass(d0, d1, t.w, &mut out);
             emit(dy, &out);
         }
     }
@@ -593,6 +667,22 @@ mod tests {
         let src: Vec<u8> = vec![0, 10, 20, 30, 4, 8, 12, 16];
         let out = resize_linear_u8(&src, 4, 2, 1, 2, 1);
         assert_eq!(out, vec![(0 + 10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]);
+    }
+
+    #[test]
+    fn hardware_and_portable_fma_agree() {
+        let src: Vec<f32> = (0..37 * 23).map(|i| ((i * 7919) % 1000) as f32 / 997.0).collect();
+        for (dw, dh) in [(20, 11), (50, 40), (37, 23), (36, 23)] {
+            let plan = FloatResizePlan::new(37, 23, dw, dh);
+            let sw = FloatResizePlan::new(37, 23, dw, dh).without_hw_fma();
+            let run = |p: &FloatResizePlan| {
+                let mut out = Vec::new();
+                p.run(|y, b| b.copy_from_slice(&src[y * 37..(y + 1) * 37]), |_, r| out.extend_from_slice(r));
+                out
+            };
+            let (a, b) = (run(&plan), run(&sw));
+            assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
     }
 
     #[test]

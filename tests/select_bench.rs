@@ -1,0 +1,106 @@
+//! Re-selection timings from a cached analysis (run with `--ignored --nocapture`):
+//! synthetic analyses at 360p (both orientations) and 1080p, 64 frames each.
+
+use std::time::Instant;
+
+use codecscope::analysis::{
+    Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource, SampledFrame,
+};
+use codecscope::select::{self, OfflineParams, Stage1Params, TopkMode};
+
+/// A deterministic synthetic analysis: blocky motion and residual with structure and noise.
+pub fn synthetic(width: usize, height: usize, t: usize) -> Analysis {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (rows, cols) = (height / 4, width / 4);
+    let frames = (0..t)
+        .map(|i| {
+            let mv = (0..rows * cols)
+                .map(|c| {
+                    let (r, k) = (c / cols, c % cols);
+                    if (r / 4 + k / 4 + i) % 5 == 0 {
+                        [(rnd() % 64) as i16 - 32, (rnd() % 32) as i16 - 16]
+                    } else {
+                        [2, 0]
+                    }
+                })
+                .collect();
+            let data = (0..width * height)
+                .map(|p| {
+                    let (y, x) = (p / width, p % width);
+                    let base = if (y / 16 + x / 16 + i) % 7 == 0 { 40 } else { 2 };
+                    (128 + (rnd() % (2 * base + 1)) as i32 - base as i32) as u8
+                })
+                .collect();
+            SampledFrame {
+                frame_index: i * 7,
+                frame_type: FrameType::P,
+                vector_count: 100,
+                motion: MotionGrid { rows, cols, mv },
+                residual: Some(ResidualPlane::Patched(Plane { width, height, data })),
+            }
+        })
+        .collect();
+    Analysis {
+        video: "synthetic.mp4".into(),
+        codec: "h264".into(),
+        width,
+        height,
+        frame_count: t * 7,
+        frame_ids: (0..t as i32).map(|i| i * 7).collect(),
+        frames,
+        residual_source: ResidualSource::Emulate,
+        notes: vec![],
+    }
+}
+
+fn ms(t0: Instant) -> f64 {
+    t0.elapsed().as_secs_f64() * 1e3
+}
+
+fn time(label: &str, a: &Analysis) {
+    let p = Stage1Params::upstream_run_script();
+    let _ = select::select_stage1(a, &p); // warm-up
+    let runs = 5;
+    let mut best = f64::MAX;
+    let mut total = 0.0;
+    for i in 0..runs {
+        // Change a knob each run so nothing could be reused between runs.
+        let p = Stage1Params { mv_pct: 95.0 - i as f64, ..p.clone() };
+        let t0 = Instant::now();
+        let s = select::select_stage1(a, &p);
+        let dt = ms(t0);
+        assert_eq!(s.k, 10368);
+        best = best.min(dt);
+        total += dt;
+    }
+    let t0 = Instant::now();
+    let _ = select::select_stage1(a, &Stage1Params { w_res: 0.0, ..p.clone() });
+    let mo = ms(t0);
+    let t0 = Instant::now();
+    let _ = select::select_stage1(a, &Stage1Params { res_use_grad: true, ..p.clone() });
+    let gr = ms(t0);
+    let off = OfflineParams { topk_mode: TopkMode::TimeBucket, ..OfflineParams::default() };
+    let t0 = Instant::now();
+    let _ = select::select_offline(a, &off);
+    let of = ms(t0);
+    eprintln!(
+        "{label}: stage 1 re-selection best {best:.1} ms, mean {:.1} ms; motion only {mo:.1} ms; \
+         res_use_grad {gr:.1} ms; offline time_bucket {of:.1} ms ({} threads)",
+        total / runs as f64,
+        rayon::current_num_threads()
+    );
+}
+
+#[test]
+#[ignore = "timing; run with --ignored --nocapture"]
+fn reselection_timings() {
+    time("synthetic 640x360", &synthetic(640, 360, 64));
+    time("synthetic 360x640 (fixture geometry)", &synthetic(360, 640, 64));
+    time("synthetic 1920x1080", &synthetic(1920, 1080, 64));
+}

@@ -33,7 +33,11 @@ pub fn synthetic(width: usize, height: usize, t: usize) -> Analysis {
             let data = (0..width * height)
                 .map(|p| {
                     let (y, x) = (p / width, p % width);
-                    let base = if (y / 16 + x / 16 + i) % 7 == 0 { 40 } else { 2 };
+                    let base = if (y / 16 + x / 16 + i) % 7 == 0 {
+                        40
+                    } else {
+                        2
+                    };
                     (128 + (rnd() % (2 * base + 1)) as i32 - base as i32) as u8
                 })
                 .collect();
@@ -42,7 +46,11 @@ pub fn synthetic(width: usize, height: usize, t: usize) -> Analysis {
                 frame_type: FrameType::P,
                 vector_count: 100,
                 motion: MotionGrid { rows, cols, mv },
-                residual: Some(ResidualPlane::Patched(Plane { width, height, data })),
+                residual: Some(ResidualPlane::Patched(Plane {
+                    width,
+                    height,
+                    data,
+                })),
             }
         })
         .collect();
@@ -71,7 +79,10 @@ fn time(label: &str, a: &Analysis) {
     let mut total = 0.0;
     for i in 0..runs {
         // Change a knob each run so nothing could be reused between runs.
-        let p = Stage1Params { mv_pct: 95.0 - i as f64, ..p.clone() };
+        let p = Stage1Params {
+            mv_pct: 95.0 - i as f64,
+            ..p.clone()
+        };
         let t0 = Instant::now();
         let s = select::select_stage1(a, &p);
         let dt = ms(t0);
@@ -80,12 +91,27 @@ fn time(label: &str, a: &Analysis) {
         total += dt;
     }
     let t0 = Instant::now();
-    let _ = select::select_stage1(a, &Stage1Params { w_res: 0.0, ..p.clone() });
+    let _ = select::select_stage1(
+        a,
+        &Stage1Params {
+            w_res: 0.0,
+            ..p.clone()
+        },
+    );
     let mo = ms(t0);
     let t0 = Instant::now();
-    let _ = select::select_stage1(a, &Stage1Params { res_use_grad: true, ..p.clone() });
+    let _ = select::select_stage1(
+        a,
+        &Stage1Params {
+            res_use_grad: true,
+            ..p.clone()
+        },
+    );
     let gr = ms(t0);
-    let off = OfflineParams { topk_mode: TopkMode::TimeBucket, ..OfflineParams::default() };
+    let off = OfflineParams {
+        topk_mode: TopkMode::TimeBucket,
+        ..OfflineParams::default()
+    };
     let t0 = Instant::now();
     let _ = select::select_offline(a, &off);
     let of = ms(t0);
@@ -101,6 +127,9 @@ fn time(label: &str, a: &Analysis) {
 #[ignore = "timing; run with --ignored --nocapture"]
 fn reselection_timings() {
     time("synthetic 640x360", &synthetic(640, 360, 64));
-    time("synthetic 360x640 (fixture geometry)", &synthetic(360, 640, 64));
+    time(
+        "synthetic 360x640 (fixture geometry)",
+        &synthetic(360, 640, 64),
+    );
     time("synthetic 1920x1080", &synthetic(1920, 1080, 64));
 }

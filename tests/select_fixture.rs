@@ -54,7 +54,12 @@ fn one_file(dir: &Path, suffix: &str) -> PathBuf {
         .filter(|p| p.file_name().unwrap().to_string_lossy().ends_with(suffix))
         .collect();
     found.sort();
-    assert_eq!(found.len(), 1, "expected one *{suffix} in {}", dir.display());
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one *{suffix} in {}",
+        dir.display()
+    );
     found.pop().unwrap()
 }
 
@@ -67,8 +72,11 @@ fn fixture_analysis(fx: &Path, with_residual: bool) -> Analysis {
     let dir = fx.join("upstream-residual");
     let mv: Array4<i16> = read_npy(dir.join("mv_grid.npy")).unwrap();
     let ids: Array1<i32> = read_npy(dir.join("frame_ids.npy")).unwrap();
-    let res: Option<Array3<u8>> =
-        if with_residual { Some(read_npy(dir.join("residual_y.npy")).unwrap()) } else { None };
+    let res: Option<Array3<u8>> = if with_residual {
+        Some(read_npy(dir.join("residual_y.npy")).unwrap())
+    } else {
+        None
+    };
     let (t, rows, cols, _) = mv.dim();
     let (h0, w0) = (640, 360);
     let frames = (0..t)
@@ -82,7 +90,11 @@ fn fixture_analysis(fx: &Path, with_residual: bool) -> Analysis {
                 frame_index: ids[i] as usize,
                 frame_type: FrameType::Other,
                 vector_count: 0,
-                motion: MotionGrid { rows, cols, mv: grid },
+                motion: MotionGrid {
+                    rows,
+                    cols,
+                    mv: grid,
+                },
                 residual: res.as_ref().map(|r| {
                     let plane = r.slice(ndarray::s![i, .., ..]);
                     ResidualPlane::Patched(Plane {
@@ -102,7 +114,11 @@ fn fixture_analysis(fx: &Path, with_residual: bool) -> Analysis {
         frame_count: 487,
         frame_ids: ids.to_vec(),
         frames,
-        residual_source: if with_residual { ResidualSource::Exact } else { ResidualSource::None },
+        residual_source: if with_residual {
+            ResidualSource::Exact
+        } else {
+            ResidualSource::None
+        },
         notes: vec![],
     }
 }
@@ -174,7 +190,13 @@ fn stage1_policy_from_upstream_scores() {
     let fx = fixtures_or_skip!();
     let truth: Array3<f32> = read_npy(fx.join("upstream-residual/patch_score_fused.npy")).unwrap();
     let scores: Vec<f32> = truth.iter().copied().collect();
-    let want = rows_of(&read_npy(one_file(&fx.join("upstream-demo/stage1"), ".visidx_thw.npy")).unwrap());
+    let want = rows_of(
+        &read_npy(one_file(
+            &fx.join("upstream-demo/stage1"),
+            ".visidx_thw.npy",
+        ))
+        .unwrap(),
+    );
     let g = SquareGeometry::new(640, 360, 576, 16);
     let out = stage1_rows(&scores, 64, &g, &Stage1Params::upstream_run_script());
     assert_eq!(out.k, 10368);
@@ -185,17 +207,29 @@ fn stage1_policy_from_upstream_scores() {
     let sc = |r: &[i32; 3]| scores[(r[0] as usize * 36 + r[1] as usize) * 36 + r[2] as usize];
     for (i, (a, b)) in out.rows.iter().zip(&want).enumerate() {
         if a != b {
-            eprintln!("  rank {i}: ours {a:?} ({}), upstream {b:?} ({})", sc(a), sc(b));
+            eprintln!(
+                "  rank {i}: ours {a:?} ({}), upstream {b:?} ({})",
+                sc(a),
+                sc(b)
+            );
         }
     }
-    eprintln!("policy on upstream scores: set-equal, {same_order} of 10368 rows in the same position");
+    eprintln!(
+        "policy on upstream scores: set-equal, {same_order} of 10368 rows in the same position"
+    );
 }
 
 #[test]
 fn stage1_from_true_motion_and_residual() {
     let fx = fixtures_or_skip!();
     let a = fixture_analysis(&fx, true);
-    let want = rows_of(&read_npy(one_file(&fx.join("upstream-demo/stage1"), ".visidx_thw.npy")).unwrap());
+    let want = rows_of(
+        &read_npy(one_file(
+            &fx.join("upstream-demo/stage1"),
+            ".visidx_thw.npy",
+        ))
+        .unwrap(),
+    );
     let meta: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(one_file(&fx.join("upstream-demo/stage1"), ".meta.json")).unwrap(),
     )
@@ -203,8 +237,14 @@ fn stage1_from_true_motion_and_residual() {
     let sel = select::select_stage1(&a, &Stage1Params::upstream_run_script());
     assert_eq!(sel.k, 10368);
     assert_eq!(sel.padding_patch_filtered, 576);
-    assert_eq!(serde_json::to_value(sel.pad_info).unwrap(), meta["pad_info"]);
-    assert_eq!(serde_json::to_value(sel.valid_ranges).unwrap(), meta["valid_ranges"]);
+    assert_eq!(
+        serde_json::to_value(sel.pad_info).unwrap(),
+        meta["pad_info"]
+    );
+    assert_eq!(
+        serde_json::to_value(sel.valid_ranges).unwrap(),
+        meta["valid_ranges"]
+    );
     assert_eq!(sel.rows[..1296], want[..1296]);
     let r = recall(&sel.rows, &want);
     eprintln!("stage 1 (true residual): recall {r:.6}");
@@ -217,12 +257,22 @@ fn stage1_motion_only_first_full() {
     let dir = fx.join("upstream-motion-only/stage1_first_full");
     let ids: Array1<i32> = read_npy(one_file(&dir, ".frame_ids.npy")).unwrap();
     let a = fixture_analysis(&fx, false);
-    assert_eq!(ids.to_vec(), a.frame_ids, "motion-only run sampled other frames");
+    assert_eq!(
+        ids.to_vec(),
+        a.frame_ids,
+        "motion-only run sampled other frames"
+    );
     let want = rows_of(&read_npy(one_file(&dir, ".visidx_thw.npy")).unwrap());
-    let p = Stage1Params { w_res: 0.0, ..Stage1Params::upstream_run_script() };
+    let p = Stage1Params {
+        w_res: 0.0,
+        ..Stage1Params::upstream_run_script()
+    };
     let sel = select::select_stage1(&a, &p);
     assert_eq!(sel.rows[..1296], want[..1296]);
-    eprintln!("stage 1 motion only, first full: recall {:.6}", recall(&sel.rows, &want));
+    eprintln!(
+        "stage 1 motion only, first full: recall {:.6}",
+        recall(&sel.rows, &want)
+    );
     assert_eq!(set_of(&sel.rows), set_of(&want));
 }
 
@@ -232,12 +282,19 @@ fn stage1_motion_only_uniform_exclude() {
     let dir = fx.join("upstream-motion-only/stage1_uniform_exclude");
     let ids: Array1<i32> = read_npy(one_file(&dir, ".frame_ids.npy")).unwrap();
     let a = fixture_analysis(&fx, false);
-    let have: BTreeMap<i32, usize> = a.frame_ids.iter().enumerate().map(|(i, &f)| (f, i)).collect();
+    let have: BTreeMap<i32, usize> = a
+        .frame_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &f)| (f, i))
+        .collect();
     let want = rows_of(&read_npy(one_file(&dir, ".visidx_thw.npy")).unwrap());
     // Upstream's structure holds either way: t=0's 720 valid patches first, no padding, K 4320.
     let g = SquareGeometry::new(640, 360, 576, 16);
     assert_eq!(want.len(), 4320);
-    assert!(want.iter().all(|r| g.is_valid(r[1] as usize, r[2] as usize)));
+    assert!(want
+        .iter()
+        .all(|r| g.is_valid(r[1] as usize, r[2] as usize)));
     assert!(want[..720].iter().all(|r| r[0] == 0));
     if !ids.iter().all(|f| have.contains_key(f)) {
         eprintln!(
@@ -248,7 +305,11 @@ fn stage1_motion_only_uniform_exclude() {
         return;
     }
     let frames = ids.iter().map(|f| a.frames[have[f]].clone()).collect();
-    let a48 = Analysis { frames, frame_ids: ids.to_vec(), ..a };
+    let a48 = Analysis {
+        frames,
+        frame_ids: ids.to_vec(),
+        ..a
+    };
     let p = Stage1Params {
         w_res: 0.0,
         keep_uniform_first: true,
@@ -267,7 +328,11 @@ fn offline_motion_only_mid_bucket() {
     let dir = fx.join("upstream-motion-only/precompute_mid_bucket");
     let ids: Array1<i32> = read_npy(dir.join("frame_ids.npy")).unwrap();
     let a = fixture_analysis(&fx, false);
-    assert_eq!(ids.to_vec(), a.frame_ids, "offline run matched other frames");
+    assert_eq!(
+        ids.to_vec(),
+        a.frame_ids,
+        "offline run matched other frames"
+    );
     let want = rows_of(&read_npy(dir.join("positions_thw.npy")).unwrap());
     let want_vi: Array1<i64> = read_npy(dir.join("visible_indices.npy")).unwrap();
     let p = OfflineParams {
@@ -293,30 +358,46 @@ fn offline_motion_only_mid_bucket() {
     let only_ours: Vec<_> = ours.difference(&theirs).copied().collect();
     let only_theirs: Vec<_> = theirs.difference(&ours).copied().collect();
     let score = |r: &[i32; 3]| sel.frame_scores(r[0] as usize)[r[1] as usize * 36 + r[2] as usize];
-    let tie_scores: BTreeSet<u32> =
-        only_ours.iter().chain(&only_theirs).map(|r| score(r).to_bits()).collect();
+    let tie_scores: BTreeSet<u32> = only_ours
+        .iter()
+        .chain(&only_theirs)
+        .map(|r| score(r).to_bits())
+        .collect();
     eprintln!(
         "  differing rows: ours {only_ours:?}, upstream {only_theirs:?}, scores {:?}",
-        tie_scores.iter().map(|&b| f32::from_bits(b)).collect::<Vec<_>>()
+        tie_scores
+            .iter()
+            .map(|&b| f32::from_bits(b))
+            .collect::<Vec<_>>()
     );
     assert_eq!(only_ours.len(), only_theirs.len());
     assert!(tie_scores.len() <= 1, "rows differ beyond ties");
-    let repeated_ours = sel.rows.iter().filter(|r| **r == *sel.rows.last().unwrap()).count();
+    let repeated_ours = sel
+        .rows
+        .iter()
+        .filter(|r| **r == *sel.rows.last().unwrap())
+        .count();
     let mut counts: BTreeMap<[i32; 3], usize> = BTreeMap::new();
     for r in &sel.rows {
         *counts.entry(*r).or_default() += 1;
     }
     let (rep, n) = counts.iter().max_by_key(|(_, n)| **n).unwrap();
-    eprintln!("  our repeated row {rep:?} x{n} (score {}), last {:?} x{repeated_ours}", score(rep), sel.rows.last());
+    eprintln!(
+        "  our repeated row {rep:?} x{n} (score {}), last {:?} x{repeated_ours}",
+        score(rep),
+        sel.rows.last()
+    );
     assert_eq!(sel.plan.repeated_rows, 2592);
     let last_theirs = want.iter().filter(|r| **r == [57, 32, 9]).count();
     assert_eq!(last_theirs, 2593);
     let ours_repeated = sel.rows.iter().filter(|r| **r == [57, 32, 9]).count();
-    assert_eq!(ours_repeated, 2593, "the repeated row is the bucket's last-ranked row");
+    assert_eq!(
+        ours_repeated, 2593,
+        "the repeated row is the bucket's last-ranked row"
+    );
     if only_ours.is_empty() {
         assert_eq!(sel.visible_indices, want_vi.to_vec());
     }
-
 }
 
 #[test]
@@ -330,16 +411,33 @@ fn offline_true_residual_default() {
     let sel = select::select_offline(&a, &OfflineParams::default());
     assert_eq!(sel.rows.len(), want.len());
     assert_eq!(sel.rows[..1296], want[..1296]);
-    eprintln!("offline default (stage-1 residual as proxy): recall {:.4}", recall(&sel.rows, &want));
+    eprintln!(
+        "offline default (stage-1 residual as proxy): recall {:.4}",
+        recall(&sel.rows, &want)
+    );
 }
 
 #[test]
 fn pack_positions_equal_stage2() {
     let fx = fixtures_or_skip!();
-    let want_rows = rows_of(&read_npy(one_file(&fx.join("upstream-demo/stage1"), ".visidx_thw.npy")).unwrap());
-    let stage2 = std::fs::read_dir(fx.join("upstream-demo/stage2")).unwrap().next().unwrap().unwrap().path();
+    let want_rows = rows_of(
+        &read_npy(one_file(
+            &fx.join("upstream-demo/stage1"),
+            ".visidx_thw.npy",
+        ))
+        .unwrap(),
+    );
+    let stage2 = std::fs::read_dir(fx.join("upstream-demo/stage2"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let want_pos = rows_of(&read_npy(stage2.join("positions_thw.npy")).unwrap());
-    let p = PackParams { first_full: true, ..PackParams::upstream_run_script(PaddingPolicy::Zero) };
+    let p = PackParams {
+        first_full: true,
+        ..PackParams::upstream_run_script(PaddingPolicy::Zero)
+    };
     let g = SquareGeometry::new(640, 360, 576, 16);
     let plan = plan_stage2(&want_rows, &p, Some(&g.valid_ranges())).unwrap();
     assert_eq!(plan.positions, want_pos);

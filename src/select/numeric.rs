@@ -39,13 +39,27 @@ pub fn percentile_index(n: usize, pct: f64, flavor: PercentileFlavor) -> Percent
         PercentileFlavor::Float64 => {
             let q = pct / 100.0;
             let vi = last as f64 * q;
-            index_from(vi.floor(), vi >= last as f64, vi < 0.0, last, |prev| vi - prev, vi)
+            index_from(
+                vi.floor(),
+                vi >= last as f64,
+                vi < 0.0,
+                last,
+                |prev| vi - prev,
+                vi,
+            )
         }
         PercentileFlavor::Float32 => {
             let q = pct as f32 / 100.0f32;
             let vi = last as f32 * q;
             let vi64 = vi as f64;
-            index_from(vi64.floor(), vi64 >= last as f64, vi < 0.0, last, |prev| vi64 - prev, vi64)
+            index_from(
+                vi64.floor(),
+                vi64 >= last as f64,
+                vi < 0.0,
+                last,
+                |prev| vi64 - prev,
+                vi64,
+            )
         }
     }
 }
@@ -69,7 +83,12 @@ fn index_from(
         let p = prev as usize;
         (p, (p + 1).min(last))
     };
-    PercentileIndex { lower, upper, gamma64: g, gamma32: g as f32 }
+    PercentileIndex {
+        lower,
+        upper,
+        gamma64: g,
+        gamma32: g as f32,
+    }
 }
 
 /// NumPy's `_lerp(a, b, t)`: `a + (b - a) * t`, or `b - (b - a) * (1 - t)` when `t >= 0.5`.
@@ -87,7 +106,11 @@ pub fn percentile_lerp(a: f32, b: f32, idx: &PercentileIndex, flavor: Percentile
         }
         PercentileFlavor::Float32 => {
             let t = idx.gamma32;
-            let r = if t >= 0.5 { b - d * (1.0f32 - t) } else { a + d * t };
+            let r = if t >= 0.5 {
+                b - d * (1.0f32 - t)
+            } else {
+                a + d * t
+            };
             r as f64
         }
     }
@@ -139,7 +162,12 @@ pub fn percentile_hist(
         }
         value_of(counts.len() - 1)
     };
-    Some(percentile_lerp(kth(idx.lower), kth(idx.upper), &idx, flavor))
+    Some(percentile_lerp(
+        kth(idx.lower),
+        kth(idx.upper),
+        &idx,
+        flavor,
+    ))
 }
 
 /// `np.median` of `vals / div` in float32, where `vals` are integers and `div` a float32
@@ -165,7 +193,9 @@ pub fn median_scaled_i16(vals: &mut [i16], div: f32) -> f32 {
 fn middle_pair_i16(vals: &mut [i16]) -> (i16, i16) {
     let n = vals.len();
     let mid = n / 2;
-    let (mn, mx) = vals.iter().fold((i16::MAX, i16::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let (mn, mx) = vals
+        .iter()
+        .fold((i16::MAX, i16::MIN), |(a, b), &v| (a.min(v), b.max(v)));
     let range = (mx as i32 - mn as i32) as usize;
     if range < 4096 && range < n {
         let mut counts = vec![0u32; range + 1];
@@ -253,13 +283,22 @@ pub fn fma_f32(x: f32, y: f32, z: f32) -> f32 {
     let result = xy + zf;
     let bits = result.to_bits();
     let e = (bits >> 52) & 0x7ff;
-    if (bits & 0x1fff_ffff) != 0x1000_0000 || e == 0x7ff || (result - xy == zf && result - zf == xy) {
+    if (bits & 0x1fff_ffff) != 0x1000_0000 || e == 0x7ff || (result - xy == zf && result - zf == xy)
+    {
         return result as f32;
     }
     // Exactly halfway between two floats but inexact: nudge towards the error.
     let neg = (bits >> 63) != 0;
-    let err = if neg == (zf > xy) { xy - result + zf } else { zf - result + xy };
-    let adjusted = if neg == (err < 0.0) { bits + 1 } else { bits - 1 };
+    let err = if neg == (zf > xy) {
+        xy - result + zf
+    } else {
+        zf - result + xy
+    };
+    let adjusted = if neg == (err < 0.0) {
+        bits + 1
+    } else {
+        bits - 1
+    };
     f64::from_bits(adjusted) as f32
 }
 
@@ -281,10 +320,22 @@ mod tests {
         let p32 = percentile_f32(&mut v, 95.0, PercentileFlavor::Float32).unwrap();
         assert_eq!(p32 as f32, 8.55f32);
         // Edges.
-        assert_eq!(percentile_f32(&mut v, 100.0, PercentileFlavor::Float64), Some(9.0));
-        assert_eq!(percentile_f32(&mut v, 0.0, PercentileFlavor::Float32), Some(0.0));
-        assert_eq!(percentile_f32(&mut [3.0], 95.0, PercentileFlavor::Float32), Some(3.0));
-        assert_eq!(percentile_f32(&mut [], 95.0, PercentileFlavor::Float32), None);
+        assert_eq!(
+            percentile_f32(&mut v, 100.0, PercentileFlavor::Float64),
+            Some(9.0)
+        );
+        assert_eq!(
+            percentile_f32(&mut v, 0.0, PercentileFlavor::Float32),
+            Some(0.0)
+        );
+        assert_eq!(
+            percentile_f32(&mut [3.0], 95.0, PercentileFlavor::Float32),
+            Some(3.0)
+        );
+        assert_eq!(
+            percentile_f32(&mut [], 95.0, PercentileFlavor::Float32),
+            None
+        );
     }
 
     #[test]
@@ -311,7 +362,9 @@ mod tests {
         assert_eq!(median_scaled_i16(&mut [5, 1, 3, 8], -4.0), -1.0);
         assert_eq!(median_scaled_i16(&mut [], 4.0), 0.0);
         // Counting and selection agree.
-        let mut wide: Vec<i16> = (0..1001).map(|i| ((i * 7919) % 20011) as i16 - 10000).collect();
+        let mut wide: Vec<i16> = (0..1001)
+            .map(|i| ((i * 7919) % 20011) as i16 - 10000)
+            .collect();
         let mut narrow: Vec<i16> = (0..1000).map(|i| ((i * 31) % 17) as i16 - 8).collect();
         let sorted = |v: &[i16]| {
             let mut s = v.to_vec();
@@ -320,7 +373,10 @@ mod tests {
         };
         let (sw, sn) = (sorted(&wide), sorted(&narrow));
         assert_eq!(median_scaled_i16(&mut wide, 1.0), sw[500] as f32);
-        assert_eq!(median_scaled_i16(&mut narrow, 1.0), (sn[499] as f32 + sn[500] as f32) / 2.0);
+        assert_eq!(
+            median_scaled_i16(&mut narrow, 1.0),
+            (sn[499] as f32 + sn[500] as f32) / 2.0
+        );
     }
 
     #[test]
@@ -337,7 +393,11 @@ mod tests {
             let x = f32::from_bits(((r as u32) & 0x3fff_ffff) | 0x3000_0000);
             let y = f32::from_bits((((r >> 32) as u32) & 0x3fff_ffff) | 0x3000_0000);
             let z = -(x * y) * (1.0 + ((next() % 1000) as f32 - 500.0) * 1e-7);
-            assert_eq!(fma_f32(x, y, z).to_bits(), x.mul_add(y, z).to_bits(), "{x} {y} {z}");
+            assert_eq!(
+                fma_f32(x, y, z).to_bits(),
+                x.mul_add(y, z).to_bits(),
+                "{x} {y} {z}"
+            );
             let z2 = f32::from_bits(next() as u32 & 0x3fff_ffff);
             assert_eq!(fma_f32(x, y, z2).to_bits(), x.mul_add(y, z2).to_bits());
         }

@@ -82,7 +82,9 @@ pub fn score_frames(
     let s_total = g.s_total();
     let t = analysis.frames.len();
     if h0 == 0 || w0 == 0 || s_total == 0 {
-        notes.push(format!("nothing to score: picture {w0}x{h0}, {s_total} patches"));
+        notes.push(format!(
+            "nothing to score: picture {w0}x{h0}, {s_total} patches"
+        ));
         return ScoredFrames {
             geometry: *g,
             scores: vec![0.0; t * s_total],
@@ -93,7 +95,11 @@ pub fn score_frames(
     }
     let plan = FloatResizePlan::new(w0, h0, g.wn, g.hn);
     let needed = plan.needed_cols();
-    let sparse_cols = if needed.len() * 4 < w0 * 3 { Some(needed) } else { None };
+    let sparse_cols = if needed.len() * 4 < w0 * 3 {
+        Some(needed)
+    } else {
+        None
+    };
     let tables = Tables { plan, sparse_cols };
     let fuser = Fuser::new(e, component);
     let mismatched = analysis
@@ -112,9 +118,15 @@ pub fn score_frames(
             "{mismatched} residual pictures do not match the {w0}x{h0} video size and count as zero"
         ));
     }
-    let missing = analysis.frames.iter().filter(|f| f.residual.is_none()).count();
+    let missing = analysis
+        .frames
+        .iter()
+        .filter(|f| f.residual.is_none())
+        .count();
     if use_residual && missing > 0 {
-        notes.push(format!("{missing} frames have no residual picture and count as zero"));
+        notes.push(format!(
+            "{missing} frames have no residual picture and count as zero"
+        ));
     }
     let per_frame: Vec<FrameScores> = analysis
         .frames
@@ -138,7 +150,8 @@ pub fn score_frames(
 
 fn plane_of(r: &crate::analysis::ResidualPlane) -> &crate::analysis::Plane {
     match r {
-        crate::analysis::ResidualPlane::Patched(p) | crate::analysis::ResidualPlane::Magnitude(p) => p,
+        crate::analysis::ResidualPlane::Patched(p)
+        | crate::analysis::ResidualPlane::Magnitude(p) => p,
     }
 }
 
@@ -228,8 +241,16 @@ fn patch_scores_with(
     fuse: impl Fn(f32, f32) -> f32,
 ) -> Vec<f32> {
     let has_motion = motion.rows > 0 && motion.cols > 0;
-    let rx = if has_motion { nearest_map(motion.cols, w0) } else { Vec::new() };
-    let ry = if has_motion { nearest_map(motion.rows, h0) } else { Vec::new() };
+    let rx = if has_motion {
+        nearest_map(motion.cols, w0)
+    } else {
+        Vec::new()
+    };
+    let ry = if has_motion {
+        nearest_map(motion.rows, h0)
+    } else {
+        Vec::new()
+    };
     let mut mrow = vec![0f32; w0];
     let mut mrow_of: Option<usize> = None;
     let src_row = |y: usize, buf: &mut [f32]| {

@@ -63,8 +63,12 @@ pub struct ValidRanges {
 impl ValidRanges {
     /// `(valid_h_start, rows, valid_w_start, cols)` of the valid grid, if any.
     pub fn grid(&self) -> Option<(usize, usize, usize, usize)> {
-        let (hs, he, ws, we) =
-            (self.valid_h_start?, self.valid_h_end?, self.valid_w_start?, self.valid_w_end?);
+        let (hs, he, ws, we) = (
+            self.valid_h_start?,
+            self.valid_h_end?,
+            self.valid_w_start?,
+            self.valid_w_end?,
+        );
         Some((hs, he.checked_sub(hs)?, ws, we.checked_sub(ws)?))
     }
 }
@@ -203,7 +207,9 @@ pub fn nearest_map(src: usize, dst: usize) -> Vec<usize> {
     }
     let inv_scale = dst as f64 / src as f64;
     let ifx = 1.0 / inv_scale;
-    (0..dst).map(|d| ((d as f64 * ifx).floor() as usize).min(src - 1)).collect()
+    (0..dst)
+        .map(|d| ((d as f64 * ifx).floor() as usize).min(src - 1))
+        .collect()
 }
 
 /// One destination column of OpenCV's linear resize.
@@ -294,7 +300,9 @@ pub fn linear_y_taps(src: usize, dst: usize) -> Vec<RowTap> {
 
 /// `saturate_cast<short>(w * INTER_RESIZE_COEF_SCALE)`: float product, round half to even.
 fn fixed_coef(w: f32) -> i16 {
-    (w * 2048.0f32).round_ties_even().clamp(i16::MIN as f32, i16::MAX as f32) as i16
+    (w * 2048.0f32)
+        .round_ties_even()
+        .clamp(i16::MIN as f32, i16::MAX as f32) as i16
 }
 
 /// OpenCV's `is_area_fast` with scale 2 on both axes (`INTER_LINEAR` becomes `INTER_AREA`).
@@ -559,7 +567,8 @@ pub fn resize_linear_u8(
         }
     };
     let simd_end = width - width % 8;
-    let mut cache: [(Option<usize>, Vec<i32>); 2] = [(None, vec![0; width]), (None, vec![0; width])];
+    let mut cache: [(Option<usize>, Vec<i32>); 2] =
+        [(None, vec![0; width]), (None, vec![0; width])];
     for (dy, t) in yt.iter().enumerate() {
         for r in [t.r0, t.r1] {
             if cache[0].0 == Some(r) || cache[1].0 == Some(r) {
@@ -573,8 +582,16 @@ pub fn resize_linear_u8(
             h_pass(r, &mut cache[slot].1);
             cache[slot].0 = Some(r);
         }
-        let s0 = if cache[0].0 == Some(t.r0) { &cache[0].1 } else { &cache[1].1 };
-        let s1 = if cache[0].0 == Some(t.r1) { &cache[0].1 } else { &cache[1].1 };
+        let s0 = if cache[0].0 == Some(t.r0) {
+            &cache[0].1
+        } else {
+            &cache[1].1
+        };
+        let s1 = if cache[0].0 == Some(t.r1) {
+            &cache[0].1
+        } else {
+            &cache[1].1
+        };
         let o = &mut out[dy * width..(dy + 1) * width];
         let (b0, b1) = (t.ib0 as i32, t.ib1 as i32);
         for x in 0..width {
@@ -622,7 +639,10 @@ mod tests {
     #[test]
     fn fixture_geometry() {
         let g = SquareGeometry::new(640, 360, 576, 16);
-        assert_eq!((g.hn, g.wn, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right), (576, 324, 0, 126, 0, 126));
+        assert_eq!(
+            (g.hn, g.wn, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right),
+            (576, 324, 0, 126, 0, 126)
+        );
         assert_eq!(g.scale, 0.9);
         assert_eq!(g.s_valid(), 720);
         let vr = g.valid_ranges();
@@ -666,18 +686,26 @@ mod tests {
         // 2x reduction is the 2x2 mean.
         let src: Vec<u8> = vec![0, 10, 20, 30, 4, 8, 12, 16];
         let out = resize_linear_u8(&src, 4, 2, 1, 2, 1);
-        assert_eq!(out, vec![(0 + 10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]);
+        assert_eq!(
+            out,
+            vec![(10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]
+        );
     }
 
     #[test]
     fn hardware_and_portable_fma_agree() {
-        let src: Vec<f32> = (0..37 * 23).map(|i| ((i * 7919) % 1000) as f32 / 997.0).collect();
+        let src: Vec<f32> = (0..37 * 23)
+            .map(|i| ((i * 7919) % 1000) as f32 / 997.0)
+            .collect();
         for (dw, dh) in [(20, 11), (50, 40), (37, 23), (36, 23)] {
             let plan = FloatResizePlan::new(37, 23, dw, dh);
             let sw = FloatResizePlan::new(37, 23, dw, dh).without_hw_fma();
             let run = |p: &FloatResizePlan| {
                 let mut out = Vec::new();
-                p.run(|y, b| b.copy_from_slice(&src[y * 37..(y + 1) * 37]), |_, r| out.extend_from_slice(r));
+                p.run(
+                    |y, b| b.copy_from_slice(&src[y * 37..(y + 1) * 37]),
+                    |_, r| out.extend_from_slice(r),
+                );
                 out
             };
             let (a, b) = (run(&plan), run(&sw));

@@ -232,7 +232,11 @@ pub fn topk_torch(values: &[f32], k: usize) -> Vec<usize> {
     if k == 0 {
         return Vec::new();
     }
-    let mut q: Vec<Elem> = values.iter().enumerate().map(|(i, &v)| (v as f64, i)).collect();
+    let mut q: Vec<Elem> = values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (v as f64, i))
+        .collect();
     if k * 64 <= n {
         partial_sort(&mut q, 0, k, n);
     } else {
@@ -250,8 +254,10 @@ pub fn topk_index_order(values: &[f32], k: usize) -> Vec<usize> {
     if k == 0 {
         return Vec::new();
     }
-    let key: Vec<f32> =
-        values.iter().map(|&s| if s.is_nan() { f32::INFINITY } else { s + 0.0 }).collect();
+    let key: Vec<f32> = values
+        .iter()
+        .map(|&s| if s.is_nan() { f32::INFINITY } else { s + 0.0 })
+        .collect();
     let nan: Vec<bool> = values.iter().map(|s| s.is_nan()).collect();
     let cmp = |a: &u32, b: &u32| {
         let (a_, b_) = (*a as usize, *b as usize);
@@ -285,7 +291,9 @@ mod tests {
         for n in [1usize, 2, 3, 5, 17, 100, 1000, 20000] {
             let vals: Vec<f32> = (0..n)
                 .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     ((state >> 40) % 50) as f32
                 })
                 .collect();

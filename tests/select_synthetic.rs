@@ -47,7 +47,7 @@ fn analysis(w: usize, h: usize, n: usize, t: usize, seed: u64) -> Analysis {
                 .collect();
             let data = (0..w * h)
                 .map(|p| {
-                    let spread = if (p / w / 5 + p % w / 7 + i) % 4 == 0 {
+                    let spread = if (p / w / 5 + p % w / 7 + i).is_multiple_of(4) {
                         60
                     } else {
                         3

@@ -686,10 +686,7 @@ mod tests {
         // 2x reduction is the 2x2 mean.
         let src: Vec<u8> = vec![0, 10, 20, 30, 4, 8, 12, 16];
         let out = resize_linear_u8(&src, 4, 2, 1, 2, 1);
-        assert_eq!(
-            out,
-            vec![(10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]
-        );
+        assert_eq!(out, vec![(10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]);
     }
 
     #[test]

@@ -71,12 +71,22 @@ fn ms(t0: Instant) -> f64 {
     t0.elapsed().as_secs_f64() * 1e3
 }
 
+/// Process CPU time (user + system) in ms, from `/proc/self/stat` (10 ms ticks); `None`
+/// elsewhere. Reported beside wall time because a busy machine inflates wall time.
+fn cpu_ms() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    Some((f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?) * 10.0)
+}
+
 fn time(label: &str, a: &Analysis) {
     let p = Stage1Params::upstream_run_script();
     let _ = select::select_stage1(a, &p); // warm-up
-    let runs = 5;
+    let runs = 10;
     let mut best = f64::MAX;
     let mut total = 0.0;
+    let cpu0 = cpu_ms();
     for i in 0..runs {
         // Change a knob each run so nothing could be reused between runs.
         let p = Stage1Params {
@@ -90,6 +100,10 @@ fn time(label: &str, a: &Analysis) {
         best = best.min(dt);
         total += dt;
     }
+    let cpu = match (cpu0, cpu_ms()) {
+        (Some(a), Some(b)) => format!("{:.0} ms CPU", (b - a) / runs as f64),
+        _ => "CPU time unknown".into(),
+    };
     let t0 = Instant::now();
     let _ = select::select_stage1(
         a,
@@ -116,16 +130,73 @@ fn time(label: &str, a: &Analysis) {
     let _ = select::select_offline(a, &off);
     let of = ms(t0);
     eprintln!(
-        "{label}: stage 1 re-selection best {best:.1} ms, mean {:.1} ms; motion only {mo:.1} ms; \
-         res_use_grad {gr:.1} ms; offline time_bucket {of:.1} ms ({} threads)",
+        "{label}: stage 1 re-selection best {best:.1} ms, mean {:.1} ms wall ({cpu}); \
+         motion only {mo:.1} ms; res_use_grad {gr:.1} ms; offline time_bucket {of:.1} ms \
+         ({} threads)",
         total / runs as f64,
         rayon::current_num_threads()
     );
 }
 
+/// The fixture video's analysis (true motion grid and residual), when `shared/` is present.
+fn fixture() -> Option<Analysis> {
+    use ndarray::{Array1, Array3, Array4};
+    let mut dir = Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let mut shared = std::env::var("CODECSCOPE_SHARED").ok().map(std::path::PathBuf::from);
+    while shared.is_none() {
+        let d = dir?;
+        if d.join("shared/fixtures").is_dir() {
+            shared = Some(d.join("shared"));
+        }
+        dir = d.parent().map(|p| p.to_path_buf());
+    }
+    let fx = shared?.join("fixtures/upstream-residual");
+    let mv: Array4<i16> = ndarray_npy::read_npy(fx.join("mv_grid.npy")).ok()?;
+    let res: Array3<u8> = ndarray_npy::read_npy(fx.join("residual_y.npy")).ok()?;
+    let ids: Array1<i32> = ndarray_npy::read_npy(fx.join("frame_ids.npy")).ok()?;
+    let (t, rows, cols, _) = mv.dim();
+    let (_, h, w) = res.dim();
+    let frames = (0..t)
+        .map(|i| SampledFrame {
+            frame_index: ids[i] as usize,
+            frame_type: FrameType::Other,
+            vector_count: 0,
+            motion: MotionGrid {
+                rows,
+                cols,
+                mv: mv
+                    .slice(ndarray::s![i, .., .., ..])
+                    .outer_iter()
+                    .flat_map(|r| r.outer_iter().map(|c| [c[0], c[1]]).collect::<Vec<_>>())
+                    .collect(),
+            },
+            residual: Some(ResidualPlane::Patched(Plane {
+                width: w,
+                height: h,
+                data: res.slice(ndarray::s![i, .., ..]).iter().copied().collect(),
+            })),
+        })
+        .collect();
+    Some(Analysis {
+        video: "fixture".into(),
+        codec: "h264".into(),
+        width: w,
+        height: h,
+        frame_count: 487,
+        frame_ids: ids.to_vec(),
+        frames,
+        residual_source: ResidualSource::Exact,
+        notes: vec![],
+    })
+}
+
 #[test]
 #[ignore = "timing; run with --ignored --nocapture"]
 fn reselection_timings() {
+    match fixture() {
+        Some(a) => time("fixture video 360x640 (true residual)", &a),
+        None => eprintln!("SKIP fixture timing: shared/fixtures not found"),
+    }
     time("synthetic 640x360", &synthetic(640, 360, 64));
     time(
         "synthetic 360x640 (fixture geometry)",

@@ -487,3 +487,40 @@ fn square_frame_pads_and_resizes() {
     let row = &sq[(g.pad_top + 5) * 576 * 3..][..576 * 3];
     assert!(row.iter().all(|&v| v == 77));
 }
+
+#[test]
+fn degenerate_inputs_do_not_panic() {
+    // No frames.
+    let mut a = analysis(32, 18, 10, 4, 23);
+    a.frames.clear();
+    a.frame_ids.clear();
+    let s = select::select_stage1(&a, &Stage1Params::upstream_run_script());
+    assert_eq!(s.k, 0);
+    let o = select::select_offline(&a, &OfflineParams::default());
+    assert_eq!(o.t, 0);
+    // No picture size.
+    let mut b = analysis(32, 18, 10, 4, 29);
+    b.width = 0;
+    b.height = 0;
+    let s = select::select_stage1(&b, &Stage1Params::default());
+    assert_eq!(s.k, 0);
+    assert!(s.notes.iter().any(|n| n.contains("nothing to score")));
+    // No motion vectors at all (an empty grid) and a residual of the wrong size.
+    let mut c = analysis(33, 17, 10, 4, 31);
+    for f in &mut c.frames {
+        f.motion = MotionGrid::zeros(0, 0);
+    }
+    c.frames[1].residual = Some(ResidualPlane::Patched(Plane {
+        width: 3,
+        height: 3,
+        data: vec![200; 9],
+    }));
+    let s = select::select_stage1(&c, &Stage1Params::default());
+    assert!(s.energy.iter().all(|e| e.motion_norm_sum == 0.0));
+    assert_eq!(s.energy[1].residual_raw_sum, 0.0);
+    assert!(s.notes.iter().any(|n| n.contains("do not match")));
+    assert_eq!(
+        s.k,
+        8.min(4) * SquareGeometry::new(17, 33, 576, 16).s_valid()
+    );
+}

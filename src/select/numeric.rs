@@ -198,10 +198,23 @@ fn middle_pair_i16(vals: &mut [i16]) -> (i16, i16) {
         .fold((i16::MAX, i16::MIN), |(a, b), &v| (a.min(v), b.max(v)));
     let range = (mx as i32 - mn as i32) as usize;
     if range < 4096 && range < n {
-        let mut counts = vec![0u32; range + 1];
-        for &v in vals.iter() {
-            counts[(v as i32 - mn as i32) as usize] += 1;
+        // Four interleaved count arrays avoid store-to-load stalls on runs of equal values.
+        let bins = range + 1;
+        let mut c4 = vec![0u32; 4 * bins];
+        let off = |v: i16| (v as i32 - mn as i32) as usize;
+        let mut chunks = vals.chunks_exact(4);
+        for c in &mut chunks {
+            for (lane, &v) in c.iter().enumerate() {
+                let i = lane * bins + off(v);
+                c4[i] = c4[i].wrapping_add(1);
+            }
         }
+        for &v in chunks.remainder() {
+            c4[off(v)] = c4[off(v)].wrapping_add(1);
+        }
+        let counts: Vec<u32> = (0..bins)
+            .map(|b| c4[b] + c4[bins + b] + c4[2 * bins + b] + c4[3 * bins + b])
+            .collect();
         let kth = |k: usize| {
             let mut seen = 0usize;
             for (i, &c) in counts.iter().enumerate() {

@@ -262,14 +262,23 @@ fn patch_scores_with(
             mrow_of = Some(ry[y]);
         }
         if let Some(cols) = &tables.sparse_cols {
-            let codes = residual.map(|r| (r.row_codes(y), &r.lut));
-            for &x in cols {
-                let r = match &codes {
-                    Some((RowCodes::Bytes(c), lut)) => lut[c[x] as usize],
-                    Some((RowCodes::Grad(c), lut)) => lut[c[x] as usize],
-                    None => 0.0,
-                };
-                buf[x] = fuse(mrow[x], r);
+            match residual.map(|r| (r.row_codes(y), &r.lut)) {
+                Some((RowCodes::Bytes(c), lut)) => {
+                    let lut: &[f32; 256] = lut[..256].try_into().expect("byte table");
+                    for &x in cols {
+                        buf[x] = fuse(mrow[x], lut[c[x] as usize]);
+                    }
+                }
+                Some((RowCodes::Grad(c), lut)) => {
+                    for &x in cols {
+                        buf[x] = fuse(mrow[x], lut[c[x] as usize]);
+                    }
+                }
+                None => {
+                    for &x in cols {
+                        buf[x] = fuse(mrow[x], 0.0);
+                    }
+                }
             }
             return;
         }

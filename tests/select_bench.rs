@@ -104,6 +104,21 @@ fn time(label: &str, a: &Analysis) {
         (Some(a), Some(b)) => format!("{:.0} ms CPU", (b - a) / runs as f64),
         _ => "CPU time unknown".into(),
     };
+    let stats = select::AnalysisStats::new(a);
+    let (mut best_st, c0) = (f64::MAX, cpu_ms());
+    for i in 0..runs {
+        let p = Stage1Params {
+            mv_pct: 95.0 - i as f64,
+            ..p.clone()
+        };
+        let t0 = Instant::now();
+        let _ = select::select_stage1_with(a, Some(&stats), &p);
+        best_st = best_st.min(ms(t0));
+    }
+    let cpu_st = match (c0, cpu_ms()) {
+        (Some(a), Some(b)) => format!("{:.0} ms CPU", (b - a) / runs as f64),
+        _ => "CPU time unknown".into(),
+    };
     let t0 = Instant::now();
     let _ = select::select_stage1(
         a,
@@ -131,7 +146,7 @@ fn time(label: &str, a: &Analysis) {
     let of = ms(t0);
     eprintln!(
         "{label}: stage 1 re-selection best {best:.1} ms, mean {:.1} ms wall ({cpu}); \
-         motion only {mo:.1} ms; res_use_grad {gr:.1} ms; offline time_bucket {of:.1} ms \
+         with AnalysisStats best {best_st:.1} ms ({cpu_st}); motion only {mo:.1} ms; res_use_grad {gr:.1} ms; offline time_bucket {of:.1} ms \
          ({} threads)",
         total / runs as f64,
         rayon::current_num_threads()
@@ -142,7 +157,9 @@ fn time(label: &str, a: &Analysis) {
 fn fixture() -> Option<Analysis> {
     use ndarray::{Array1, Array3, Array4};
     let mut dir = Some(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-    let mut shared = std::env::var("CODECSCOPE_SHARED").ok().map(std::path::PathBuf::from);
+    let mut shared = std::env::var("CODECSCOPE_SHARED")
+        .ok()
+        .map(std::path::PathBuf::from);
     while shared.is_none() {
         let d = dir?;
         if d.join("shared/fixtures").is_dir() {

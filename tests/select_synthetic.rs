@@ -521,6 +521,49 @@ fn degenerate_inputs_do_not_panic() {
     assert!(s.notes.iter().any(|n| n.contains("do not match")));
     assert_eq!(
         s.k,
-        8.min(4) * SquareGeometry::new(17, 33, 576, 16).s_valid()
+        4 * SquareGeometry::new(17, 33, 576, 16).s_valid() // min(keep_frames_equiv 8, T 4)
+    );
+}
+
+#[test]
+fn precomputed_stats_give_identical_selections() {
+    let a = analysis(33, 17, 50, 16, 37);
+    let stats = select::AnalysisStats::new(&a);
+    assert!(stats.fits(&a));
+    for p in [
+        Stage1Params::default(),
+        Stage1Params::upstream_run_script(),
+        Stage1Params {
+            mv_compensate: MvCompensate::Mean,
+            res_use_grad: true,
+            ..Default::default()
+        },
+        Stage1Params {
+            mv_unit_div: -3.0,
+            fuse_mode: FuseMode::Geomean,
+            ..Default::default()
+        },
+    ] {
+        let x = select::select_stage1(&a, &p);
+        let y = select::select_stage1_with(&a, Some(&stats), &p);
+        assert_eq!(x.rows, y.rows);
+        assert_eq!(x.scores, y.scores);
+        assert_eq!(x.energy, y.energy);
+    }
+    let o = OfflineParams {
+        keep_mid_full_frame: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        select::select_offline(&a, &o).rows,
+        select::select_offline_with(&a, Some(&stats), &o).rows
+    );
+    // Statistics of another analysis are refused, not misused.
+    let b = analysis(32, 18, 50, 16, 41);
+    let z = select::select_stage1_with(&b, Some(&stats), &Stage1Params::default());
+    assert!(z.notes.iter().any(|n| n.contains("do not fit")));
+    assert_eq!(
+        z.rows,
+        select::select_stage1(&b, &Stage1Params::default()).rows
     );
 }

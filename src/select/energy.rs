@@ -65,8 +65,30 @@ impl MotionNorm {
     }
 }
 
+/// The `(n/2 - 1)`-th and `n/2`-th smallest `mvx` and `mvy` of a grid: all the median needs,
+/// and independent of every parameter.
+pub fn motion_middle_pairs(grid: &MotionGrid) -> ((i16, i16), (i16, i16)) {
+    let mut buf: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
+    if buf.is_empty() {
+        return ((0, 0), (0, 0));
+    }
+    let px = numeric::middle_pair_i16(&mut buf);
+    buf.iter_mut().zip(&grid.mv).for_each(|(b, m)| *b = m[1]);
+    let py = numeric::middle_pair_i16(&mut buf);
+    (px, py)
+}
+
 /// Upstream's `_mv_energy_norm` up to (not including) the upsampling.
 pub fn motion_norm(grid: &MotionGrid, e: &EnergyParams) -> MotionNorm {
+    motion_norm_with(grid, e, None)
+}
+
+/// [`motion_norm`] with the grid's middle pairs already known ([`motion_middle_pairs`]).
+pub fn motion_norm_with(
+    grid: &MotionGrid,
+    e: &EnergyParams,
+    middle_pairs: Option<((i16, i16), (i16, i16))>,
+) -> MotionNorm {
     let n = grid.rows * grid.cols;
     if n == 0 || grid.mv.len() != n {
         return MotionNorm::empty(grid.rows, grid.cols);
@@ -74,10 +96,9 @@ pub fn motion_norm(grid: &MotionGrid, e: &EnergyParams) -> MotionNorm {
     let div = e.mv_unit_div as f32;
     let (cx, cy) = match e.mv_compensate {
         MvCompensate::Median => {
-            let mut buf: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
-            let cx = numeric::median_scaled_i16(&mut buf, div);
-            buf.iter_mut().zip(&grid.mv).for_each(|(b, m)| *b = m[1]);
-            let cy = numeric::median_scaled_i16(&mut buf, div);
+            let (px, py) = middle_pairs.unwrap_or_else(|| motion_middle_pairs(grid));
+            let cx = numeric::median_from_pair(px, n, div);
+            let cy = numeric::median_from_pair(py, n, div);
             (Some(cx), Some(cy))
         }
         MvCompensate::Mean => {
@@ -229,6 +250,23 @@ type ValueOf = Box<dyn Fn(usize) -> f32>;
 /// itself for a magnitude picture; `res_use_grad`: the mean of the wrapped central
 /// differences of the picture), returned as codes plus a lookup table.
 pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<ResidualNorm<'a>> {
+    residual_norm_with(res, e, None)
+}
+
+/// The byte histogram of a residual picture (independent of every parameter).
+pub fn residual_histogram(res: &ResidualPlane) -> [u64; 256] {
+    match res {
+        ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => byte_histogram(&p.data),
+    }
+}
+
+/// [`residual_norm`] with the picture's byte histogram already known
+/// ([`residual_histogram`]; unused with `res_use_grad`).
+pub fn residual_norm_with<'a>(
+    res: &'a ResidualPlane,
+    e: &EnergyParams,
+    histogram: Option<&[u64; 256]>,
+) -> Option<ResidualNorm<'a>> {
     let (plane, patched) = match res {
         ResidualPlane::Patched(p) => (p, true),
         ResidualPlane::Magnitude(p) => (p, false),
@@ -245,7 +283,10 @@ pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<Res
         }
         (ResidualCodes::Grad(g), c, Box::new(|s| 0.5f32 * s as f32))
     } else {
-        let h = byte_histogram(&plane.data);
+        let h = match histogram {
+            Some(h) => *h,
+            None => byte_histogram(&plane.data),
+        };
         (
             ResidualCodes::Bytes(&plane.data),
             h.to_vec(),

@@ -12,6 +12,7 @@ pub mod params;
 pub mod policy;
 pub mod scores;
 pub mod square;
+pub mod stats;
 pub mod topk;
 
 use serde::Serialize;
@@ -27,8 +28,9 @@ pub use params::{
 pub use policy::{
     offline_rows, stage1_rows, topk_desc, OfflineOutcome, OfflinePlan, Stage1Outcome,
 };
-pub use scores::{score_frames, FrameEnergy, ScoredFrames};
+pub use scores::{score_frames, score_frames_with, FrameEnergy, ScoredFrames};
 pub use square::{square_frame_u8, PadInfo, SquareGeometry, ValidRanges};
+pub use stats::AnalysisStats;
 
 /// Stage 1's result for one analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -109,6 +111,7 @@ impl OfflineSelection {
 /// Scores an analysis with the energy knobs, forcing `w_res = 0` when it has no residual.
 fn score(
     analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
     square: usize,
     patch: usize,
     mut e: EnergyParams,
@@ -126,7 +129,21 @@ fn score(
     }
     let g = SquareGeometry::new(analysis.height, analysis.width, square, patch);
     let use_residual = has_residual && uses_residual(&e);
-    let s = score_frames(analysis, &g, &e, EnergyComponent::Fused, use_residual);
+    let stats = match stats {
+        Some(st) if !st.fits(analysis) => {
+            notes.push("precomputed statistics do not fit this analysis: ignored".into());
+            None
+        }
+        other => other,
+    };
+    let s = score_frames_with(
+        analysis,
+        stats,
+        &g,
+        &e,
+        EnergyComponent::Fused,
+        use_residual,
+    );
     notes.extend(s.notes.iter().cloned());
     (s, e)
 }
@@ -141,9 +158,19 @@ fn uses_residual(e: &EnergyParams) -> bool {
 
 /// Stage 1 from a cached analysis: scores with `p`'s energy knobs, then `p`'s policy.
 pub fn select_stage1(analysis: &Analysis, p: &Stage1Params) -> Selection {
+    select_stage1_with(analysis, None, p)
+}
+
+/// [`select_stage1`] reusing the analysis' [`AnalysisStats`] (same result, less work).
+pub fn select_stage1_with(
+    analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
+    p: &Stage1Params,
+) -> Selection {
     let mut notes = Vec::new();
     let (sc, e) = score(
         analysis,
+        stats,
         p.square_size,
         p.patch_size,
         p.energy(),
@@ -181,9 +208,19 @@ pub fn select_stage1(analysis: &Analysis, p: &Stage1Params) -> Selection {
 
 /// The offline precompute's selection from a cached analysis.
 pub fn select_offline(analysis: &Analysis, p: &OfflineParams) -> OfflineSelection {
+    select_offline_with(analysis, None, p)
+}
+
+/// [`select_offline`] reusing the analysis' [`AnalysisStats`] (same result, less work).
+pub fn select_offline_with(
+    analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
+    p: &OfflineParams,
+) -> OfflineSelection {
     let mut notes = Vec::new();
     let (sc, e) = score(
         analysis,
+        stats,
         p.square_size,
         p.patch_size,
         p.energy(),

@@ -179,7 +179,14 @@ pub fn median_scaled_i16(vals: &mut [i16], div: f32) -> f32 {
     if n == 0 {
         return 0.0;
     }
-    let (m_lo, m_hi) = middle_pair_i16(vals);
+    median_from_pair(middle_pair_i16(vals), n, div)
+}
+
+/// The median from the middle pair (see [`middle_pair_i16`]) of `n` integers.
+pub fn median_from_pair((m_lo, m_hi): (i16, i16), n: usize, div: f32) -> f32 {
+    if n == 0 {
+        return 0.0;
+    }
     if n % 2 == 1 {
         return m_hi as f32 / div;
     }
@@ -190,7 +197,7 @@ pub fn median_scaled_i16(vals: &mut [i16], div: f32) -> f32 {
 
 /// The `(n/2 - 1)`-th and `n/2`-th smallest values (the lower one is meaningless for odd
 /// `n`). Counting when the value range is small (motion vectors usually are), else selection.
-fn middle_pair_i16(vals: &mut [i16]) -> (i16, i16) {
+pub fn middle_pair_i16(vals: &mut [i16]) -> (i16, i16) {
     let n = vals.len();
     let mid = n / 2;
     let (mn, mx) = vals

@@ -21,6 +21,7 @@ use super::energy::{self, EnergyComponent, Fuser, MotionNorm, ResidualNorm, RowC
 use super::numeric::{pairwise_sum_16, pairwise_sum_f32};
 use super::params::EnergyParams;
 use super::square::{nearest_map, FloatResizePlan, SquareGeometry};
+use super::stats::{AnalysisStats, FrameStats};
 
 /// Per-frame energy summary, for charts.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -77,6 +78,20 @@ pub fn score_frames(
     component: EnergyComponent,
     use_residual: bool,
 ) -> ScoredFrames {
+    score_frames_with(analysis, None, g, e, component, use_residual)
+}
+
+/// [`score_frames`] reusing precomputed statistics (which must come from `analysis`; see
+/// [`AnalysisStats::fits`]).
+pub fn score_frames_with(
+    analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
+    g: &SquareGeometry,
+    e: &EnergyParams,
+    component: EnergyComponent,
+    use_residual: bool,
+) -> ScoredFrames {
+    let stats = stats.filter(|s| s.fits(analysis));
     let mut notes = Vec::new();
     let (h0, w0) = (analysis.height, analysis.width);
     let s_total = g.s_total();
@@ -131,7 +146,11 @@ pub fn score_frames(
     let per_frame: Vec<FrameScores> = analysis
         .frames
         .par_iter()
-        .map(|f| score_frame(f, h0, w0, g, &tables, e, &fuser, use_residual))
+        .enumerate()
+        .map(|(i, f)| {
+            let st = stats.map(|s| &s.frames[i]);
+            score_frame(f, st, h0, w0, g, &tables, e, &fuser, use_residual)
+        })
         .collect();
     let mut scores = Vec::with_capacity(t * s_total);
     let mut energy = Vec::with_capacity(t);
@@ -158,6 +177,7 @@ fn plane_of(r: &crate::analysis::ResidualPlane) -> &crate::analysis::Plane {
 #[allow(clippy::too_many_arguments)]
 fn score_frame(
     f: &SampledFrame,
+    st: Option<&FrameStats>,
     h0: usize,
     w0: usize,
     g: &SquareGeometry,
@@ -166,7 +186,7 @@ fn score_frame(
     fuser: &Fuser,
     use_residual: bool,
 ) -> FrameScores {
-    let motion = energy::motion_norm(&f.motion, e);
+    let motion = energy::motion_norm_with(&f.motion, e, st.map(|s| s.mv_middle));
     let residual: Option<ResidualNorm> = if use_residual {
         f.residual
             .as_ref()
@@ -174,7 +194,9 @@ fn score_frame(
                 let p = plane_of(r);
                 p.width == w0 && p.height == h0
             })
-            .and_then(|r| energy::residual_norm(r, e))
+            .and_then(|r| {
+                energy::residual_norm_with(r, e, st.and_then(|s| s.residual_hist.as_ref()))
+            })
     } else {
         None
     };

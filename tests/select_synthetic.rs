@@ -12,10 +12,11 @@ use codecscope::select::energy::{
     motion_norm, residual_norm, EnergyComponent, Fuser, ResidualCodes,
 };
 use codecscope::select::numeric::pairwise_sum_f32;
+use codecscope::select::scores::torch_row_sum;
 use codecscope::select::square::{nearest_map, resize_linear_f32};
 use codecscope::select::{
-    self, plan_stage2, render, score_frames, EnergyParams, FuseMode, MvCompensate, OfflineParams,
-    PackParams, PaddingPolicy, SquareGeometry, Stage1Params, TopkMode,
+    self, plan_stage2, render, score_frames_with, EnergyParams, FuseMode, MvCompensate,
+    OfflineParams, PackParams, PaddingPolicy, PatchSum, SquareGeometry, Stage1Params, TopkMode,
 };
 
 struct Rng(u64);
@@ -88,6 +89,7 @@ fn reference_scores(
     g: &SquareGeometry,
     e: &EnergyParams,
     comp: EnergyComponent,
+    sum: PatchSum,
 ) -> Vec<f32> {
     let (h0, w0) = (a.height, a.width);
     let fuser = Fuser::new(e, comp);
@@ -124,7 +126,10 @@ fn reference_scores(
                 let mut acc = 0f32;
                 for y in 0..g.patch {
                     let row = &sq[(ph * g.patch + y) * s + pw * g.patch..][..g.patch];
-                    acc += pairwise_sum_f32(row);
+                    acc += match sum {
+                        PatchSum::NumPy => pairwise_sum_f32(row),
+                        PatchSum::Torch => torch_row_sum(row),
+                    };
                 }
                 out.push(acc);
             }
@@ -134,23 +139,29 @@ fn reference_scores(
 }
 
 fn assert_scores_match_reference(a: &Analysis, e: &EnergyParams) {
-    let g = SquareGeometry::new(a.height, a.width, 576, 16);
+    assert_scores_match_reference_at(a, e, 576, 16);
+}
+
+fn assert_scores_match_reference_at(a: &Analysis, e: &EnergyParams, square: usize, patch: usize) {
+    let g = SquareGeometry::new(a.height, a.width, square, patch);
     for comp in [
         EnergyComponent::Fused,
         EnergyComponent::Motion,
         EnergyComponent::Residual,
     ] {
-        let got = score_frames(a, &g, e, comp, true);
-        let want = reference_scores(a, &g, e, comp);
-        assert_eq!(got.scores.len(), want.len());
-        for (i, (x, y)) in got.scores.iter().zip(&want).enumerate() {
-            assert_eq!(
-                x.to_bits(),
-                y.to_bits(),
-                "{}x{} {comp:?} score {i}: {x} vs {y}",
-                a.width,
-                a.height
-            );
+        for sum in [PatchSum::Torch, PatchSum::NumPy] {
+            let got = score_frames_with(a, None, &g, e, comp, true, sum);
+            let want = reference_scores(a, &g, e, comp, sum);
+            assert_eq!(got.scores.len(), want.len());
+            for (i, (x, y)) in got.scores.iter().zip(&want).enumerate() {
+                assert_eq!(
+                    x.to_bits(),
+                    y.to_bits(),
+                    "{}x{} {comp:?} score {i}: {x} vs {y}",
+                    a.width,
+                    a.height
+                );
+            }
         }
     }
 }
@@ -213,6 +224,31 @@ fn streaming_scores_equal_reference_on_odd_sizes() {
     ] {
         assert_scores_match_reference(&a, &e);
     }
+}
+
+#[test]
+fn other_square_and_patch_sizes() {
+    let a = analysis(50, 30, 10, 3, 43);
+    for (square, patch) in [
+        (576, 8),
+        (576, 24),
+        (576, 32),
+        (448, 14),
+        (224, 4),
+        (576, 48),
+    ] {
+        assert_scores_match_reference_at(&a, &EnergyParams::default(), square, patch);
+    }
+    let p = Stage1Params {
+        square_size: 448,
+        patch_size: 14,
+        ..Stage1Params::upstream_run_script()
+    };
+    let s = select::select_stage1(&a, &p);
+    assert_eq!(s.s_total, 32 * 32);
+    // 8 full frames from 3: upstream's top-k fails; the project returns every patch it has.
+    assert!(s.upstream_failure.is_some());
+    assert_eq!(s.k, 1024 + 3 * 1024);
 }
 
 fn unique(rows: &[[i32; 3]]) -> bool {

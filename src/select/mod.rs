@@ -28,7 +28,7 @@ pub use params::{
 pub use policy::{
     offline_rows, stage1_rows, topk_desc, OfflineOutcome, OfflinePlan, Stage1Outcome,
 };
-pub use scores::{score_frames, score_frames_with, FrameEnergy, ScoredFrames};
+pub use scores::{score_frames, score_frames_with, FrameEnergy, PatchSum, ScoredFrames};
 pub use square::{square_frame_u8, PadInfo, SquareGeometry, ValidRanges};
 pub use stats::AnalysisStats;
 
@@ -143,6 +143,7 @@ fn score(
         &e,
         EnergyComponent::Fused,
         use_residual,
+        PatchSum::Torch,
     );
     notes.extend(s.notes.iter().cloned());
     (s, e)

@@ -5,12 +5,15 @@
 //! rows the resize reads), resized as `cv2.resize` does for float32 maps, and each output row
 //! is added to its patches at once.
 //!
-//! Patch sums are float32 in NumPy's order (`sq.reshape(T, hb, P, wb, P).sum(axis=(2, 4))`):
-//! per patch, rows top to bottom, each row's `P` values by NumPy's pairwise sum, added to a
-//! float32 accumulator starting at 0. This reproduces `fixtures/upstream-residual`'s patch
-//! scores bit for bit. Upstream's stage 1 sums with torch, whose float32 order depends on the
-//! CPU's vector width, so its scores may differ in the last bit; a tie decided by that bit is
-//! implementation-defined anyway (SPEC 2.4).
+//! Patch sums are float32, in one of two orders (bit-level differences only, but they decide
+//! ties and near-ties):
+//! - [`PatchSum::Torch`] (default): upstream's `scores.reshape(T, hb, P, wb, P).sum(dim=(2, 4))`
+//!   as torch's CPU kernel computes it with AVX2 (`cascade_sum`, `vectorized_inner_sum`): per
+//!   patch row, 8 lane sums `x[l] + x[l + 8]` (for P = 16) added in lane order to 0, and the
+//!   rows added top to bottom to a float32 accumulator. With it, stage 1 on the fixture
+//!   reproduces upstream's `visidx_thw.npy` row for row, order included.
+//! - [`PatchSum::NumPy`]: `np.sum(axis=(2, 4))` (each row by NumPy's pairwise sum), which is
+//!   how `fixtures/upstream-residual/patch_score_*.npy` were computed; reproduced bit for bit.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -22,6 +25,80 @@ use super::numeric::{pairwise_sum_16, pairwise_sum_f32};
 use super::params::EnergyParams;
 use super::square::{nearest_map, FloatResizePlan, SquareGeometry};
 use super::stats::{AnalysisStats, FrameStats};
+
+/// The float32 summation order of patch scores (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub enum PatchSum {
+    /// torch's CPU kernel (AVX2), as upstream's selection ranks.
+    #[default]
+    Torch,
+    /// NumPy's `sum(axis=(2, 4))`.
+    NumPy,
+}
+
+/// torch's float32 sum of one contiguous patch row (`vectorized_inner_sum` with 8-lane
+/// vectors for `n >= 8`, `scalar_inner_sum` below), to be added to the patch accumulator.
+#[inline]
+pub fn torch_row_sum(x: &[f32]) -> f32 {
+    const V: usize = 8;
+    let n = x.len();
+    if n == 16 {
+        // The common case, unrolled: one tail-added pair of vectors.
+        let mut f = 0f32;
+        for l in 0..V {
+            f += x[l] + x[l + V];
+        }
+        return f;
+    }
+    if n >= V {
+        let vec_size = n / V;
+        let ilp = vec_size / 4;
+        // row_sum: four vector accumulators over groups of four vectors (multi_row_sum; its
+        // cascade levels only start after 16 groups, i.e. patches wider than 512), the
+        // remaining vectors into the first, then the first absorbs the others.
+        let mut acc = [[0f32; V]; 4];
+        for i in 0..ilp {
+            for (k, a) in acc.iter_mut().enumerate() {
+                let v = &x[(4 * i + k) * V..][..V];
+                for (al, &t) in a.iter_mut().zip(v) {
+                    *al += t;
+                }
+            }
+        }
+        for i in ilp * 4..vec_size {
+            let v = &x[i * V..][..V];
+            for (a, &t) in acc[0].iter_mut().zip(v) {
+                *a += t;
+            }
+        }
+        for k in 1..4 {
+            let other = acc[k];
+            for (a, t) in acc[0].iter_mut().zip(other) {
+                *a += t;
+            }
+        }
+        let mut f = 0f32;
+        for &t in &x[vec_size * V..] {
+            f += t;
+        }
+        for t in acc[0] {
+            f += t;
+        }
+        f
+    } else {
+        let ilp = n / 4;
+        let mut acc = [0f32; 4];
+        for i in 0..ilp {
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a += x[4 * i + k];
+            }
+        }
+        for &t in &x[ilp * 4..] {
+            acc[0] += t;
+        }
+        acc[0] + acc[1] + acc[2] + acc[3]
+    }
+}
 
 /// Per-frame energy summary, for charts.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -64,6 +141,7 @@ pub struct ScoredFrames {
 
 /// Shared, parameter-independent per-geometry tables.
 struct Tables {
+    sum: PatchSum,
     plan: FloatResizePlan,
     /// Source columns to compute when far fewer than all are read (strong reductions).
     sparse_cols: Option<Vec<usize>>,
@@ -78,7 +156,15 @@ pub fn score_frames(
     component: EnergyComponent,
     use_residual: bool,
 ) -> ScoredFrames {
-    score_frames_with(analysis, None, g, e, component, use_residual)
+    score_frames_with(
+        analysis,
+        None,
+        g,
+        e,
+        component,
+        use_residual,
+        PatchSum::Torch,
+    )
 }
 
 /// [`score_frames`] reusing precomputed statistics (which must come from `analysis`; see
@@ -90,6 +176,7 @@ pub fn score_frames_with(
     e: &EnergyParams,
     component: EnergyComponent,
     use_residual: bool,
+    sum: PatchSum,
 ) -> ScoredFrames {
     let stats = stats.filter(|s| s.fits(analysis));
     let mut notes = Vec::new();
@@ -115,7 +202,11 @@ pub fn score_frames_with(
     } else {
         None
     };
-    let tables = Tables { plan, sparse_cols };
+    let tables = Tables {
+        sum,
+        plan,
+        sparse_cols,
+    };
     let fuser = Fuser::new(e, component);
     let mismatched = analysis
         .frames
@@ -335,13 +426,21 @@ fn patch_scores_with(
         }
         sq[g.pad_left..g.pad_left + content].copy_from_slice(&row[..content]);
         let accrow = &mut acc[(y / p) * wb..(y / p + 1) * wb];
-        if p == 16 {
-            for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(16)) {
-                *a += pairwise_sum_16(seg.try_into().expect("16 values"));
+        match (tables.sum, p) {
+            (PatchSum::Torch, _) => {
+                for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
+                    *a += torch_row_sum(seg);
+                }
             }
-        } else {
-            for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
-                *a += pairwise_sum_f32(seg);
+            (PatchSum::NumPy, 16) => {
+                for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(16)) {
+                    *a += pairwise_sum_16(seg.try_into().expect("16 values"));
+                }
+            }
+            (PatchSum::NumPy, _) => {
+                for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
+                    *a += pairwise_sum_f32(seg);
+                }
             }
         }
     };

@@ -3,7 +3,15 @@
 //!
 //! The two entry points the engine calls on every parameter change are [`select_stage1`] and
 //! [`select_offline`]; both take a decoded [`Analysis`] and return rows plus everything a
-//! view needs (per-frame score grids, geometry, per-frame energy sums).
+//! view needs (per-frame score grids, geometry, per-frame energy sums). Keeping the
+//! analysis' [`AnalysisStats`] beside it and calling the `_with` variants gives the same
+//! result with less work.
+//!
+//! Everything reproduces upstream's arithmetic, not just its formulas: NumPy 1.x percentiles
+//! and medians in float32, OpenCV's nearest rule, the Intel IPP float resize OpenCV delegates
+//! to, torch's float32 patch sums and torch's top-k order among ties. On the fixture video,
+//! stage 1 from the true motion grid and residual gives upstream's `visidx_thw.npy` row for
+//! row, and the offline precompute its `positions_thw.npy` (see `tests/select_fixture.rs`).
 
 pub mod energy;
 pub mod numeric;

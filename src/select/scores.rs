@@ -332,9 +332,7 @@ fn patch_scores(
             let inv = 1.0 / den;
             // Dividing by a power of two is multiplying by its reciprocal, exactly.
             let pow2 = den.is_normal() && inv.is_normal() && den.to_bits() & 0x007f_ffff == 0;
-            if pow2 && wr == 0.0 {
-                go!(move |m: f32, r: f32| ((wm * m + wr * r) * inv).clamp(0.0, 1.0))
-            } else if pow2 {
+            if pow2 {
                 go!(move |m: f32, r: f32| ((wm * m + wr * r) * inv).clamp(0.0, 1.0))
             } else {
                 go!(move |m: f32, r: f32| ((wm * m + wr * r) / den).clamp(0.0, 1.0))

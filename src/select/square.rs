@@ -15,11 +15,17 @@
 //!   `scale_x = 1 / (dst / src)`; `sx = floor(fx)`, `fx -= sx`; left of the image `sx = 0,
 //!   fx = 0`; from the first column whose right tap falls outside on, the single pixel
 //!   `S[sx] * 2048`. Rows are clamped without changing weights. Weights are
-//!   `saturate_cast<short>(w * 2048)`; horizontal sums in int; the vertical pass is SIMD for
-//!   all but the last `width % 8` bytes of a row,
-//!   `((((S0 >> 4) * b0) >> 16) + (((S1 >> 4) * b1) >> 16) + 2) >> 2`, and the scalar
-//!   `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22` for the rest. An exact 2x reduction on both axes
-//!   switches to `INTER_AREA`'s fast path (rounded 2x2 means).
+//!   `saturate_cast<short>(w * 2048)`; horizontal sums in int; the vertical pass is OpenCV's
+//!   SIMD formula `((((S0 >> 4) * b0) >> 16) + (((S1 >> 4) * b1) >> 16) + 2) >> 2` for every
+//!   byte (OpenCV 4.10 gives it for the row's tail too; its scalar
+//!   `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22` can be one higher). An exact 2x reduction on both
+//!   axes switches to `INTER_AREA`'s fast path (rounded 2x2 means).
+//!
+//! Checked against `cv2.resize` of opencv-python-headless 4.10.0.84 (`tests/select_opencv.rs`):
+//! uint8 and nearest bit-exact on every case; float32 bit-exact for every reduction (the
+//! square mapping of any video larger than `S`), while enlargements differ by one ulp in
+//! some rows of the last two or three interpolated columns before the right border, a corner
+//! of IPP's arithmetic not reproduced here.
 //! - **`INTER_NEAREST`** (motion grid upsampling): OpenCV's `resizeNN`,
 //!   `min(floor(d * (1 / (dst / src))), src - 1)` in double.
 
@@ -566,7 +572,6 @@ pub fn resize_linear_u8(
             }
         }
     };
-    let simd_end = width - width % 8;
     let mut cache: [(Option<usize>, Vec<i32>); 2] =
         [(None, vec![0; width]), (None, vec![0; width])];
     for (dy, t) in yt.iter().enumerate() {
@@ -594,19 +599,23 @@ pub fn resize_linear_u8(
         };
         let o = &mut out[dy * width..(dy + 1) * width];
         let (b0, b1) = (t.ib0 as i32, t.ib1 as i32);
-        for x in 0..width {
-            o[x] = if x < simd_end {
-                let p0 = sat16(s0[x] >> 4) as i32;
-                let p1 = sat16(s1[x] >> 4) as i32;
-                let v = sat16(((p0 * b0) >> 16) + ((p1 * b1) >> 16)) as i32;
-                let v = sat16(v + 2) as i32 >> 2;
-                v.clamp(0, 255) as u8
-            } else {
-                ((s0[x] * b0 + s1[x] * b1 + (1 << 21)) >> 22).clamp(0, 255) as u8
-            };
+        for ((o, &v0), &v1) in o.iter_mut().zip(s0.iter()).zip(s1.iter()) {
+            *o = vresize_u8(v0, v1, b0, b1);
         }
     }
     out
+}
+
+/// One byte of OpenCV's vertical uint8 pass (`VResizeLinearVec_32s8u`): operands shifted
+/// right by 4 and packed to int16, `mulhi` with the 11-bit weights, saturating add, then
+/// `(x + 2) >> 2` packed to uint8. OpenCV 4.10 produces this for every byte of the row.
+#[inline(always)]
+fn vresize_u8(s0: i32, s1: i32, b0: i32, b1: i32) -> u8 {
+    let p0 = sat16(s0 >> 4) as i32;
+    let p1 = sat16(s1 >> 4) as i32;
+    let v = sat16(((p0 * b0) >> 16) + ((p1 * b1) >> 16)) as i32;
+    let v = sat16(v + 2) as i32 >> 2;
+    v.clamp(0, 255) as u8
 }
 
 fn sat16(v: i32) -> i16 {

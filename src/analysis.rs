@@ -40,7 +40,11 @@ pub struct MotionGrid {
 
 impl MotionGrid {
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        MotionGrid { rows, cols, mv: vec![[0, 0]; rows * cols] }
+        MotionGrid {
+            rows,
+            cols,
+            mv: vec![[0, 0]; rows * cols],
+        }
     }
 }
 
@@ -121,13 +125,19 @@ pub fn sample_frame_ids(n: usize, t: usize, start_offset: i64) -> Vec<i32> {
     if n == 0 || t == 0 {
         return Vec::new();
     }
-    let start = if start_offset < 0 || start_offset as usize >= n { 0 } else { start_offset as usize };
+    let start = if start_offset < 0 || start_offset as usize >= n {
+        0
+    } else {
+        start_offset as usize
+    };
     if t == 1 {
         return vec![start as i32];
     }
     let stop = (n - 1) as f64;
     let step = (stop - start as f64) / (t - 1) as f64;
-    let mut ids: Vec<i32> = (0..t).map(|k| (start as f64 + k as f64 * step).floor() as i32).collect();
+    let mut ids: Vec<i32> = (0..t)
+        .map(|k| (start as f64 + k as f64 * step).floor() as i32)
+        .collect();
     ids[t - 1] = (n - 1) as i32;
     ids
 }

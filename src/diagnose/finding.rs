@@ -42,14 +42,28 @@ impl Finding {
         location: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        Finding { severity, code, location: location.into(), message: message.into(), hint: String::new() }
+        Finding {
+            severity,
+            code,
+            location: location.into(),
+            message: message.into(),
+            hint: String::new(),
+        }
     }
 
-    pub fn error(code: &'static str, location: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        code: &'static str,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Error, code, location, message)
     }
 
-    pub fn warning(code: &'static str, location: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        code: &'static str,
+        location: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Warning, code, location, message)
     }
 

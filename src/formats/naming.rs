@@ -14,7 +14,10 @@ pub fn pathlib_normalise(path: &str) -> String {
     } else {
         ("", path)
     };
-    let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let parts: Vec<&str> = rest
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     let joined = parts.join("/");
     match (root, joined.is_empty()) {
         ("", true) => ".".to_string(),
@@ -51,7 +54,10 @@ pub fn h8(s: &str) -> String {
 
 /// The full SHA-1 hex digest (sharding uses its first 8 digits as an integer).
 pub fn sha1_hex(s: &str) -> String {
-    Sha1::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha1::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `"{video}|{id}|{row_idx}"` with the raw (un-normalised) video string.
@@ -241,7 +247,12 @@ mod tests {
         assert_eq!(h8("abc"), "a9993e36");
         assert_eq!(shard_of("abc", 1), 0);
         assert_eq!(shard_of("abc", 7), 0xa9993e36u32 % 7);
-        let g = Stage1Geometry { t: 64, square: 576, patch: 16, k: 10368 };
+        let g = Stage1Geometry {
+            t: 64,
+            square: 576,
+            patch: 16,
+            k: 10368,
+        };
         let p = stage1_prefix("X", "./videos//v.mp4", 1, g);
         assert!(p.starts_with(&format!("sample_X__v__{}__", h8("videos/v.mp4"))));
         assert!(p.contains(&h8("./videos//v.mp4|X|1")));
@@ -265,8 +276,21 @@ mod tests {
 
     #[test]
     fn natural_order() {
-        let mut v = vec!["mosaic_010.jpg", "mosaic_002.jpg", "0_preview.png", "mosaic_1.jpg"];
+        let mut v = vec![
+            "mosaic_010.jpg",
+            "mosaic_002.jpg",
+            "0_preview.png",
+            "mosaic_1.jpg",
+        ];
         v.sort_by(|a, b| natural_cmp(a, b));
-        assert_eq!(v, ["0_preview.png", "mosaic_1.jpg", "mosaic_002.jpg", "mosaic_010.jpg"]);
+        assert_eq!(
+            v,
+            [
+                "0_preview.png",
+                "mosaic_1.jpg",
+                "mosaic_002.jpg",
+                "mosaic_010.jpg"
+            ]
+        );
     }
 }

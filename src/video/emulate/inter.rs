@@ -132,13 +132,6 @@ fn predict(
     }
 }
 
-fn sad16(a: &[u8; 16], b: &[u8; 16]) -> u32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs())
-        .sum()
-}
-
 /// The patched estimate of an inter picture.
 pub fn inter_estimate(
     cur: &YuvFrame,
@@ -202,12 +195,25 @@ pub fn inter_estimate(
         .collect();
     let mv_of = |k: usize| (cells.l0[k].unwrap_or((0, 0)), cells.l1[k].unwrap_or((0, 0)));
 
-    // Least-SAD option per 8x8 block and category; the stock prediction per cell.
+    // Least-SAD option per 8x8 block and category; the stock prediction per cell. Blocks
+    // whose four cells share category and vectors (the usual case: H.264 exports 8x8 and
+    // larger partitions) are predicted as one 8x8 block.
     let mut chosen: Vec<Option<Opt>> = vec![None; gw * gh];
     let mut pred = vec![[0u8; 16]; gw * gh];
+    let (bgw, bgh) = (gw.div_ceil(2), gh.div_ceil(2));
+    let mut uniform = vec![false; bgw * bgh];
     let mut tmp = [0u8; 16];
-    for by in 0..gh.div_ceil(2) {
-        for bx in 0..gw.div_ceil(2) {
+    let mut buf = [0u8; 64];
+    let mut best_buf = [0u8; 64];
+    let options = |c: Cat| -> &Vec<Opt> {
+        match c {
+            Cat::L0 => &opts_l0,
+            Cat::L1 => &opts_l1,
+            _ => &opts_bi,
+        }
+    };
+    for by in 0..bgh {
+        for bx in 0..bgw {
             let mut members: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
             let mut n = 0;
             for dy in 0..2 {
@@ -219,18 +225,56 @@ pub fn inter_estimate(
                     }
                 }
             }
+            let k0 = members[0].2;
+            let is_uniform = n == 4
+                && cat[k0] != Cat::Intra
+                && members
+                    .iter()
+                    .all(|m| cat[m.2] == cat[k0] && mv_of(m.2) == mv_of(k0));
+            if is_uniform {
+                uniform[by * bgw + bx] = true;
+                let (m0, m1) = mv_of(k0);
+                let mut best: Option<(u32, Opt)> = None;
+                for &opt in options(cat[k0]) {
+                    predict(
+                        &refs,
+                        opt,
+                        Layer::Stock,
+                        0,
+                        bx * 8,
+                        by * 8,
+                        m0,
+                        m1,
+                        8,
+                        8,
+                        &mut buf,
+                    );
+                    let s = sad_at(&py, bx * 8, by * 8, 8, 8, &buf);
+                    if best.is_none_or(|(b, _)| s < b) {
+                        best = Some((s, opt));
+                        best_buf = buf;
+                    }
+                }
+                if let Some((_, opt)) = best {
+                    for &(cx, cy, k) in &members {
+                        chosen[k] = Some(opt);
+                        let (ox, oy) = ((cx - bx * 2) * 4, (cy - by * 2) * 4);
+                        for r in 0..4 {
+                            pred[k][r * 4..r * 4 + 4].copy_from_slice(
+                                &best_buf[(oy + r) * 8 + ox..(oy + r) * 8 + ox + 4],
+                            );
+                        }
+                    }
+                }
+                continue;
+            }
             for c in [Cat::L0, Cat::L1, Cat::Bi] {
-                let list = match c {
-                    Cat::L0 => &opts_l0,
-                    Cat::L1 => &opts_l1,
-                    _ => &opts_bi,
-                };
                 if !members[..n].iter().any(|m| cat[m.2] == c) {
                     continue;
                 }
                 let mut best: Option<(u32, Opt)> = None;
                 let mut best_pred = [[0u8; 16]; 4];
-                for &opt in list {
+                for &opt in options(c) {
                     let mut total = 0u32;
                     let mut preds = [[0u8; 16]; 4];
                     for (mi, &(cx, cy, k)) in members[..n].iter().enumerate() {
@@ -251,7 +295,7 @@ pub fn inter_estimate(
                             4,
                             &mut tmp,
                         );
-                        total += sad16(&py.block(cx, cy), &tmp);
+                        total += sad_at(&py, cx * 4, cy * 4, 4, 4, &tmp);
                         preds[mi] = tmp;
                     }
                     if best.is_none_or(|(s, _)| total < s) {
@@ -271,54 +315,99 @@ pub fn inter_estimate(
         }
     }
 
-    // Patched luma.
+    // Patched luma: residual where coded, else the same option on the patched references.
     let mut out_y = Padded {
         data: vec![0; py.data.len()],
         width: py.width,
         height: py.height,
     };
-    for cy in 0..gh {
-        for cx in 0..gw {
-            let k = cy * gw + cx;
-            let block = match chosen[k] {
-                None => intra_block(&py, cx, cy, false),
-                Some(opt) => {
-                    let cur_b = py.block(cx, cy);
-                    let p = &pred[k];
-                    let sum: i32 = cur_b
-                        .iter()
-                        .zip(p)
-                        .map(|(&a, &b)| (a as i32 - b as i32).abs())
-                        .sum();
-                    let mut b = [0u8; 16];
-                    if sum > 16 {
-                        for i in 0..16 {
-                            b[i] = (128 + cur_b[i] as i32 - p[i] as i32).clamp(0, 255) as u8;
-                        }
-                    } else {
-                        let (m0, m1) = mv_of(k);
-                        predict(
-                            &refs,
-                            opt,
-                            Layer::Patched,
-                            0,
-                            cx * 4,
-                            cy * 4,
-                            m0,
-                            m1,
-                            4,
-                            4,
-                            &mut b,
-                        );
+    let mut coded = vec![false; gw * gh];
+    for k in 0..gw * gh {
+        if chosen[k].is_some() {
+            let (cx, cy) = (k % gw, k / gw);
+            let cur_b = py.block(cx, cy);
+            let sum: i32 = cur_b
+                .iter()
+                .zip(&pred[k])
+                .map(|(&a, &b)| (a as i32 - b as i32).abs())
+                .sum();
+            coded[k] = sum > 16;
+        }
+    }
+    for by in 0..bgh {
+        for bx in 0..bgw {
+            let mut copy8: Option<[u8; 64]> = None;
+            for dy in 0..2 {
+                for dx in 0..2 {
+                    let (cx, cy) = (bx * 2 + dx, by * 2 + dy);
+                    if cx >= gw || cy >= gh {
+                        continue;
                     }
-                    b
+                    let k = cy * gw + cx;
+                    let block = match chosen[k] {
+                        None => intra_block(&py, cx, cy, false),
+                        Some(_) if coded[k] => {
+                            let cur_b = py.block(cx, cy);
+                            let p = &pred[k];
+                            let mut b = [0u8; 16];
+                            for i in 0..16 {
+                                b[i] = (128 + cur_b[i] as i32 - p[i] as i32).clamp(0, 255) as u8;
+                            }
+                            b
+                        }
+                        Some(opt) => {
+                            let (m0, m1) = mv_of(k);
+                            let mut b = [0u8; 16];
+                            if uniform[by * bgw + bx] {
+                                let c8 = copy8.get_or_insert_with(|| {
+                                    let mut c = [0u8; 64];
+                                    predict(
+                                        &refs,
+                                        opt,
+                                        Layer::Patched,
+                                        0,
+                                        bx * 8,
+                                        by * 8,
+                                        m0,
+                                        m1,
+                                        8,
+                                        8,
+                                        &mut c,
+                                    );
+                                    c
+                                });
+                                for r in 0..4 {
+                                    b[r * 4..r * 4 + 4].copy_from_slice(
+                                        &c8[(dy * 4 + r) * 8 + dx * 4
+                                            ..(dy * 4 + r) * 8 + dx * 4 + 4],
+                                    );
+                                }
+                            } else {
+                                predict(
+                                    &refs,
+                                    opt,
+                                    Layer::Patched,
+                                    0,
+                                    cx * 4,
+                                    cy * 4,
+                                    m0,
+                                    m1,
+                                    4,
+                                    4,
+                                    &mut b,
+                                );
+                            }
+                            b
+                        }
+                    };
+                    out_y.put_block(cx, cy, &block);
                 }
-            };
-            out_y.put_block(cx, cy, &block);
+            }
         }
     }
 
-    // Patched chroma: each chroma 2x2 unit follows the luma cell at (2y, 2x).
+    // Patched chroma: each chroma 2x2 unit follows the luma cell at (2y, 2x); a chroma 4x4
+    // block is one luma 8x8 block.
     let (cw, ch) = (cur.chroma_width(), cur.chroma_height());
     let mut planes_out = Vec::with_capacity(2);
     for (idx, src) in [(1usize, &cur.u), (2usize, &cur.v)] {
@@ -331,16 +420,63 @@ pub fn inter_estimate(
         for by in 0..pc.height / 4 {
             for bx in 0..pc.width / 4 {
                 let cur_b = pc.block(bx, by);
+                let fast = bx < bgw && by < bgh && uniform[by * bgw + bx];
+                let mut b = [0u8; 16];
+                if fast {
+                    let k = (by * 2) * gw + bx * 2;
+                    let opt = chosen[k].unwrap_or(Opt::L0(0));
+                    let (m0, m1) = mv_of(k);
+                    let mut pr = [0u8; 16];
+                    predict(
+                        &refs,
+                        opt,
+                        Layer::Stock,
+                        idx,
+                        bx * 4,
+                        by * 4,
+                        m0,
+                        m1,
+                        4,
+                        4,
+                        &mut pr,
+                    );
+                    let sum: i32 = cur_b
+                        .iter()
+                        .zip(&pr)
+                        .map(|(&a, &p)| (a as i32 - p as i32).abs())
+                        .sum();
+                    if sum > 16 {
+                        for i in 0..16 {
+                            b[i] = (128 + cur_b[i] as i32 - pr[i] as i32).clamp(0, 255) as u8;
+                        }
+                    } else {
+                        predict(
+                            &refs,
+                            opt,
+                            Layer::Patched,
+                            idx,
+                            bx * 4,
+                            by * 4,
+                            m0,
+                            m1,
+                            4,
+                            4,
+                            &mut b,
+                        );
+                    }
+                    out.put_block(bx, by, &b);
+                    continue;
+                }
                 // Stock prediction and residual of the inter units of this 4x4 block.
                 let mut pr = [0u8; 16];
                 let mut inter = [false; 16];
                 let mut sum = 0i32;
                 let mut count = 0i32;
                 let mut units: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
-                for u in 0..4 {
+                for (u, unit) in units.iter_mut().enumerate() {
                     let (ux, uy) = (bx * 2 + (u & 1), by * 2 + (u >> 1));
                     let k = uy.min(gh - 1) * gw + ux.min(gw - 1);
-                    units[u] = (ux, uy, k);
+                    *unit = (ux, uy, k);
                     if let Some(opt) = chosen[k] {
                         let (m0, m1) = mv_of(k);
                         let mut p2 = [0u8; 4];
@@ -372,7 +508,6 @@ pub fn inter_estimate(
                 } else {
                     Some(intra_block(&pc, bx, by, true))
                 };
-                let mut b = [0u8; 16];
                 for (u, &(ux, uy, k)) in units.iter().enumerate() {
                     let mut copy = [0u8; 4];
                     if let (Some(opt), false) = (chosen[k], coded) {
@@ -391,14 +526,14 @@ pub fn inter_estimate(
                             &mut copy,
                         );
                     }
-                    for i in 0..4 {
+                    for (i, &c) in copy.iter().enumerate() {
                         let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
                         b[pos] = if !inter[pos] {
                             intra.as_ref().map_or(128, |ib| ib[pos])
                         } else if coded {
                             (128 + cur_b[pos] as i32 - pr[pos] as i32).clamp(0, 255) as u8
                         } else {
-                            copy[i]
+                            c
                         };
                     }
                 }
@@ -416,4 +551,17 @@ pub fn inter_estimate(
         u,
         v,
     }
+}
+
+/// SAD between the `bw x bh` block at (x, y) of a padded plane and `pred`.
+fn sad_at(p: &Padded, x: usize, y: usize, bw: usize, bh: usize, pred: &[u8]) -> u32 {
+    let mut s = 0u32;
+    for r in 0..bh {
+        let row = &p.data[(y + r) * p.width + x..(y + r) * p.width + x + bw];
+        let pr = &pred[r * bw..(r + 1) * bw];
+        for (&a, &b) in row.iter().zip(pr) {
+            s += (a as i32 - b as i32).unsigned_abs();
+        }
+    }
+    s
 }

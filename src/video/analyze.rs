@@ -321,15 +321,11 @@ impl FrameSink for Sink<'_, '_> {
 /// Runs one decode pass over the file for `plan`, with the emulator on a second thread.
 pub(crate) fn run_pass(
     path: &str,
-    seek: Option<&dyn Fn(&mut Source) -> Result<(), VideoError>>,
     plan: &Plan,
     cfg: &PassConfig,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<(PassResult, HashMap<usize, ResidualPlane>), VideoError> {
     let mut src = Source::open(path)?;
-    if let Some(seek) = seek {
-        seek(&mut src)?;
-    }
     let n_packets = cfg.packets.len();
     let luma = cfg.luma;
     std::thread::scope(|scope| {
@@ -503,7 +499,7 @@ pub fn analyze_with(
             pass,
             stop_after_last: false,
         };
-        let (res, mut residuals) = run_pass(path, None, &plan, &cfg, progress)?;
+        let (res, mut residuals) = run_pass(path, &plan, &cfg, progress)?;
         let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
         let n_actual = if by_ts {
             res.outputs.len() + res.skipped_pictures

@@ -133,7 +133,7 @@ fn float_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
 
 /// Whether [`stage1_luma`] is bit-exact for a picture of this height.
 pub fn round_trip_is_exact(height: usize) -> bool {
-    height % 2 == 0
+    height.is_multiple_of(2)
 }
 
 /// The luma stage 1 scores for a patched picture: RGB round trip as upstream does it

@@ -256,8 +256,7 @@ impl Source {
             key: packet.is_key(),
             // SAFETY: reading a plain field of a live packet.
             discard: unsafe {
-                (*ff::codec::packet::Ref::as_ptr(packet)).flags & ffi::AV_PKT_FLAG_DISCARD as i32
-                    != 0
+                (*ff::codec::packet::Ref::as_ptr(packet)).flags & ffi::AV_PKT_FLAG_DISCARD != 0
             },
             slice,
         }

@@ -191,10 +191,10 @@ pub fn inter_estimate(
 
     // Candidate references: L0 = up to 4 shown before (nearest first), L1 = up to 2 after.
     let mut before: Vec<&RefPic> = store.iter().filter(|r| r.display_index < display).collect();
-    before.sort_by(|a, b| b.display_index.cmp(&a.display_index));
+    before.sort_by_key(|r| std::cmp::Reverse(r.display_index));
     before.truncate(4);
     let mut after: Vec<&RefPic> = store.iter().filter(|r| r.display_index > display).collect();
-    after.sort_by(|a, b| a.display_index.cmp(&b.display_index));
+    after.sort_by_key(|r| r.display_index);
     after.truncate(2);
 
     let opts_l0: Vec<Opt> = (0..before.len()).map(Opt::L0).collect();
@@ -280,6 +280,7 @@ pub fn inter_estimate(
 /// One row of 8x8 blocks: least-SAD option per block and category, the patched luma
 /// (residual where coded, else the same option on the patched references), and the
 /// matching row of chroma 4x4 blocks.
+#[allow(clippy::needless_range_loop)] // `bx` addresses cells, pixels and flags alike
 fn block_row(ctx: &Ctx, by: usize) -> RowOut {
     let (gw, gh) = (ctx.gw, ctx.gh);
     let bgw = gw.div_ceil(2);

@@ -315,10 +315,11 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
             uniform[bx] = true;
             let (m0, m1) = ctx.mv_of(k0);
             let mut best: Option<(u32, Opt)> = None;
-            for &opt in ctx.options(ctx.cat[k0]) {
+            let list = ctx.options(ctx.cat[k0]);
+            if list.len() == 1 {
                 predict(
                     &ctx.refs,
-                    opt,
+                    list[0],
                     Layer::Stock,
                     0,
                     bx * 8,
@@ -327,10 +328,36 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
                     m1,
                     8,
                     8,
-                    &mut buf,
+                    &mut best_buf,
                 );
-                let s = sad_at(&ctx.py, bx * 8, by * 8, 8, 8, &buf);
-                if best.is_none_or(|(b, _)| s < b) {
+                best = Some((0, list[0]));
+            }
+            for &opt in list.iter().filter(|_| list.len() > 1) {
+                // Two rows at a time, giving up once the partial SAD reaches the best so
+                // far (ties keep the earlier option, as a full comparison would).
+                let mut s = 0u32;
+                let mut beaten = false;
+                for r in (0..8).step_by(2) {
+                    predict(
+                        &ctx.refs,
+                        opt,
+                        Layer::Stock,
+                        0,
+                        bx * 8,
+                        by * 8 + r,
+                        m0,
+                        m1,
+                        8,
+                        2,
+                        &mut buf[r * 8..r * 8 + 16],
+                    );
+                    s += sad_at(&ctx.py, bx * 8, by * 8 + r, 8, 2, &buf[r * 8..r * 8 + 16]);
+                    if best.is_some_and(|(b, _)| s >= b) {
+                        beaten = true;
+                        break;
+                    }
+                }
+                if !beaten {
                     best = Some((s, opt));
                     best_buf = buf;
                 }

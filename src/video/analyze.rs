@@ -56,7 +56,8 @@ pub enum Stage {
     Decode { pass: usize },
 }
 
-/// Progress: `done` of `total` packets of the current stage.
+/// Progress: `done` of `total` packets of the current stage (while scanning, `total` is the
+/// container's frame count, an estimate that may be 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     pub stage: Stage,
@@ -445,7 +446,7 @@ pub fn analyze_with(
         progress(Progress {
             stage: Stage::Scan,
             done,
-            total: 0,
+            total: info.container_frame_count,
         })
     })?;
     drop(src);

@@ -315,49 +315,53 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
             uniform[bx] = true;
             let (m0, m1) = ctx.mv_of(k0);
             let mut best: Option<(u32, Opt)> = None;
-            let list = ctx.options(ctx.cat[k0]);
-            if list.len() == 1 {
-                predict(
-                    &ctx.refs,
-                    list[0],
-                    Layer::Stock,
-                    0,
+            // Each reference is motion-compensated once; the options only combine them.
+            let cat0 = ctx.cat[k0];
+            let n0 = if cat0 == Cat::L1 {
+                0
+            } else {
+                ctx.refs.l0.len()
+            };
+            let n1 = if cat0 == Cat::L0 {
+                0
+            } else {
+                ctx.refs.l1.len()
+            };
+            let mut p0 = [[0u8; 64]; 4];
+            let mut p1 = [[0u8; 64]; 2];
+            for (i, p) in p0.iter_mut().enumerate().take(n0) {
+                mc_luma(
+                    plane(ctx.refs.l0[i], Layer::Stock, 0),
                     bx * 8,
                     by * 8,
-                    m0,
-                    m1,
+                    m0.0,
+                    m0.1,
                     8,
                     8,
-                    &mut best_buf,
+                    p,
                 );
-                best = Some((0, list[0]));
             }
-            for &opt in list.iter().filter(|_| list.len() > 1) {
-                // Two rows at a time, giving up once the partial SAD reaches the best so
-                // far (ties keep the earlier option, as a full comparison would).
-                let mut s = 0u32;
-                let mut beaten = false;
-                for r in (0..8).step_by(2) {
-                    predict(
-                        &ctx.refs,
-                        opt,
-                        Layer::Stock,
-                        0,
-                        bx * 8,
-                        by * 8 + r,
-                        m0,
-                        m1,
-                        8,
-                        2,
-                        &mut buf[r * 8..r * 8 + 16],
-                    );
-                    s += sad_at(&ctx.py, bx * 8, by * 8 + r, 8, 2, &buf[r * 8..r * 8 + 16]);
-                    if best.is_some_and(|(b, _)| s >= b) {
-                        beaten = true;
-                        break;
-                    }
+            for (j, p) in p1.iter_mut().enumerate().take(n1) {
+                mc_luma(
+                    plane(ctx.refs.l1[j], Layer::Stock, 0),
+                    bx * 8,
+                    by * 8,
+                    m1.0,
+                    m1.1,
+                    8,
+                    8,
+                    p,
+                );
+            }
+            for &opt in ctx.options(cat0) {
+                match opt {
+                    Opt::L0(i) => buf = p0[i],
+                    Opt::L1(j) => buf = p1[j],
+                    Opt::Avg(i, j) => average(&p0[i], &p1[j], &mut buf),
+                    Opt::Weighted(i, j, w1) => weighted(&p0[i], &p1[j], w1, &mut buf),
                 }
-                if !beaten {
+                let s = sad_at(&ctx.py, bx * 8, by * 8, 8, 8, &buf);
+                if best.is_none_or(|(b, _)| s < b) {
                     best = Some((s, opt));
                     best_buf = buf;
                 }

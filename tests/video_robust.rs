@@ -371,3 +371,50 @@ fn rgb_frames_match_the_same_pass() {
     );
     assert_eq!((rgb[0].width, rgb[0].height), (360, 640));
 }
+
+#[test]
+fn sparse_sampling_drops_whole_gops_with_the_same_answer() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let v = common::x264_clip(
+        dir.path(),
+        "long.mp4",
+        "192x108",
+        600,
+        &[
+            "-bf",
+            "2",
+            "-x264-params",
+            "keyint=30:min-keyint=30:scenecut=0",
+        ],
+    );
+    let path = v.to_str().unwrap();
+    for src in [ResidualSource::Emulate, ResidualSource::FrameDiff] {
+        let base = AnalyzeOptions {
+            sequence_length: 8,
+            residual: src,
+            with_rgb: true,
+            ..AnalyzeOptions::default()
+        };
+        let fast = analyze_with(path, &base, &mut |_| true).unwrap();
+        let full = analyze_with(
+            path,
+            &AnalyzeOptions {
+                skip_unneeded: false,
+                ..base.clone()
+            },
+            &mut |_| true,
+        )
+        .unwrap();
+        assert_eq!(fast.analysis.frame_count, 600);
+        assert_eq!(fast.analysis, full.analysis, "{src:?}");
+        assert!(fast.rgb == full.rgb);
+        assert!(
+            fast.stats.frames_output < 300,
+            "whole GOPs should be left out: {:?}",
+            fast.stats
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::Instant;
 
-use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView};
+use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView, PacketAction};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
 use super::frames::RgbFrame;
@@ -287,8 +287,8 @@ impl Sink<'_, '_> {
 }
 
 impl FrameSink for Sink<'_, '_> {
-    fn skip_packet(&mut self, index: usize, info: &PacketInfo) -> bool {
-        self.plan.may_skip(index, info)
+    fn packet_action(&mut self, index: usize, info: &PacketInfo) -> PacketAction {
+        self.plan.action(index, info)
     }
 
     fn packet_sent(&mut self, index: usize, _info: &PacketInfo, skipped: bool) -> bool {
@@ -466,6 +466,18 @@ pub fn analyze_with(
             "truncated: {e}; frames after it are not counted (upstream stops there too)"
         ));
     }
+    if let Some(k) = scan.packets.iter().position(|p| p.corrupt) {
+        notes.push(format!(
+            "truncated or damaged: video packet {k} is incomplete (the demuxer marked it corrupt)"
+        ));
+    }
+    if info.container_frame_count_exact && scan.packets.len() < info.container_frame_count {
+        notes.push(format!(
+            "truncated: the container announces {} frames but only {} video packets could be read",
+            info.container_frame_count,
+            scan.packets.len()
+        ));
+    }
     let mut indexing = if opts.skip_unneeded {
         timestamp_ranks(&scan.packets)
             .map(Indexing::ByTimestamp)
@@ -483,13 +495,16 @@ pub fn analyze_with(
                 reason: "no frame could be decoded".into(),
             });
         }
-        let plan = Plan::new(
+        let mut plan = Plan::new(
             n,
             t,
             opts.sample_start_offset,
             opts.residual == ResidualSource::FrameDiff,
             indexing.clone(),
         );
+        if opts.skip_unneeded {
+            plan.compute_drops(&scan.packets);
+        }
         let cfg = PassConfig {
             packets: &scan.packets,
             residual: opts.residual,

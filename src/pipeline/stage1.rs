@@ -13,7 +13,7 @@ use super::runner::run_ordered;
 use super::shard::Shard;
 use crate::analysis::{Analysis, ResidualSource};
 use crate::formats::dataset::RecordStream;
-use crate::formats::meta::{self, PadInfo, Stage1Meta, ValidRanges};
+use crate::formats::meta::{self, Stage1Meta};
 use crate::formats::naming::{self, Stage1Geometry};
 use crate::formats::npy;
 use crate::select::{self, Selection, Stage1Params};
@@ -250,8 +250,6 @@ pub fn stage1_meta(
     sel: &Selection,
     notes: &[String],
 ) -> Stage1Meta {
-    let pi = &sel.pad_info;
-    let vr = &sel.valid_ranges;
     Stage1Meta {
         sample_id: job.id.clone(),
         sample_key: job.sample_key(),
@@ -267,33 +265,14 @@ pub fn stage1_meta(
         keep_first_full_frame: p.keep_first_full_frame,
         h0: analysis.height,
         w0: analysis.width,
-        pad_info: PadInfo {
-            scale: pi.scale,
-            hn: pi.Hn,
-            wn: pi.Wn,
-            pad_top: pi.pad_top,
-            pad_left: pi.pad_left,
-            pad_bottom: pi.pad_bottom,
-            pad_right: pi.pad_right,
-            out_size: pi.out_size,
-            h0: pi.H0,
-            w0: pi.W0,
-        },
+        pad_info: sel.pad_info,
         hb: sel.hb,
         wb: sel.wb,
         s_total: sel.s_total,
         s_valid: sel.s_valid,
         k: sel.k,
         padding_patch_filtered: sel.padding_patch_filtered,
-        valid_ranges: ValidRanges {
-            s_valid: vr.S_valid,
-            hb_total: vr.hb_total,
-            wb_total: vr.wb_total,
-            valid_h_start: vr.valid_h_start,
-            valid_h_end: vr.valid_h_end,
-            valid_w_start: vr.valid_w_start,
-            valid_w_end: vr.valid_w_end,
-        },
+        valid_ranges: sel.valid_ranges,
         codecscope: Some(json!({
             "version": env!("CARGO_PKG_VERSION"),
             "residual_source": analysis.residual_source.as_str(),

@@ -17,7 +17,7 @@ use crate::formats::dataset::RecordStream;
 use crate::formats::meta::{self, Stage1Meta};
 use crate::formats::naming::{self, escape_component, h8, pathlib_normalise, stem, MAX_NAME_BYTES};
 use crate::formats::{jpeg, npy, pyjson};
-use crate::select::{self, Layout, PackParams, PaddingPolicy, SquareGeometry, ValidRanges};
+use crate::select::{self, Layout, PackParams, PaddingPolicy, SquareGeometry};
 use crate::video;
 
 /// Pack or rewrite.
@@ -488,17 +488,8 @@ fn try_pack(job: &Job, run: &Stage2Run, index: &Stage1Index) -> Result<Outcome, 
         first_full: run.first_full,
         padding_policy: policy,
     };
-    let vr = &m.valid_ranges;
-    let valid = ValidRanges {
-        S_valid: vr.s_valid,
-        hb_total: vr.hb_total,
-        wb_total: vr.wb_total,
-        valid_h_start: vr.valid_h_start,
-        valid_h_end: vr.valid_h_end,
-        valid_w_start: vr.valid_w_start,
-        valid_w_end: vr.valid_w_end,
-    };
-    let plan = select::plan_stage2(&rows, &params, Some(&valid)).map_err(|e| e.to_string())?;
+    let plan =
+        select::plan_stage2(&rows, &params, Some(&m.valid_ranges)).map_err(|e| e.to_string())?;
     let (dir, _escaped) = sample_dir(run, job);
     let vstem = stem(&pathlib_normalise(&job.video)).to_string();
     let images: Vec<PathBuf> = (0..run.num_images)

@@ -22,6 +22,8 @@ pub struct MbInfo {
     pub cbf_dc: u8,
     /// Direct-predicted 8x8 quadrants (bit mask), B_Skip / B_Direct_16x16 = 0xf.
     pub direct: u8,
+    /// B_Skip or B_Direct_16x16.
+    pub direct16: bool,
     /// Absolute motion vector differences per 4x4 block (raster), clamped.
     pub mvd: [[[u8; 2]; 16]; 2],
 }
@@ -141,6 +143,10 @@ impl FrameState {
         info.mvd = rec.mvd_abs;
         info.cbf_dc = rec.cbf_dc;
         info.direct = 0;
+        info.direct16 = rec.direct16 || rec.kind == MbKind::BSkip;
+        if rec.kind == MbKind::IPcm {
+            info.cbf_dc = 7;
+        }
         if rec.kind == MbKind::IPcm {
             info.nnz = [16; 24];
         }

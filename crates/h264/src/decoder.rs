@@ -80,6 +80,9 @@ pub struct Decoder {
     frames: u64,
     nal_length_size: usize,
     rec: Box<MbRecord>,
+    /// Coded block pattern and coefficient counts of the last coded
+    /// (non-skipped, non-PCM) macroblock, in decoding order.
+    last_coded: (u8, [u8; 24]),
 }
 
 impl Decoder {
@@ -97,6 +100,7 @@ impl Decoder {
             frames: 0,
             nal_length_size: 4,
             rec: Box::default(),
+            last_coded: (0, [0; 24]),
         }
     }
 
@@ -242,7 +246,7 @@ impl Decoder {
             mode: self.mode,
             poc,
         };
-        decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec)
+        decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec, &mut self.last_coded)
     }
 
     fn start_picture(&mut self, h: &SliceHeader, sps: &Sps) -> Result<()> {
@@ -273,9 +277,16 @@ impl Decoder {
             return Ok(());
         };
         self.frames += 1;
+        let undeb = if std::env::var("NODBREF").is_ok() { Some((cur.fs.y.clone(), cur.fs.u.clone(), cur.fs.v.clone())) } else { None };
         crate::deblock::deblock_picture(&mut cur.fs);
         let h = &cur.first;
-        let pic = Rc::new(cur.fs.into_pic());
+        let mut pd = cur.fs.into_pic();
+        let outpic = if let Some((y, u, v)) = undeb {
+            let o = PicData { id: pd.id, mb_w: pd.mb_w, mb_h: pd.mb_h, y: pd.y.clone(), u: pd.u.clone(), v: pd.v.clone(), mv: pd.mv.clone(), ref_idx: pd.ref_idx.clone(), ref_id: pd.ref_id.clone(), mb_intra: pd.mb_intra.clone() };
+            pd.y = y; pd.u = u; pd.v = v;
+            Some(Rc::new(o))
+        } else { None };
+        let pic = Rc::new(pd);
         let mut poc = cur.poc;
         if cur.mmco5 {
             self.bump_all();
@@ -309,7 +320,7 @@ impl Decoder {
             self.dpb.mark(h, &cur.sps, entry);
         }
         self.pending.push(Pending {
-            pic,
+            pic: outpic.unwrap_or(pic),
             sps: cur.sps.clone(),
             poc,
             pict_type: cur.pict_type.as_char(),
@@ -405,7 +416,13 @@ pub(crate) struct SliceCtx<'a> {
     pub poc: i32,
 }
 
-fn decode_slice_data(s: &SliceCtx, mut r: BitReader, fs: &mut FrameState, rec: &mut MbRecord) -> Result<()> {
+fn decode_slice_data(
+    s: &SliceCtx,
+    mut r: BitReader,
+    fs: &mut FrameState,
+    rec: &mut MbRecord,
+    last_coded: &mut (u8, [u8; 24]),
+) -> Result<()> {
     let h = s.h;
     let total = fs.mb_w * fs.mb_h;
     let ref_ids: [Vec<i32>; 2] = [
@@ -446,7 +463,7 @@ fn decode_slice_data(s: &SliceCtx, mut r: BitReader, fs: &mut FrameState, rec: &
                 return Err(Error::invalid(format!("mb {addr}: mb_skip_run {run} too long")));
             }
             for _ in 0..run {
-                decode_skip(s, fs, rec, addr, qp, &ref_ids).map_err(|e| e.at(format!("mb {addr}")))?;
+                decode_skip(s, fs, rec, addr, qp, &ref_ids, *last_coded).map_err(|e| e.at(format!("mb {addr}")))?;
                 addr += 1;
             }
             if run > 0 {
@@ -460,7 +477,7 @@ fn decode_slice_data(s: &SliceCtx, mut r: BitReader, fs: &mut FrameState, rec: &
             }
         }
         if skipped {
-            decode_skip(s, fs, rec, addr, qp, &ref_ids).map_err(|e| e.at(format!("mb {addr}")))?;
+            decode_skip(s, fs, rec, addr, qp, &ref_ids, *last_coded).map_err(|e| e.at(format!("mb {addr}")))?;
             prev_qp_delta_nonzero = false;
         } else if more {
             let mbx = addr % fs.mb_w;
@@ -474,7 +491,17 @@ fn decode_slice_data(s: &SliceCtx, mut r: BitReader, fs: &mut FrameState, rec: &
             prev_qp_delta_nonzero = rec.qp_delta != 0;
             qp = (qp + rec.qp_delta + 52) % 52;
             rec.qp = qp;
-            finish_mb(s, fs, rec, &ref_ids).map_err(|e| e.at(format!("mb {addr}")))?;
+            if rec.kind != MbKind::IPcm {
+                let mut nnz = rec.nnz;
+                if rec.transform8x8 {
+                    // counts as kept per 4x4 block by the reference decoder
+                    for q in 0..4 {
+                        nnz[q * 4] = rec.nnz8[q];
+                    }
+                }
+                *last_coded = (rec.cbp, nnz);
+            }
+            finish_mb(s, fs, rec, &ref_ids, None).map_err(|e| e.at(format!("mb {addr}")))?;
         }
         addr += 1;
         match cabac.as_mut() {
@@ -500,6 +527,7 @@ fn decode_skip(
     addr: usize,
     qp: i32,
     ref_ids: &[Vec<i32>; 2],
+    last_coded: (u8, [u8; 24]),
 ) -> Result<()> {
     rec.reset(addr, addr % fs.mb_w, addr / fs.mb_w);
     rec.kind = if s.h.slice_type == SliceType::B {
@@ -508,10 +536,16 @@ fn decode_skip(
         MbKind::PSkip
     };
     rec.qp = qp;
-    finish_mb(s, fs, rec, ref_ids)
+    finish_mb(s, fs, rec, ref_ids, Some(last_coded))
 }
 
-fn finish_mb(s: &SliceCtx, fs: &mut FrameState, rec: &mut MbRecord, ref_ids: &[Vec<i32>; 2]) -> Result<()> {
+fn finish_mb(
+    s: &SliceCtx,
+    fs: &mut FrameState,
+    rec: &mut MbRecord,
+    ref_ids: &[Vec<i32>; 2],
+    skip_residue: Option<(u8, [u8; 24])>,
+) -> Result<()> {
     {
         let env = MotionEnv {
             fs,
@@ -530,6 +564,12 @@ fn finish_mb(s: &SliceCtx, fs: &mut FrameState, rec: &mut MbRecord, ref_ids: &[V
     }
     if rec.kind.is_intra() {
         rec.ref_idx = [[-1; 4]; 2];
+    }
+    if std::env::var("TRACE").is_ok() {
+        eprintln!(
+            "T {} {} {:?} {:?} {:?} {:?} {} {:?} {:?} {:?}",
+            s.poc, rec.addr, rec.kind, rec.part, &rec.nnz[..16], rec.sub_shape, rec.cbp, rec.mv[0][0], rec.mv[0][15], rec.ref_idx[0]
+        );
     }
     fs.store_mb(rec, s.slice_num, ref_ids);
     if rec.direct16 || rec.kind == MbKind::BSkip {
@@ -551,6 +591,7 @@ fn finish_mb(s: &SliceCtx, fs: &mut FrameState, rec: &mut MbRecord, ref_ids: &[V
         refs: s.refs,
         explicit,
         implicit: s.implicit,
+        skip_residue,
     };
     recon::reconstruct(&env, fs, rec)
 }

@@ -21,6 +21,10 @@ pub struct ReconEnv<'a> {
     pub explicit: Option<(&'a [Vec<Weight>; 2], u32, u32)>,
     /// Implicit bi-prediction weights w0 indexed [ref0 * 32 + ref1].
     pub implicit: Option<&'a [i32]>,
+    /// For skipped macroblocks: the coded block pattern and coefficient
+    /// counts left by the previous coded macroblock. The reference decoder
+    /// runs its inverse transform over those (all-zero) blocks again.
+    pub skip_residue: Option<(u8, [u8; 24])>,
 }
 
 /// Availability of the neighbouring macroblocks for intra prediction:
@@ -159,6 +163,12 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Resul
         }
         _ => {
             inter_pred(env, fs, rec)?;
+            if rec.kind.is_skip() {
+                if let Some((cbp, nnz)) = env.skip_residue {
+                    skip_residue(mode, fs, rec, cbp, &nnz);
+                }
+                return Ok(());
+            }
             if rec.transform8x8 {
                 let mut res = [0i32; 64];
                 for q in 0..4 {
@@ -209,8 +219,7 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Resul
             let plane = if p == 0 { &mut fs.u } else { &mut fs.v };
             let mut res = [0i32; 16];
             for b in 0..4 {
-                let n = rec.nnz[16 + p * 4 + b];
-                if n == 0 && dc[b] == 0 {
+                if rec.nnz[16 + p * 4 + b] == 0 && dc[b] == 0 {
                     continue;
                 }
                 let mut c = [0i32; 16];
@@ -225,6 +234,33 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Resul
         }
     }
     Ok(())
+}
+
+/// Inverse transform of all-zero blocks selected by the previous macroblock's
+/// coded block pattern and counts (see `ReconEnv::skip_residue`).
+fn skip_residue(mode: Mode, fs: &mut FrameState, rec: &MbRecord, cbp: u8, nnz: &[u8; 24]) {
+    let ys = fs.mb_w * 16;
+    let cs = fs.mb_w * 8;
+    let zero = [0i32; 16];
+    if cbp & 15 != 0 {
+        for (blk, &(bx, by)) in BLK_XY.iter().enumerate() {
+            if nnz[blk] != 0 {
+                let (px, py) = (rec.mbx * 16 + bx * 4, rec.mby * 16 + by * 4);
+                add_residual(mode, &mut fs.y, py * ys + px, ys, 4, &zero);
+            }
+        }
+    }
+    if cbp & 0x30 != 0 {
+        for p in 0..2 {
+            let plane = if p == 0 { &mut fs.u } else { &mut fs.v };
+            for b in 0..4 {
+                if nnz[16 + p * 4 + b] != 0 {
+                    let (px, py) = (rec.mbx * 8 + (b & 1) * 4, rec.mby * 8 + (b >> 1) * 4);
+                    add_residual(mode, plane, py * cs + px, cs, 4, &zero);
+                }
+            }
+        }
+    }
 }
 
 fn weighting(env: &ReconEnv, r0: i8, r1: i8, use0: bool, use1: bool, comp: usize) -> Weighting {

@@ -2,6 +2,7 @@
 //! output of pictures in display order.
 
 use crate::bits::{unescape_rbsp, BitReader};
+use crate::carry::CarryState;
 use crate::cavlc;
 use crate::derive::{self, MotionEnv};
 use crate::dpb::{compute_poc, Dpb, DpbEntry, PocState};
@@ -80,9 +81,8 @@ pub struct Decoder {
     frames: u64,
     nal_length_size: usize,
     rec: Box<MbRecord>,
-    /// Coded block pattern and coefficient counts of the last coded
-    /// (non-skipped, non-PCM) macroblock, in decoding order.
-    last_coded: (u8, [u8; 24]),
+    /// Coded-block state carried between macroblocks (residual output rules).
+    carry: CarryState,
 }
 
 impl Decoder {
@@ -100,7 +100,7 @@ impl Decoder {
             frames: 0,
             nal_length_size: 4,
             rec: Box::default(),
-            last_coded: (0, [0; 24]),
+            carry: CarryState::default(),
         }
     }
 
@@ -246,7 +246,7 @@ impl Decoder {
             mode: self.mode,
             poc,
         };
-        decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec, &mut self.last_coded)
+        decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec, &mut self.carry)
     }
 
     fn start_picture(&mut self, h: &SliceHeader, sps: &Sps) -> Result<()> {
@@ -277,16 +277,9 @@ impl Decoder {
             return Ok(());
         };
         self.frames += 1;
-        let undeb = if std::env::var("NODBREF").is_ok() { Some((cur.fs.y.clone(), cur.fs.u.clone(), cur.fs.v.clone())) } else { None };
         crate::deblock::deblock_picture(&mut cur.fs);
         let h = &cur.first;
-        let mut pd = cur.fs.into_pic();
-        let outpic = if let Some((y, u, v)) = undeb {
-            let o = PicData { id: pd.id, mb_w: pd.mb_w, mb_h: pd.mb_h, y: pd.y.clone(), u: pd.u.clone(), v: pd.v.clone(), mv: pd.mv.clone(), ref_idx: pd.ref_idx.clone(), ref_id: pd.ref_id.clone(), mb_intra: pd.mb_intra.clone() };
-            pd.y = y; pd.u = u; pd.v = v;
-            Some(Rc::new(o))
-        } else { None };
-        let pic = Rc::new(pd);
+        let pic = Rc::new(cur.fs.into_pic());
         let mut poc = cur.poc;
         if cur.mmco5 {
             self.bump_all();
@@ -320,7 +313,7 @@ impl Decoder {
             self.dpb.mark(h, &cur.sps, entry);
         }
         self.pending.push(Pending {
-            pic: outpic.unwrap_or(pic),
+            pic,
             sps: cur.sps.clone(),
             poc,
             pict_type: cur.pict_type.as_char(),
@@ -421,7 +414,7 @@ fn decode_slice_data(
     mut r: BitReader,
     fs: &mut FrameState,
     rec: &mut MbRecord,
-    last_coded: &mut (u8, [u8; 24]),
+    carry: &mut CarryState,
 ) -> Result<()> {
     let h = s.h;
     let total = fs.mb_w * fs.mb_h;
@@ -446,6 +439,15 @@ fn decode_slice_data(
         None
     };
     let mut prev_qp_delta_nonzero = false;
+    let mut rows = RowPass {
+        start: addr,
+        enabled: h.disable_deblocking != 1,
+        qp_thresh: 15
+            - h.alpha_offset.min(h.beta_offset)
+            - 0.max(s.pps.chroma_qp_offset[0]).max(s.pps.chroma_qp_offset[1]),
+        cavlc_8x8: !s.pps.cabac && s.pps.transform_8x8_mode,
+    };
+    carry.ensure_size(total);
     loop {
         if addr >= total {
             return Err(Error::invalid("slice runs past the end of the picture"));
@@ -463,8 +465,9 @@ fn decode_slice_data(
                 return Err(Error::invalid(format!("mb {addr}: mb_skip_run {run} too long")));
             }
             for _ in 0..run {
-                decode_skip(s, fs, rec, addr, qp, &ref_ids, *last_coded).map_err(|e| e.at(format!("mb {addr}")))?;
+                decode_skip(s, fs, rec, addr, qp, &ref_ids, carry).map_err(|e| e.at(format!("mb {addr}")))?;
                 addr += 1;
+                rows.after(addr, fs, carry);
             }
             if run > 0 {
                 more = r.more_rbsp_data();
@@ -477,7 +480,7 @@ fn decode_slice_data(
             }
         }
         if skipped {
-            decode_skip(s, fs, rec, addr, qp, &ref_ids, *last_coded).map_err(|e| e.at(format!("mb {addr}")))?;
+            decode_skip(s, fs, rec, addr, qp, &ref_ids, carry).map_err(|e| e.at(format!("mb {addr}")))?;
             prev_qp_delta_nonzero = false;
         } else if more {
             let mbx = addr % fs.mb_w;
@@ -491,19 +494,11 @@ fn decode_slice_data(
             prev_qp_delta_nonzero = rec.qp_delta != 0;
             qp = (qp + rec.qp_delta + 52) % 52;
             rec.qp = qp;
-            if rec.kind != MbKind::IPcm {
-                let mut nnz = rec.nnz;
-                if rec.transform8x8 {
-                    // counts as kept per 4x4 block by the reference decoder
-                    for q in 0..4 {
-                        nnz[q * 4] = rec.nnz8[q];
-                    }
-                }
-                *last_coded = (rec.cbp, nnz);
-            }
+            carry.coded(rec, cabac.is_some());
             finish_mb(s, fs, rec, &ref_ids, None).map_err(|e| e.at(format!("mb {addr}")))?;
         }
         addr += 1;
+        rows.after(addr, fs, carry);
         match cabac.as_mut() {
             Some(cb) => {
                 if cb.end_of_slice()? {
@@ -517,7 +512,32 @@ fn decode_slice_data(
             }
         }
     }
+    rows.finish(addr, fs, carry);
     Ok(())
+}
+
+/// Tracks the macroblock rows the reference decoder deblocks while decoding
+/// a slice (one pass per completed row, one for the partial last row).
+struct RowPass {
+    start: usize,
+    enabled: bool,
+    qp_thresh: i32,
+    cavlc_8x8: bool,
+}
+
+impl RowPass {
+    fn after(&mut self, next: usize, fs: &FrameState, carry: &mut CarryState) {
+        if next % fs.mb_w == 0 {
+            self.finish(next, fs, carry);
+        }
+    }
+
+    fn finish(&mut self, end: usize, fs: &FrameState, carry: &mut CarryState) {
+        if end > self.start && self.enabled {
+            carry.filter_pass(fs, self.start, end, self.qp_thresh, self.cavlc_8x8);
+        }
+        self.start = end;
+    }
 }
 
 fn decode_skip(
@@ -527,7 +547,7 @@ fn decode_skip(
     addr: usize,
     qp: i32,
     ref_ids: &[Vec<i32>; 2],
-    last_coded: (u8, [u8; 24]),
+    carry: &mut CarryState,
 ) -> Result<()> {
     rec.reset(addr, addr % fs.mb_w, addr / fs.mb_w);
     rec.kind = if s.h.slice_type == SliceType::B {
@@ -536,7 +556,9 @@ fn decode_skip(
         MbKind::PSkip
     };
     rec.qp = qp;
-    finish_mb(s, fs, rec, ref_ids, Some(last_coded))
+    finish_mb(s, fs, rec, ref_ids, Some(carry.residue()))?;
+    carry.skipped(addr, s.pps.cabac);
+    Ok(())
 }
 
 fn finish_mb(
@@ -564,12 +586,6 @@ fn finish_mb(
     }
     if rec.kind.is_intra() {
         rec.ref_idx = [[-1; 4]; 2];
-    }
-    if std::env::var("TRACE").is_ok() {
-        eprintln!(
-            "T {} {} {:?} {:?} {:?} {:?} {} {:?} {:?} {:?}",
-            s.poc, rec.addr, rec.kind, rec.part, &rec.nnz[..16], rec.sub_shape, rec.cbp, rec.mv[0][0], rec.mv[0][15], rec.ref_idx[0]
-        );
     }
     fs.store_mb(rec, s.slice_num, ref_ids);
     if rec.direct16 || rec.kind == MbKind::BSkip {

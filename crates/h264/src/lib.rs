@@ -8,6 +8,7 @@
 mod bits;
 mod cabac;
 mod cabac_tables;
+mod carry;
 mod cavlc;
 mod deblock;
 mod decoder;

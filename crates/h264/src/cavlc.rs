@@ -245,7 +245,7 @@ pub fn parse_mb(r: &mut BitReader, c: &MbSyntaxCtx, fs: &FrameState, rec: &mut M
             }
         }
         rec.chroma_mode = r.ue_max(3, "intra_chroma_pred_mode")? as u8;
-    } else if rec.part == Part::P8x8 {
+    } else if rec.part == Part::P8x8 && !rec.direct16 {
         for i in 0..4 {
             let st = r.ue_max(if c.slice_type == SliceType::B { 12 } else { 3 }, "sub_mb_type")?;
             syntax::set_sub_type(rec, i, st, c.slice_type == SliceType::B);

@@ -50,10 +50,6 @@ impl<'a> BitReader<'a> {
         self.pos
     }
 
-    pub fn bits_left(&self) -> usize {
-        self.len.saturating_sub(self.pos)
-    }
-
     /// Peek up to 32 bits; bits past the end read as zero.
     #[inline]
     pub fn peek(&self, n: u32) -> u32 {
@@ -142,10 +138,6 @@ impl<'a> BitReader<'a> {
             return Err(Error::invalid(format!("{what} out of range: {v}")));
         }
         Ok(v)
-    }
-
-    pub fn byte_aligned(&self) -> bool {
-        self.pos & 7 == 0
     }
 
     pub fn align(&mut self) {

@@ -35,13 +35,21 @@ pub struct SliceCabac<'a> {
 
 impl<'a> SliceCabac<'a> {
     pub fn new(data: &'a [u8], st: SliceType, idc: u32, qp: i32) -> Result<Self> {
-        let col = if st == SliceType::I { 0 } else { idc as usize + 1 };
+        let col = if st == SliceType::I {
+            0
+        } else {
+            idc as usize + 1
+        };
         let mut state = [(0u8, 0u8); NUM_CTX];
         let qp = qp.clamp(0, 51);
         for (i, s) in state.iter_mut().enumerate() {
             let (m, n) = CABAC_INIT_MN[i][col];
             let pre = (((m as i32 * qp) >> 4) + n as i32).clamp(1, 126);
-            *s = if pre <= 63 { ((63 - pre) as u8, 0) } else { ((pre - 64) as u8, 1) };
+            *s = if pre <= 63 {
+                ((63 - pre) as u8, 0)
+            } else {
+                ((pre - 64) as u8, 1)
+            };
         }
         let mut c = SliceCabac {
             data,
@@ -142,7 +150,8 @@ impl<'a> SliceCabac<'a> {
                 None => 0,
             }
         };
-        let inc = cond(fs.neighbour(mbx, mby, -1, 0, c.slice_num)) + cond(fs.neighbour(mbx, mby, 0, -1, c.slice_num));
+        let inc = cond(fs.neighbour(mbx, mby, -1, 0, c.slice_num))
+            + cond(fs.neighbour(mbx, mby, 0, -1, c.slice_num));
         let base = if c.slice_type == SliceType::B { 24 } else { 11 };
         if self.overrun() {
             return Err(Error::invalid("CABAC data overrun"));
@@ -174,7 +183,13 @@ impl<'a> SliceCabac<'a> {
     }
 
     /// Parse a non-skipped macroblock.
-    pub fn parse_mb(&mut self, c: &MbSyntaxCtx, fs: &FrameState, rec: &mut MbRecord, prev_dqp: bool) -> Result<()> {
+    pub fn parse_mb(
+        &mut self,
+        c: &MbSyntaxCtx,
+        fs: &FrameState,
+        rec: &mut MbRecord,
+        prev_dqp: bool,
+    ) -> Result<()> {
         if self.overrun() {
             return Err(Error::invalid("CABAC data overrun"));
         }
@@ -204,7 +219,9 @@ impl<'a> SliceCabac<'a> {
                 }
             }
             SliceType::B => {
-                let cond = |n: Option<usize>| -> usize { n.map(|x| !fs.mbs[x].direct16 as usize).unwrap_or(0) };
+                let cond = |n: Option<usize>| -> usize {
+                    n.map(|x| !fs.mbs[x].direct16 as usize).unwrap_or(0)
+                };
                 let inc = cond(a) + cond(b);
                 let t;
                 if self.decision(27 + inc) == 0 {
@@ -268,7 +285,8 @@ impl<'a> SliceCabac<'a> {
                     if self.decision(68) == 1 {
                         rec.rem_modes[i] = -1;
                     } else {
-                        let v = self.decision(69) | (self.decision(69) << 1) | (self.decision(69) << 2);
+                        let v =
+                            self.decision(69) | (self.decision(69) << 1) | (self.decision(69) << 2);
                         rec.rem_modes[i] = v as i8;
                     }
                 }
@@ -293,7 +311,11 @@ impl<'a> SliceCabac<'a> {
         } else if rec.part == Part::P8x8 && !rec.direct16 {
             let isb = c.slice_type == SliceType::B;
             for i in 0..4 {
-                let t = if isb { self.b_sub_type() } else { self.p_sub_type() };
+                let t = if isb {
+                    self.b_sub_type()
+                } else {
+                    self.p_sub_type()
+                };
                 syntax::set_sub_type(rec, i, t, isb);
             }
             for l in 0..2 {
@@ -411,7 +433,15 @@ impl<'a> SliceCabac<'a> {
     }
 
     /// refIdx of list `l` at 4x4 position (x4, y4) of a neighbour, for context selection.
-    fn nb_ref_gt0(&self, fs: &FrameState, rec: &MbRecord, c: &MbSyntaxCtx, l: usize, x: isize, y: isize) -> bool {
+    fn nb_ref_gt0(
+        &self,
+        fs: &FrameState,
+        rec: &MbRecord,
+        c: &MbSyntaxCtx,
+        l: usize,
+        x: isize,
+        y: isize,
+    ) -> bool {
         let isb = c.slice_type == SliceType::B;
         if x >= 0 && y >= 0 {
             let q = (y as usize / 2) * 2 + x as usize / 2;
@@ -439,9 +469,18 @@ impl<'a> SliceCabac<'a> {
         fs.ref_idx[l][i] > 0
     }
 
-    fn ref_idx(&mut self, fs: &FrameState, rec: &MbRecord, c: &MbSyntaxCtx, l: usize, x: usize, y: usize) -> Result<i8> {
+    fn ref_idx(
+        &mut self,
+        fs: &FrameState,
+        rec: &MbRecord,
+        c: &MbSyntaxCtx,
+        l: usize,
+        x: usize,
+        y: usize,
+    ) -> Result<i8> {
         let (x, y) = (x as isize, y as isize);
-        let mut ctx = self.nb_ref_gt0(fs, rec, c, l, x - 1, y) as usize + 2 * self.nb_ref_gt0(fs, rec, c, l, x, y - 1) as usize;
+        let mut ctx = self.nb_ref_gt0(fs, rec, c, l, x - 1, y) as usize
+            + 2 * self.nb_ref_gt0(fs, rec, c, l, x, y - 1) as usize;
         let mut r = 0;
         while self.decision(54 + ctx) == 1 {
             r += 1;
@@ -456,7 +495,16 @@ impl<'a> SliceCabac<'a> {
         Ok(r as i8)
     }
 
-    fn nb_mvd(&self, fs: &FrameState, rec: &MbRecord, c: &MbSyntaxCtx, l: usize, comp: usize, x: isize, y: isize) -> u32 {
+    fn nb_mvd(
+        &self,
+        fs: &FrameState,
+        rec: &MbRecord,
+        c: &MbSyntaxCtx,
+        l: usize,
+        comp: usize,
+        x: isize,
+        y: isize,
+    ) -> u32 {
         if x >= 0 && y >= 0 {
             return rec.mvd_abs[l][y as usize * 4 + x as usize][comp] as u32;
         }
@@ -485,7 +533,8 @@ impl<'a> SliceCabac<'a> {
         let mut out = [0i32; 2];
         for (comp, o) in out.iter_mut().enumerate() {
             let (xi, yi) = (x as isize, y as isize);
-            let sum = self.nb_mvd(fs, rec, c, l, comp, xi - 1, yi) + self.nb_mvd(fs, rec, c, l, comp, xi, yi - 1);
+            let sum = self.nb_mvd(fs, rec, c, l, comp, xi - 1, yi)
+                + self.nb_mvd(fs, rec, c, l, comp, xi, yi - 1);
             let base = if comp == 0 { 40 } else { 47 };
             let inc = if sum < 3 {
                 0
@@ -601,7 +650,13 @@ impl<'a> SliceCabac<'a> {
 
     /// Decode one residual block of category `cat` (0..=5). `coef` receives
     /// levels in scan order; returns the number of nonzero coefficients.
-    fn block(&mut self, cat: usize, cbf_inc: Option<usize>, max: usize, coef: &mut [i32]) -> Result<u8> {
+    fn block(
+        &mut self,
+        cat: usize,
+        cbf_inc: Option<usize>,
+        max: usize,
+        coef: &mut [i32],
+    ) -> Result<u8> {
         const CBF_OFF: [usize; 5] = [0, 4, 8, 12, 16];
         const SIG_OFF: [usize; 6] = [105, 120, 134, 149, 152, 402];
         const LAST_OFF: [usize; 6] = [166, 181, 195, 210, 213, 417];
@@ -676,7 +731,14 @@ impl<'a> SliceCabac<'a> {
         Ok(count)
     }
 
-    fn residual(&mut self, c: &MbSyntaxCtx, fs: &FrameState, rec: &mut MbRecord, a: Option<usize>, b: Option<usize>) -> Result<()> {
+    fn residual(
+        &mut self,
+        c: &MbSyntaxCtx,
+        fs: &FrameState,
+        rec: &mut MbRecord,
+        a: Option<usize>,
+        b: Option<usize>,
+    ) -> Result<()> {
         let intra = rec.kind.is_intra();
         let slice = c.slice_num;
         // coded_block_flag condition from a neighbour macroblock's property
@@ -757,7 +819,8 @@ impl<'a> SliceCabac<'a> {
         if cbp_c != 0 {
             for p in 0..2 {
                 let bitm = 2u8 << p;
-                let inc = nb_cond(a, &|m| m.cbf_dc & bitm != 0) + 2 * nb_cond(b, &|m| m.cbf_dc & bitm != 0);
+                let inc = nb_cond(a, &|m| m.cbf_dc & bitm != 0)
+                    + 2 * nb_cond(b, &|m| m.cbf_dc & bitm != 0);
                 coef.fill(0);
                 let n = self.block(3, Some(inc), 4, &mut coef)?;
                 if n > 0 {

@@ -13,22 +13,13 @@
 use crate::frame::FrameState;
 use crate::mb::{MbKind, MbRecord};
 
+#[derive(Default)]
 pub struct CarryState {
     cbp: u16,
     nnz: [u8; 24],
     /// Last coded block pattern written at each macroblock position
     /// (persists across pictures, as in the reference decoder).
     cbp_table: Vec<u16>,
-}
-
-impl Default for CarryState {
-    fn default() -> Self {
-        CarryState {
-            cbp: 0,
-            nnz: [0; 24],
-            cbp_table: Vec::new(),
-        }
-    }
 }
 
 impl CarryState {
@@ -80,7 +71,14 @@ impl CarryState {
     }
 
     /// The deblocking pass over macroblocks `from..to` of the current picture.
-    pub fn filter_pass(&mut self, fs: &FrameState, from: usize, to: usize, qp_thresh: i32, cavlc_8x8: bool) {
+    pub fn filter_pass(
+        &mut self,
+        fs: &FrameState,
+        from: usize,
+        to: usize,
+        qp_thresh: i32,
+        cavlc_8x8: bool,
+    ) {
         for mb in from..to {
             let info = &fs.mbs[mb];
             let qp = info.qp as i32;
@@ -88,10 +86,15 @@ impl CarryState {
             let left_ok = if mb == 0 {
                 true
             } else {
-                let lq = if mbx == 0 { 0 } else { fs.mbs[mb - 1].qp as i32 };
+                let lq = if mbx == 0 {
+                    0
+                } else {
+                    fs.mbs[mb - 1].qp as i32
+                };
                 (qp + lq + 1) >> 1 <= qp_thresh
             };
-            let top_ok = mb < fs.mb_w || (qp + fs.mbs[mb - fs.mb_w].qp as i32 + 1) >> 1 <= qp_thresh;
+            let top_ok =
+                mb < fs.mb_w || (qp + fs.mbs[mb - fs.mb_w].qp as i32 + 1) >> 1 <= qp_thresh;
             if qp <= qp_thresh && left_ok && top_ok {
                 continue;
             }

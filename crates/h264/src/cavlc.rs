@@ -109,12 +109,11 @@ pub fn residual_block(
         }
     }
     let mut zeros_left = if total < max_coeff {
-        let v = if max_coeff == 4 {
+        if max_coeff == 4 {
             read_vlc(r, &t.chroma_dc_total_zeros[total - 1])?
         } else {
             read_vlc(r, &t.total_zeros[total - 1])?
-        };
-        v
+        }
     } else {
         0
     };
@@ -194,7 +193,12 @@ fn te(r: &mut BitReader, max: u32) -> Result<i8> {
 }
 
 /// Parse a (non-skipped) macroblock with CAVLC.
-pub fn parse_mb(r: &mut BitReader, c: &MbSyntaxCtx, fs: &FrameState, rec: &mut MbRecord) -> Result<()> {
+pub fn parse_mb(
+    r: &mut BitReader,
+    c: &MbSyntaxCtx,
+    fs: &FrameState,
+    rec: &mut MbRecord,
+) -> Result<()> {
     let mb_type = r.ue_max(48, "mb_type")?;
     let imb = match c.slice_type {
         SliceType::I => Some(mb_type),
@@ -247,7 +251,10 @@ pub fn parse_mb(r: &mut BitReader, c: &MbSyntaxCtx, fs: &FrameState, rec: &mut M
         rec.chroma_mode = r.ue_max(3, "intra_chroma_pred_mode")? as u8;
     } else if rec.part == Part::P8x8 && !rec.direct16 {
         for i in 0..4 {
-            let st = r.ue_max(if c.slice_type == SliceType::B { 12 } else { 3 }, "sub_mb_type")?;
+            let st = r.ue_max(
+                if c.slice_type == SliceType::B { 12 } else { 3 },
+                "sub_mb_type",
+            )?;
             syntax::set_sub_type(rec, i, st, c.slice_type == SliceType::B);
         }
         for l in 0..2 {
@@ -298,7 +305,11 @@ pub fn parse_mb(r: &mut BitReader, c: &MbSyntaxCtx, fs: &FrameState, rec: &mut M
     }
     if rec.kind != MbKind::I16x16 {
         let code = r.ue_max(47, "coded_block_pattern")? as usize;
-        rec.cbp = if intra { CBP_INTRA[code] } else { CBP_INTER[code] };
+        rec.cbp = if intra {
+            CBP_INTRA[code]
+        } else {
+            CBP_INTER[code]
+        };
         if rec.cbp & 15 != 0 && c.transform_8x8_mode && !intra && syntax::can_use_8x8(rec, c) {
             rec.transform8x8 = r.flag()?;
         }

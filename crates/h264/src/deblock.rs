@@ -112,7 +112,11 @@ fn filter_edge(
     index_a: usize,
     chroma: bool,
 ) {
-    let (step, along) = if vertical { (1isize, stride) } else { (stride as isize, 1) };
+    let (step, along) = if vertical {
+        (1isize, stride)
+    } else {
+        (stride as isize, 1)
+    };
     for k in 0..len {
         let b = bs[if chroma { k / 2 } else { k / 4 }];
         if b == 0 {
@@ -150,10 +154,12 @@ fn filter_edge(
             plane[at(-1)] = (p0 + d).clamp(0, 255) as u8;
             plane[at(0)] = (q0 - d).clamp(0, 255) as u8;
             if ap < beta {
-                plane[at(-2)] = (p1 + ((p2 + ((p0 + q0 + 1) >> 1) - (p1 << 1)) >> 1).clamp(-tc0, tc0)) as u8;
+                plane[at(-2)] =
+                    (p1 + ((p2 + ((p0 + q0 + 1) >> 1) - (p1 << 1)) >> 1).clamp(-tc0, tc0)) as u8;
             }
             if aq < beta {
-                plane[at(1)] = (q1 + ((q2 + ((p0 + q0 + 1) >> 1) - (q1 << 1)) >> 1).clamp(-tc0, tc0)) as u8;
+                plane[at(1)] =
+                    (q1 + ((q2 + ((p0 + q0 + 1) >> 1) - (q1 << 1)) >> 1).clamp(-tc0, tc0)) as u8;
             }
         } else {
             let p3 = plane[at(-4)] as i32;
@@ -186,7 +192,9 @@ pub fn deblock_picture(fs: &mut FrameState) {
         if info.slice == 0 {
             continue;
         }
-        let sl = fs.slices[(info.slice - 1) as usize];
+        let Some(&sl) = fs.slices.get((info.slice - 1) as usize) else {
+            continue;
+        };
         if sl.disable == 1 {
             continue;
         }
@@ -220,7 +228,18 @@ pub fn deblock_picture(fs: &mut FrameState) {
                     } else {
                         (mby * 16 + e * 4) * ys + mbx * 16
                     };
-                    filter_edge(&mut fs.y, ys, off, vertical, 16, &bs, ALPHA[ia] as i32, BETA[ib] as i32, ia, false);
+                    filter_edge(
+                        &mut fs.y,
+                        ys,
+                        off,
+                        vertical,
+                        16,
+                        &bs,
+                        ALPHA[ia] as i32,
+                        BETA[ib] as i32,
+                        ia,
+                        false,
+                    );
                 }
                 if e & 1 == 0 {
                     for c in 0..2 {
@@ -235,7 +254,18 @@ pub fn deblock_picture(fs: &mut FrameState) {
                             (mby * 8 + e * 2) * cs + mbx * 8
                         };
                         let plane = if c == 0 { &mut fs.u } else { &mut fs.v };
-                        filter_edge(plane, cs, off, vertical, 8, &bs, ALPHA[ia] as i32, BETA[ib] as i32, ia, true);
+                        filter_edge(
+                            plane,
+                            cs,
+                            off,
+                            vertical,
+                            8,
+                            &bs,
+                            ALPHA[ia] as i32,
+                            BETA[ib] as i32,
+                            ia,
+                            true,
+                        );
                     }
                 }
             }

@@ -212,16 +212,22 @@ impl Decoder {
             self.finish_picture()?;
             self.start_picture(&h, &sps)?;
         }
-        let cur = self.cur.as_mut().ok_or_else(|| Error::invalid("no picture"))?;
+        let cur = self
+            .cur
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no picture"))?;
         if cur.fs.mb_w != sps.mb_width as usize || cur.fs.mb_h != sps.mb_height as usize {
             return Err(Error::invalid("slice of another picture size"));
         }
         cur.pict_type = h.slice_type;
-        cur.next_slice += 1;
-        let slice_num = cur.next_slice;
         let poc = cur.poc;
         let refs = self.dpb.build_lists(&h, &sps, poc)?;
-        let cur = self.cur.as_mut().ok_or_else(|| Error::invalid("no picture"))?;
+        let cur = self
+            .cur
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no picture"))?;
+        cur.next_slice += 1;
+        let slice_num = cur.next_slice;
         cur.fs.slices.push(SliceDeblock {
             disable: h.disable_deblocking,
             alpha_offset: h.alpha_offset,
@@ -434,7 +440,12 @@ fn decode_slice_data(
     let mut cabac = if s.pps.cabac {
         r.align();
         let start = r.pos() / 8;
-        Some(crate::cabac::SliceCabac::new(&r.data()[start..], h.slice_type, h.cabac_init_idc, h.qp)?)
+        Some(crate::cabac::SliceCabac::new(
+            &r.data()[start..],
+            h.slice_type,
+            h.cabac_init_idc,
+            h.qp,
+        )?)
     } else {
         None
     };
@@ -444,7 +455,8 @@ fn decode_slice_data(
         enabled: h.disable_deblocking != 1,
         qp_thresh: 15
             - h.alpha_offset.min(h.beta_offset)
-            - 0.max(s.pps.chroma_qp_offset[0]).max(s.pps.chroma_qp_offset[1]),
+            - 0.max(s.pps.chroma_qp_offset[0])
+                .max(s.pps.chroma_qp_offset[1]),
         cavlc_8x8: !s.pps.cabac && s.pps.transform_8x8_mode,
     };
     carry.ensure_size(total);
@@ -457,15 +469,20 @@ fn decode_slice_data(
         let mut more = true;
         if let Some(cb) = cabac.as_mut() {
             if h.slice_type != SliceType::I {
-                skipped = cb.skip_flag(fs, &syn, addr).map_err(|e| e.at(format!("mb {addr}")))?;
+                skipped = cb
+                    .skip_flag(fs, &syn, addr)
+                    .map_err(|e| e.at(format!("mb {addr}")))?;
             }
         } else if h.slice_type != SliceType::I {
             let run = r.ue()? as usize;
             if run > total - addr {
-                return Err(Error::invalid(format!("mb {addr}: mb_skip_run {run} too long")));
+                return Err(Error::invalid(format!(
+                    "mb {addr}: mb_skip_run {run} too long"
+                )));
             }
             for _ in 0..run {
-                decode_skip(s, fs, rec, addr, qp, &ref_ids, carry).map_err(|e| e.at(format!("mb {addr}")))?;
+                decode_skip(s, fs, rec, addr, qp, &ref_ids, carry)
+                    .map_err(|e| e.at(format!("mb {addr}")))?;
                 addr += 1;
                 rows.after(addr, fs, carry);
             }
@@ -480,7 +497,8 @@ fn decode_slice_data(
             }
         }
         if skipped {
-            decode_skip(s, fs, rec, addr, qp, &ref_ids, carry).map_err(|e| e.at(format!("mb {addr}")))?;
+            decode_skip(s, fs, rec, addr, qp, &ref_ids, carry)
+                .map_err(|e| e.at(format!("mb {addr}")))?;
             prev_qp_delta_nonzero = false;
         } else if more {
             let mbx = addr % fs.mb_w;
@@ -527,7 +545,7 @@ struct RowPass {
 
 impl RowPass {
     fn after(&mut self, next: usize, fs: &FrameState, carry: &mut CarryState) {
-        if next % fs.mb_w == 0 {
+        if next.is_multiple_of(fs.mb_w) {
             self.finish(next, fs, carry);
         }
     }
@@ -590,8 +608,13 @@ fn finish_mb(
     fs.store_mb(rec, s.slice_num, ref_ids);
     if rec.direct16 || rec.kind == MbKind::BSkip {
         fs.mbs[rec.addr].direct = 0xf;
-    } else if rec.kind == MbKind::Inter && rec.part == crate::mb::Part::P8x8 && s.h.slice_type == SliceType::B {
-        fs.mbs[rec.addr].direct = (0..4).filter(|&q| rec.sub_pred[q] == 0).fold(0, |a, q| a | (1 << q));
+    } else if rec.kind == MbKind::Inter
+        && rec.part == crate::mb::Part::P8x8
+        && s.h.slice_type == SliceType::B
+    {
+        fs.mbs[rec.addr].direct = (0..4)
+            .filter(|&q| rec.sub_pred[q] == 0)
+            .fold(0, |a, q| a | (1 << q));
     }
     let explicit = if s.h.explicit_weights {
         Some((&s.h.weights, s.h.luma_log2_denom, s.h.chroma_log2_denom))

@@ -153,7 +153,18 @@ impl Ctx<'_, '_> {
 
     fn median_pred(a: Nb, b: Nb, c: Nb, r: i8) -> Mv {
         let (b, c) = if !b.avail && !c.avail && a.avail {
-            (Nb { avail: true, r: a.r, mv: a.mv }, Nb { avail: true, r: a.r, mv: a.mv })
+            (
+                Nb {
+                    avail: true,
+                    r: a.r,
+                    mv: a.mv,
+                },
+                Nb {
+                    avail: true,
+                    r: a.r,
+                    mv: a.mv,
+                },
+            )
         } else {
             (b, c)
         };
@@ -164,7 +175,10 @@ impl Ctx<'_, '_> {
             (true, false, false) => a.mv,
             (false, true, false) => b.mv,
             (false, false, true) => c.mv,
-            _ => [median(a.mv[0], b.mv[0], c.mv[0]), median(a.mv[1], b.mv[1], c.mv[1])],
+            _ => [
+                median(a.mv[0], b.mv[0], c.mv[0]),
+                median(a.mv[1], b.mv[1], c.mv[1]),
+            ],
         }
     }
 
@@ -271,7 +285,10 @@ fn direct(env: &MotionEnv, ctx: &Ctx, rec: &mut MbRecord, quads: &[usize]) -> Re
         let mut mvp = [[0i16; 2]; 2];
         for (l, rf) in refs.iter_mut().enumerate() {
             // neighbours of the whole macroblock, ignoring the current one
-            let empty = Ctx { env: ctx.env, done: 0 };
+            let empty = Ctx {
+                env: ctx.env,
+                done: 0,
+            };
             let (a, b, c) = empty.abc(rec, l, 0, 0, 16);
             *rf = min_positive(a.r, min_positive(b.r, c.r));
             if *rf >= 0 {
@@ -336,7 +353,10 @@ fn direct(env: &MotionEnv, ctx: &Ctx, rec: &mut MbRecord, quads: &[usize]) -> Re
                         let dsf = ((tb * tx + 32) >> 6).clamp(-1024, 1023);
                         let s = |v: i16| -> i16 { ((dsf * v as i32 + 128) >> 8) as i16 };
                         let m0 = [s(c.mv[0]), s(c.mv[1])];
-                        (m0, [m0[0].wrapping_sub(c.mv[0]), m0[1].wrapping_sub(c.mv[1])])
+                        (
+                            m0,
+                            [m0[0].wrapping_sub(c.mv[0]), m0[1].wrapping_sub(c.mv[1])],
+                        )
                     };
                     rec.mv[0][by * 4 + bx] = m0;
                     rec.mv[1][by * 4 + bx] = m1;

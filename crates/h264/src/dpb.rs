@@ -32,7 +32,11 @@ pub fn compute_poc(sps: &Sps, h: &SliceHeader, st: &PocState) -> (i32, i32, i32)
     match sps.poc_type {
         0 => {
             let max_lsb = 1i32 << sps.log2_max_poc_lsb;
-            let (pmsb, plsb) = if h.idr { (0, 0) } else { (st.prev_msb, st.prev_lsb) };
+            let (pmsb, plsb) = if h.idr {
+                (0, 0)
+            } else {
+                (st.prev_msb, st.prev_lsb)
+            };
             let lsb = h.poc_lsb as i32;
             let msb = if lsb < plsb && plsb - lsb >= max_lsb / 2 {
                 pmsb + max_lsb
@@ -60,7 +64,10 @@ pub fn compute_poc(sps: &Sps, h: &SliceHeader, st: &PocState) -> (i32, i32, i32)
             }
             let mut expected = 0i32;
             if abs > 0 {
-                let delta_cycle: i32 = sps.offset_for_ref_frame.iter().fold(0i32, |a, &b| a.wrapping_add(b));
+                let delta_cycle: i32 = sps
+                    .offset_for_ref_frame
+                    .iter()
+                    .fold(0i32, |a, &b| a.wrapping_add(b));
                 let cycle = (abs - 1) / n;
                 let in_cycle = (abs - 1) % n;
                 expected = cycle.wrapping_mul(delta_cycle);
@@ -120,7 +127,12 @@ impl Dpb {
     }
 
     /// Build the reference picture lists of a slice (8.2.4).
-    pub fn build_lists(&mut self, h: &SliceHeader, sps: &Sps, cur_poc: i32) -> Result<[Vec<RefPic>; 2]> {
+    pub fn build_lists(
+        &mut self,
+        h: &SliceHeader,
+        sps: &Sps,
+        cur_poc: i32,
+    ) -> Result<[Vec<RefPic>; 2]> {
         let max_frame_num = 1i32 << sps.log2_max_frame_num;
         self.update_wrap(h.frame_num, max_frame_num);
         let mut lists: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
@@ -140,8 +152,16 @@ impl Dpb {
                 lists[0].extend(&long);
             }
             SliceType::B => {
-                let mut before: Vec<usize> = short.iter().copied().filter(|&i| self.refs[i].poc < cur_poc).collect();
-                let mut after: Vec<usize> = short.iter().copied().filter(|&i| self.refs[i].poc > cur_poc).collect();
+                let mut before: Vec<usize> = short
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.refs[i].poc < cur_poc)
+                    .collect();
+                let mut after: Vec<usize> = short
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.refs[i].poc > cur_poc)
+                    .collect();
                 before.sort_by_key(|&i| -self.refs[i].poc);
                 after.sort_by_key(|&i| self.refs[i].poc);
                 let mut l0 = before.clone();
@@ -168,8 +188,7 @@ impl Dpb {
             // modification (8.2.4.3)
             let curr_pic_num = h.frame_num as i32;
             let mut pred = curr_pic_num;
-            let mut ref_idx = 0usize;
-            for m in &h.ref_mods[l] {
+            for (ref_idx, m) in h.ref_mods[l].iter().enumerate() {
                 let target = if m.idc < 2 {
                     let abs = m.value as i32 + 1;
                     if abs > max_frame_num {
@@ -187,20 +206,23 @@ impl Dpb {
                     } else {
                         no_wrap
                     };
-                    (0..self.refs.len())
-                        .find(|&i| self.refs[i].long_term_idx.is_none() && self.refs[i].frame_num_wrap == pic_num)
+                    (0..self.refs.len()).find(|&i| {
+                        self.refs[i].long_term_idx.is_none()
+                            && self.refs[i].frame_num_wrap == pic_num
+                    })
                 } else {
                     (0..self.refs.len()).find(|&i| self.refs[i].long_term_idx == Some(m.value))
                 };
                 let Some(t) = target else {
-                    return Err(Error::invalid("reference list modification names a missing picture"));
+                    return Err(Error::invalid(
+                        "reference list modification names a missing picture",
+                    ));
                 };
                 if ref_idx >= n {
                     return Err(Error::invalid("too many reference list modifications"));
                 }
                 list.insert(ref_idx, Some(t));
-                ref_idx += 1;
-                let mut k = ref_idx;
+                let mut k = ref_idx + 1;
                 while k < list.len() {
                     if list[k] == Some(t) {
                         list.remove(k);
@@ -261,7 +283,8 @@ impl Dpb {
                             .retain(|e| !(e.long_term_idx.is_none() && e.frame_num_wrap == pn));
                     }
                     2 => {
-                        self.refs.retain(|e| e.long_term_idx != Some(m.long_term_pic_num));
+                        self.refs
+                            .retain(|e| e.long_term_idx != Some(m.long_term_pic_num));
                     }
                     3 => {
                         let pn = curr - (m.diff_pic_nums_minus1 as i32 + 1);

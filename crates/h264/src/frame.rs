@@ -77,8 +77,6 @@ pub struct FrameState {
     pub ref_idx: [Vec<i8>; 2],
     pub ref_id: [Vec<i32>; 2],
     pub slices: Vec<SliceDeblock>,
-    /// Slice number of each macroblock (index into `slices`).
-    pub mb_slice: Vec<u32>,
 }
 
 impl FrameState {
@@ -97,13 +95,7 @@ impl FrameState {
             ref_idx: [vec![-1; n4], vec![-1; n4]],
             ref_id: [vec![-1; n4], vec![-1; n4]],
             slices: Vec::new(),
-            mb_slice: vec![0; n],
         }
-    }
-
-    #[inline]
-    pub fn w4(&self) -> usize {
-        self.mb_w * 4
     }
 
     /// Index of the 4x4 block at (x4, y4) in 4x4 units.
@@ -115,7 +107,14 @@ impl FrameState {
     /// Macroblock at offset (dx, dy) from (mbx, mby) if it exists and belongs
     /// to slice `slice` (already decoded).
     #[inline]
-    pub fn neighbour(&self, mbx: usize, mby: usize, dx: isize, dy: isize, slice: u32) -> Option<usize> {
+    pub fn neighbour(
+        &self,
+        mbx: usize,
+        mby: usize,
+        dx: isize,
+        dy: isize,
+        slice: u32,
+    ) -> Option<usize> {
         let x = mbx as isize + dx;
         let y = mby as isize + dy;
         if x < 0 || y < 0 || x >= self.mb_w as isize || y >= self.mb_h as isize {
@@ -135,7 +134,11 @@ impl FrameState {
         info.slice = slice;
         info.kind = rec.kind;
         info.transform8x8 = rec.transform8x8;
-        info.qp = if rec.kind == MbKind::IPcm { 0 } else { rec.qp as i8 };
+        info.qp = if rec.kind == MbKind::IPcm {
+            0
+        } else {
+            rec.qp as i8
+        };
         info.cbp = rec.cbp;
         info.chroma_mode = rec.chroma_mode;
         info.modes = rec.intra_modes;

@@ -40,7 +40,14 @@ pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out:
     // raw horizontal half-sample value between (i, j) and (i+1, j); j may be -2..h+2
     let b1 = |i: usize, jj: usize| -> i32 {
         let r = jj * ww + i + PAD;
-        tap6(win[r - 2], win[r - 1], win[r], win[r + 1], win[r + 2], win[r + 3])
+        tap6(
+            win[r - 2],
+            win[r - 1],
+            win[r],
+            win[r + 1],
+            win[r + 2],
+            win[r + 3],
+        )
     };
     let h1 = |ii: usize, j: usize| -> i32 {
         let c = ii;
@@ -109,7 +116,11 @@ pub enum Weighting {
     /// Plain copy / rounded average.
     Default,
     /// Explicit or implicit weights: log2 denominator, (w0, o0), (w1, o1).
-    Weighted { log_wd: i32, w: [i32; 2], o: [i32; 2] },
+    Weighted {
+        log_wd: i32,
+        w: [i32; 2],
+        o: [i32; 2],
+    },
 }
 
 /// Combine predictions into `dst` (w x h, with stride).
@@ -128,13 +139,19 @@ pub fn combine(
             let k = j * w + i;
             let v = match (p0, p1, wt) {
                 (Some(a), Some(b), Weighting::Default) => (a[k] as i32 + b[k] as i32 + 1) >> 1,
-                (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => a[k] as i32,
+                (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
+                    a[k] as i32
+                }
                 (Some(a), Some(b), Weighting::Weighted { log_wd, w, o }) => {
                     ((a[k] as i32 * w[0] + b[k] as i32 * w[1] + (1 << log_wd)) >> (log_wd + 1))
                         + ((o[0] + o[1] + 1) >> 1)
                 }
-                (Some(a), None, Weighting::Weighted { log_wd, w, o }) => single(a[k], log_wd, w[0], o[0]),
-                (None, Some(b), Weighting::Weighted { log_wd, w, o }) => single(b[k], log_wd, w[1], o[1]),
+                (Some(a), None, Weighting::Weighted { log_wd, w, o }) => {
+                    single(a[k], log_wd, w[0], o[0])
+                }
+                (None, Some(b), Weighting::Weighted { log_wd, w, o }) => {
+                    single(b[k], log_wd, w[1], o[1])
+                }
                 (None, None, _) => 0,
             };
             dst[j * stride + i] = clip8(v);

@@ -33,7 +33,10 @@ impl Edge {
 }
 
 fn load_edge(plane: &[u8], stride: usize, x: usize, y: usize, n: usize, a: Avail) -> Edge {
-    let mut e = Edge { t: [0; 33], l: [0; 16] };
+    let mut e = Edge {
+        t: [0; 33],
+        l: [0; 16],
+    };
     if a.top {
         let row = (y - 1) * stride + x;
         for i in 0..n {
@@ -90,7 +93,8 @@ fn directional(e: &Edge, mode: u8, x: i32, y: i32, n: i32) -> i32 {
             if z >= 0 && z & 1 == 0 {
                 (p(x - (y >> 1) - 1, -1) + p(x - (y >> 1), -1) + 1) >> 1
             } else if z >= 0 {
-                (p(x - (y >> 1) - 2, -1) + 2 * p(x - (y >> 1) - 1, -1) + p(x - (y >> 1), -1) + 2) >> 2
+                (p(x - (y >> 1) - 2, -1) + 2 * p(x - (y >> 1) - 1, -1) + p(x - (y >> 1), -1) + 2)
+                    >> 2
             } else if z == -1 {
                 (p(-1, 0) + 2 * p(-1, -1) + p(0, -1) + 2) >> 2
             } else {
@@ -102,7 +106,8 @@ fn directional(e: &Edge, mode: u8, x: i32, y: i32, n: i32) -> i32 {
             if z >= 0 && z & 1 == 0 {
                 (p(-1, y - (x >> 1) - 1) + p(-1, y - (x >> 1)) + 1) >> 1
             } else if z >= 0 {
-                (p(-1, y - (x >> 1) - 2) + 2 * p(-1, y - (x >> 1) - 1) + p(-1, y - (x >> 1)) + 2) >> 2
+                (p(-1, y - (x >> 1) - 2) + 2 * p(-1, y - (x >> 1) - 1) + p(-1, y - (x >> 1)) + 2)
+                    >> 2
             } else if z == -1 {
                 (p(-1, 0) + 2 * p(-1, -1) + p(0, -1) + 2) >> 2
             } else {
@@ -113,7 +118,8 @@ fn directional(e: &Edge, mode: u8, x: i32, y: i32, n: i32) -> i32 {
             if y & 1 == 0 {
                 (p(x + (y >> 1), -1) + p(x + (y >> 1) + 1, -1) + 1) >> 1
             } else {
-                (p(x + (y >> 1), -1) + 2 * p(x + (y >> 1) + 1, -1) + p(x + (y >> 1) + 2, -1) + 2) >> 2
+                (p(x + (y >> 1), -1) + 2 * p(x + (y >> 1) + 1, -1) + p(x + (y >> 1) + 2, -1) + 2)
+                    >> 2
             }
         }
         _ => {
@@ -122,7 +128,8 @@ fn directional(e: &Edge, mode: u8, x: i32, y: i32, n: i32) -> i32 {
             if z < lim && z & 1 == 0 {
                 (p(-1, y + (x >> 1)) + p(-1, y + (x >> 1) + 1) + 1) >> 1
             } else if z < lim {
-                (p(-1, y + (x >> 1)) + 2 * p(-1, y + (x >> 1) + 1) + p(-1, y + (x >> 1) + 2) + 2) >> 2
+                (p(-1, y + (x >> 1)) + 2 * p(-1, y + (x >> 1) + 1) + p(-1, y + (x >> 1) + 2) + 2)
+                    >> 2
             } else if z == lim {
                 (p(-1, n - 2) + 3 * p(-1, n - 1) + 2) >> 2
             } else {
@@ -164,7 +171,10 @@ pub fn pred4x4(plane: &mut [u8], stride: usize, x: usize, y: usize, mode: u8, a:
 /// Intra 8x8 prediction of the block at (x, y), with reference sample filtering.
 pub fn pred8x8(plane: &mut [u8], stride: usize, x: usize, y: usize, mode: u8, a: Avail) {
     let e0 = load_edge(plane, stride, x, y, 8, a);
-    let mut e = Edge { t: [0; 33], l: [0; 16] };
+    let mut e = Edge {
+        t: [0; 33],
+        l: [0; 16],
+    };
     // filtered corner
     if a.top_left {
         e.t[0] = match (a.top, a.left) {
@@ -218,7 +228,7 @@ pub fn pred16x16(plane: &mut [u8], stride: usize, x: usize, y: usize, mode: u8, 
     };
     let e = load_edge(plane, stride, x, y, 16, a2);
     match mode {
-        0 | 1 | 2 => {
+        0..=2 => {
             let dc = dc_value(&e, a, 16);
             for j in 0..16 {
                 for i in 0..16 {

@@ -5,6 +5,8 @@
 //! standard decoder does; [`Mode::UpstreamResidual`] writes `clip(128 +
 //! residual)` wherever an inverse transform is added to a prediction.
 
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+
 mod bits;
 mod cabac;
 mod cabac_tables;

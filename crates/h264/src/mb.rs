@@ -15,7 +15,10 @@ pub enum MbKind {
 
 impl MbKind {
     pub fn is_intra(self) -> bool {
-        matches!(self, MbKind::I4x4 | MbKind::I8x8 | MbKind::I16x16 | MbKind::IPcm)
+        matches!(
+            self,
+            MbKind::I4x4 | MbKind::I8x8 | MbKind::I16x16 | MbKind::IPcm
+        )
     }
     pub fn is_skip(self) -> bool {
         matches!(self, MbKind::PSkip | MbKind::BSkip)

@@ -28,6 +28,7 @@ impl ScalingMatrices {
 }
 
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // parsed for completeness
 pub struct Sps {
     pub profile_idc: u8,
     pub level_idc: u8,
@@ -258,7 +259,8 @@ pub fn parse_sps(rbsp: &[u8]) -> Result<Sps> {
     ) {
         let chroma_format_idc = r.ue_max(3, "chroma_format_idc")?;
         if chroma_format_idc != 1 {
-            let name = ["4:0:0 (monochrome)", "4:2:0", "4:2:2", "4:4:4"][chroma_format_idc as usize];
+            let name =
+                ["4:0:0 (monochrome)", "4:2:0", "4:2:2", "4:4:4"][chroma_format_idc as usize];
             return Err(Error::unsupported(format!(
                 "chroma format {name} (only 4:2:0 is supported)"
             )));
@@ -271,7 +273,9 @@ pub fn parse_sps(rbsp: &[u8]) -> Result<Sps> {
             )));
         }
         if r.flag()? {
-            return Err(Error::unsupported("lossless (qpprime_y_zero_transform_bypass)"));
+            return Err(Error::unsupported(
+                "lossless (qpprime_y_zero_transform_bypass)",
+            ));
         }
         if r.flag()? {
             scaling = parse_matrices(&mut r, 2, None)?;

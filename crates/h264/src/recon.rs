@@ -32,7 +32,7 @@ pub struct ReconEnv<'a> {
 fn mb_avail(env: &ReconEnv, fs: &FrameState, rec: &MbRecord) -> [bool; 4] {
     let ok = |dx, dy| -> bool {
         match fs.neighbour(rec.mbx, rec.mby, dx, dy, env.slice) {
-            Some(a) => !(env.constrained_intra_pred && !fs.mbs[a].kind.is_intra()),
+            Some(a) => !env.constrained_intra_pred || fs.mbs[a].kind.is_intra(),
             None => false,
         }
     };
@@ -41,7 +41,13 @@ fn mb_avail(env: &ReconEnv, fs: &FrameState, rec: &MbRecord) -> [bool; 4] {
 
 /// Availability for a sub-block at (bx, by) of size `n` 4x4 units, blocks of
 /// the current macroblock being decoded in z-order.
-fn block_avail(m: [bool; 4], bx: usize, by: usize, n: usize, blk_order: &dyn Fn(usize, usize) -> usize) -> Avail {
+fn block_avail(
+    m: [bool; 4],
+    bx: usize,
+    by: usize,
+    n: usize,
+    blk_order: &dyn Fn(usize, usize) -> usize,
+) -> Avail {
     let left = bx > 0 || m[0];
     let top = by > 0 || m[1];
     let top_left = match (bx > 0, by > 0) {
@@ -87,7 +93,8 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Resul
     let cy = rec.mby * 8;
     if rec.kind == MbKind::IPcm {
         for j in 0..16 {
-            fs.y[(ly + j) * ys + lx..(ly + j) * ys + lx + 16].copy_from_slice(&rec.pcm[j * 16..j * 16 + 16]);
+            fs.y[(ly + j) * ys + lx..(ly + j) * ys + lx + 16]
+                .copy_from_slice(&rec.pcm[j * 16..j * 16 + 16]);
         }
         for j in 0..8 {
             fs.u[(cy + j) * cs + cx..(cy + j) * cs + cx + 8]
@@ -101,7 +108,11 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Resul
     let qp = rec.qp;
     let mode = env.mode;
     let dq = env.dequant;
-    let m = if intra { mb_avail(env, fs, rec) } else { [false; 4] };
+    let m = if intra {
+        mb_avail(env, fs, rec)
+    } else {
+        [false; 4]
+    };
     match rec.kind {
         MbKind::I4x4 => {
             let mut res = [0i32; 16];
@@ -322,7 +333,14 @@ fn q_of(i: usize) -> usize {
     ((i >> 3) << 1) | ((i & 3) >> 1)
 }
 
-fn pred_block(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord, bx: usize, by: usize, n: usize) -> Result<()> {
+fn pred_block(
+    env: &ReconEnv,
+    fs: &mut FrameState,
+    rec: &MbRecord,
+    bx: usize,
+    by: usize,
+    n: usize,
+) -> Result<()> {
     let b = by * 4 + bx;
     let q = q_of(b);
     let r = [rec.ref_idx[0][q], rec.ref_idx[1][q]];
@@ -335,9 +353,9 @@ fn pred_block(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord, bx: usize, by
         if r[l] < 0 {
             continue;
         }
-        let rp = env.refs[l]
-            .get(r[l] as usize)
-            .ok_or_else(|| Error::invalid(format!("reference index {} of list {l} is missing", r[l])))?;
+        let rp = env.refs[l].get(r[l] as usize).ok_or_else(|| {
+            Error::invalid(format!("reference index {} of list {l} is missing", r[l]))
+        })?;
         let pic = &rp.pic;
         if pic.mb_w != fs.mb_w || pic.mb_h != fs.mb_h {
             return Err(Error::invalid("reference picture has another size"));
@@ -351,7 +369,16 @@ fn pred_block(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord, bx: usize, by
             width: pic.mb_w * 16,
             height: pic.mb_h * 16,
         };
-        inter::luma(yp, px as i32 + (mx >> 2), py as i32 + (my >> 2), mx & 3, my & 3, n, n, &mut lbuf[l]);
+        inter::luma(
+            yp,
+            px as i32 + (mx >> 2),
+            py as i32 + (my >> 2),
+            mx & 3,
+            my & 3,
+            n,
+            n,
+            &mut lbuf[l],
+        );
         let cn = n / 2;
         let (cxp, cyp) = (px as i32 / 2 + (mx >> 3), py as i32 / 2 + (my >> 3));
         for (c, data) in [&pic.u, &pic.v].into_iter().enumerate() {

@@ -50,6 +50,7 @@ pub struct Weight {
 }
 
 #[derive(Clone, Debug)]
+#[allow(dead_code)] // parsed for completeness
 pub struct SliceHeader {
     pub first_mb: u32,
     pub slice_type: SliceType,
@@ -137,7 +138,9 @@ pub fn parse_slice_header<'a>(
     let total_mbs = sps.mb_width * sps.mb_height;
     let first_mb = r.ue()?;
     if first_mb >= total_mbs {
-        return Err(Error::invalid(format!("first_mb_in_slice {first_mb} out of range")));
+        return Err(Error::invalid(format!(
+            "first_mb_in_slice {first_mb} out of range"
+        )));
     }
     let st = r.ue_max(9, "slice_type")?;
     let slice_type = match st % 5 {
@@ -256,7 +259,8 @@ pub fn parse_slice_header<'a>(
                         m.long_term_frame_idx = r.ue_max(31, "long_term_frame_idx")?;
                     }
                     if op == 4 {
-                        m.max_long_term_frame_idx_plus1 = r.ue_max(32, "max_long_term_frame_idx")?;
+                        m.max_long_term_frame_idx_plus1 =
+                            r.ue_max(32, "max_long_term_frame_idx")?;
                     }
                     if mmcos.len() > 64 {
                         return Err(Error::invalid("too many memory management operations"));

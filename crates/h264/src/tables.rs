@@ -15,8 +15,12 @@ pub const ZIGZAG8: [usize; 64] = [
 ];
 
 /// Default scaling lists (raster order), tables 7-3 and 7-4.
-pub const DEFAULT_4X4_INTRA: [u8; 16] = [6, 13, 20, 28, 13, 20, 28, 32, 20, 28, 32, 37, 28, 32, 37, 42];
-pub const DEFAULT_4X4_INTER: [u8; 16] = [10, 14, 20, 24, 14, 20, 24, 27, 20, 24, 27, 30, 24, 27, 30, 34];
+pub const DEFAULT_4X4_INTRA: [u8; 16] = [
+    6, 13, 20, 28, 13, 20, 28, 32, 20, 28, 32, 37, 28, 32, 37, 42,
+];
+pub const DEFAULT_4X4_INTER: [u8; 16] = [
+    10, 14, 20, 24, 14, 20, 24, 27, 20, 24, 27, 30, 24, 27, 30, 34,
+];
 #[rustfmt::skip]
 pub const DEFAULT_8X8_INTRA: [u8; 64] = [
     6, 10, 13, 16, 18, 23, 25, 27, 10, 11, 16, 18, 23, 25, 27, 29,
@@ -33,7 +37,14 @@ pub const DEFAULT_8X8_INTER: [u8; 64] = [
 ];
 
 /// normAdjust4x4 values v[m][0..3].
-pub const NORM4: [[i32; 3]; 6] = [[10, 16, 13], [11, 18, 14], [13, 20, 16], [14, 23, 18], [16, 25, 20], [18, 29, 23]];
+pub const NORM4: [[i32; 3]; 6] = [
+    [10, 16, 13],
+    [11, 18, 14],
+    [13, 20, 16],
+    [14, 23, 18],
+    [16, 25, 20],
+    [18, 29, 23],
+];
 /// normAdjust8x8 values v[m][0..6].
 pub const NORM8: [[i32; 6]; 6] = [
     [20, 18, 32, 19, 25, 24],
@@ -257,8 +268,22 @@ pub fn cavlc_tables() -> &'static CavlcTables {
 
 /// Position (x, y) in 4x4-block units of luma block `blk` (z-order).
 pub const BLK_XY: [(usize, usize); 16] = [
-    (0, 0), (1, 0), (0, 1), (1, 1), (2, 0), (3, 0), (2, 1), (3, 1),
-    (0, 2), (1, 2), (0, 3), (1, 3), (2, 2), (3, 2), (2, 3), (3, 3),
+    (0, 0),
+    (1, 0),
+    (0, 1),
+    (1, 1),
+    (2, 0),
+    (3, 0),
+    (2, 1),
+    (3, 1),
+    (0, 2),
+    (1, 2),
+    (0, 3),
+    (1, 3),
+    (2, 2),
+    (3, 2),
+    (2, 3),
+    (3, 3),
 ];
 
 /// z-order block index of the 4x4 block at raster position (x + 4 * y).

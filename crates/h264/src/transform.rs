@@ -102,7 +102,12 @@ impl Dequant {
         let sh = qp / 6;
         for j in 0..4 {
             let (a, b, cc, d) = (t[j], t[4 + j], t[8 + j], t[12 + j]);
-            let f = [a + b + cc + d, a + b - cc - d, a - b - cc + d, a - b + cc - d];
+            let f = [
+                a + b + cc + d,
+                a + b - cc - d,
+                a - b - cc + d,
+                a - b + cc - d,
+            ];
             for i in 0..4 {
                 c[i * 4 + j] = (((f[i] * ls) << sh) + 32).wrapping_shr(6) as i32;
             }
@@ -112,7 +117,12 @@ impl Dequant {
     /// Chroma DC (2x2) transform and scaling; `list` is the 4x4 list index.
     pub fn chroma_dc(&self, list: usize, qpc: i32, c: &mut [i32; 4]) {
         let (a, b, cc, d) = (c[0] as i64, c[1] as i64, c[2] as i64, c[3] as i64);
-        let f = [a + b + cc + d, a - b + cc - d, a + b - cc - d, a - b - cc + d];
+        let f = [
+            a + b + cc + d,
+            a - b + cc - d,
+            a + b - cc - d,
+            a - b - cc + d,
+        ];
         let ls = self.ls4[list][(qpc % 6) as usize][0] as i64;
         for i in 0..4 {
             c[i] = ((f[i] * ls) << (qpc / 6)).wrapping_shr(5) as i32;
@@ -149,13 +159,27 @@ pub fn idct4(c: &[i32], out: &mut [i32; 16]) {
 
 fn idct8_1d(d: [i32; 8]) -> [i32; 8] {
     let e0 = d[0].wrapping_add(d[4]);
-    let e1 = 0i32.wrapping_sub(d[3]).wrapping_add(d[5]).wrapping_sub(d[7]).wrapping_sub(d[7] >> 1);
+    let e1 = 0i32
+        .wrapping_sub(d[3])
+        .wrapping_add(d[5])
+        .wrapping_sub(d[7])
+        .wrapping_sub(d[7] >> 1);
     let e2 = d[0].wrapping_sub(d[4]);
-    let e3 = d[1].wrapping_add(d[7]).wrapping_sub(d[3]).wrapping_sub(d[3] >> 1);
+    let e3 = d[1]
+        .wrapping_add(d[7])
+        .wrapping_sub(d[3])
+        .wrapping_sub(d[3] >> 1);
     let e4 = (d[2] >> 1).wrapping_sub(d[6]);
-    let e5 = 0i32.wrapping_sub(d[1]).wrapping_add(d[7]).wrapping_add(d[5]).wrapping_add(d[5] >> 1);
+    let e5 = 0i32
+        .wrapping_sub(d[1])
+        .wrapping_add(d[7])
+        .wrapping_add(d[5])
+        .wrapping_add(d[5] >> 1);
     let e6 = d[2].wrapping_add(d[6] >> 1);
-    let e7 = d[3].wrapping_add(d[5]).wrapping_add(d[1]).wrapping_add(d[1] >> 1);
+    let e7 = d[3]
+        .wrapping_add(d[5])
+        .wrapping_add(d[1])
+        .wrapping_add(d[1] >> 1);
     let f0 = e0.wrapping_add(e6);
     let f1 = e1.wrapping_add(e7 >> 2);
     let f2 = e2.wrapping_add(e4);

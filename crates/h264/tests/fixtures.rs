@@ -129,7 +129,10 @@ fn demo_video_residual_raw_frames() {
         let mut got = p.y.clone();
         got.extend_from_slice(&p.u);
         got.extend_from_slice(&p.v);
-        assert!(got == want[i * frame..(i + 1) * frame], "raw frame {i} differs");
+        assert!(
+            got == want[i * frame..(i + 1) * frame],
+            "raw frame {i} differs"
+        );
     }
 }
 

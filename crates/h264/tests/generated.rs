@@ -29,7 +29,19 @@ fn encode(tag: &str, size: &str, frames: u32, opts: &[&str]) -> Option<PathBuf> 
     let src = format!("testsrc2=size={size}:rate=25");
     let n = frames.to_string();
     let mut args = vec![
-        "-v", "error", "-y", "-f", "lavfi", "-i", &src, "-frames:v", &n, "-pix_fmt", "yuv420p", "-c:v", "libx264",
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        &src,
+        "-frames:v",
+        &n,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        "libx264",
     ];
     args.extend_from_slice(opts);
     args.extend_from_slice(&["-f", "h264", out.to_str().unwrap()]);
@@ -38,7 +50,9 @@ fn encode(tag: &str, size: &str, frames: u32, opts: &[&str]) -> Option<PathBuf> 
 }
 
 fn check_against_ffmpeg(tag: &str, size: &str, frames: u32, opts: &[&str]) {
-    let Some(clip) = encode(tag, size, frames, opts) else { return };
+    let Some(clip) = encode(tag, size, frames, opts) else {
+        return;
+    };
     let want = ffmpeg_framemd5(&clip);
     let data = std::fs::read(&clip).expect("read clip");
     let _ = std::fs::remove_dir_all(clip.parent().unwrap());
@@ -54,7 +68,12 @@ fn check_against_ffmpeg(tag: &str, size: &str, frames: u32, opts: &[&str]) {
 
 #[test]
 fn baseline_cavlc_p() {
-    check_against_ffmpeg("baseline", "176x144", 30, &["-profile:v", "baseline", "-g", "12"]);
+    check_against_ffmpeg(
+        "baseline",
+        "176x144",
+        30,
+        &["-profile:v", "baseline", "-g", "12"],
+    );
 }
 
 #[test]
@@ -63,7 +82,16 @@ fn main_cabac_bframes() {
         "main",
         "176x144",
         30,
-        &["-profile:v", "main", "-bf", "3", "-refs", "3", "-x264-params", "b-pyramid=normal"],
+        &[
+            "-profile:v",
+            "main",
+            "-bf",
+            "3",
+            "-refs",
+            "3",
+            "-x264-params",
+            "b-pyramid=normal",
+        ],
     );
 }
 
@@ -90,7 +118,14 @@ fn high_cavlc_8x8_transform() {
         "cavlc8x8",
         "176x144",
         25,
-        &["-profile:v", "high", "-bf", "2", "-x264-params", "cabac=0:8x8dct=1:direct=spatial"],
+        &[
+            "-profile:v",
+            "high",
+            "-bf",
+            "2",
+            "-x264-params",
+            "cabac=0:8x8dct=1:direct=spatial",
+        ],
     );
 }
 
@@ -117,7 +152,14 @@ fn no_deblocking_and_high_qp() {
         "nodeblock",
         "128x96",
         15,
-        &["-profile:v", "main", "-qp", "45", "-x264-params", "no-deblock=1"],
+        &[
+            "-profile:v",
+            "main",
+            "-qp",
+            "45",
+            "-x264-params",
+            "no-deblock=1",
+        ],
     );
 }
 
@@ -133,14 +175,23 @@ fn low_qp_intra_heavy() {
 
 #[test]
 fn avcc_packets_match_annexb() {
-    let Some(clip) = encode("avcc", "96x64", 12, &["-profile:v", "main", "-bf", "2"]) else { return };
+    let Some(clip) = encode("avcc", "96x64", 12, &["-profile:v", "main", "-bf", "2"]) else {
+        return;
+    };
     let data = std::fs::read(&clip).expect("read clip");
     let _ = std::fs::remove_dir_all(clip.parent().unwrap());
     let nals = h264::split_annexb(&data);
     let sps: Vec<&[u8]> = nals.iter().copied().filter(|n| n[0] & 0x1f == 7).collect();
     let pps: Vec<&[u8]> = nals.iter().copied().filter(|n| n[0] & 0x1f == 8).collect();
     // build an avcC record
-    let mut avcc = vec![1, sps[0][1], sps[0][2], sps[0][3], 0xff, 0xe0 | sps.len() as u8];
+    let mut avcc = vec![
+        1,
+        sps[0][1],
+        sps[0][2],
+        sps[0][3],
+        0xff,
+        0xe0 | sps.len() as u8,
+    ];
     for s in &sps {
         avcc.extend_from_slice(&(s.len() as u16).to_be_bytes());
         avcc.extend_from_slice(s);

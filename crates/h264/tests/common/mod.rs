@@ -47,7 +47,10 @@ pub fn temp_dir(tag: &str) -> PathBuf {
 }
 
 pub fn run_ffmpeg(args: &[&str]) -> Vec<u8> {
-    let out = Command::new("ffmpeg").args(args).output().expect("run ffmpeg");
+    let out = Command::new("ffmpeg")
+        .args(args)
+        .output()
+        .expect("run ffmpeg");
     assert!(
         out.status.success(),
         "ffmpeg {:?} failed: {}",
@@ -121,7 +124,10 @@ pub fn read_md5_list(path: &Path) -> Vec<(String, char)> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(',').collect();
-            (f[1].trim().to_string(), f[2].trim().chars().next().unwrap_or('?'))
+            (
+                f[1].trim().to_string(),
+                f[2].trim().chars().next().unwrap_or('?'),
+            )
         })
         .collect()
 }

@@ -23,64 +23,106 @@ fn clip8(v: i32) -> u8 {
 /// (x, y) (may lie outside the picture) with quarter-sample fraction (fx, fy).
 #[allow(clippy::too_many_arguments)]
 pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out: &mut [u8]) {
-    const PAD: usize = 2;
+    const S: usize = 21;
     let ww = w + 5;
     let wh = h + 5;
-    let mut win = [0i32; 21 * 21];
-    let maxx = p.width as i32 - 1;
-    let maxy = p.height as i32 - 1;
-    for j in 0..wh {
-        let sy = (y + j as i32 - PAD as i32).clamp(0, maxy) as usize * p.stride;
-        for i in 0..ww {
-            let sx = (x + i as i32 - PAD as i32).clamp(0, maxx) as usize;
-            win[j * ww + i] = p.data[sy + sx] as i32;
+    // reference window with 2 samples before and 3 after in each direction
+    let mut win = [0u8; S * S];
+    let (x0, y0) = (x - 2, y - 2);
+    if x0 >= 0 && y0 >= 0 && x0 + ww as i32 <= p.width as i32 && y0 + wh as i32 <= p.height as i32 {
+        for j in 0..wh {
+            let o = (y0 as usize + j) * p.stride + x0 as usize;
+            win[j * S..j * S + ww].copy_from_slice(&p.data[o..o + ww]);
+        }
+    } else {
+        let maxx = p.width as i32 - 1;
+        let maxy = p.height as i32 - 1;
+        for j in 0..wh {
+            let o = (y0 + j as i32).clamp(0, maxy) as usize * p.stride;
+            for i in 0..ww {
+                win[j * S + i] = p.data[o + (x0 + i as i32).clamp(0, maxx) as usize];
+            }
         }
     }
-    let g = |i: usize, j: usize| -> i32 { win[(j + PAD) * ww + i + PAD] };
-    // raw horizontal half-sample value between (i, j) and (i+1, j); j may be -2..h+2
-    let b1 = |i: usize, jj: usize| -> i32 {
-        let r = jj * ww + i + PAD;
-        tap6(
-            win[r - 2],
-            win[r - 1],
-            win[r],
-            win[r + 1],
-            win[r + 2],
-            win[r + 3],
-        )
-    };
-    let h1 = |ii: usize, j: usize| -> i32 {
-        let c = ii;
-        let r = |k: usize| win[(j + k) * ww + c];
-        tap6(r(0), r(1), r(2), r(3), r(4), r(5))
-    };
+    let g = |i: usize, j: usize| -> i32 { win[(j + 2) * S + i + 2] as i32 };
+    if fx == 0 && fy == 0 {
+        for j in 0..h {
+            for i in 0..w {
+                out[j * w + i] = g(i, j) as u8;
+            }
+        }
+        return;
+    }
+    let need_b = fx != 0 && fy != 2;
+    let need_h = fy != 0 && fx != 2;
+    let need_j = (fx == 2 && fy != 0) || (fy == 2 && fx != 0);
+    // raw horizontal half-sample values between columns i+2 and i+3 of window row jj
+    let mut braw = [0i32; S * 16];
+    if need_b || need_j {
+        let rows = if need_j { 0..wh } else { 2..h + 4 };
+        for jj in rows {
+            let r = &win[jj * S..jj * S + ww];
+            for i in 0..w {
+                braw[jj * 16 + i] = tap6(
+                    r[i] as i32,
+                    r[i + 1] as i32,
+                    r[i + 2] as i32,
+                    r[i + 3] as i32,
+                    r[i + 4] as i32,
+                    r[i + 5] as i32,
+                );
+            }
+        }
+    }
+    // clipped vertical half-sample values below sample (i, j), i in 0..=w
+    let mut hv = [0u8; 16 * 17];
+    if need_h {
+        for j in 0..h {
+            for i in 0..=w.min(ww - 3) {
+                let c = i + 2;
+                let v = tap6(
+                    win[j * S + c] as i32,
+                    win[(j + 1) * S + c] as i32,
+                    win[(j + 2) * S + c] as i32,
+                    win[(j + 3) * S + c] as i32,
+                    win[(j + 4) * S + c] as i32,
+                    win[(j + 5) * S + c] as i32,
+                );
+                hv[j * 17 + i] = clip8((v + 16) >> 5);
+            }
+        }
+    }
+    let mut jv = [0u8; 16 * 16];
+    if need_j {
+        for j in 0..h {
+            for i in 0..w {
+                let t = |k: usize| braw[(j + k) * 16 + i];
+                let v = tap6(t(0), t(1), t(2), t(3), t(4), t(5));
+                jv[j * 16 + i] = clip8((v + 512) >> 10);
+            }
+        }
+    }
+    let b = |i: usize, j: usize| -> i32 { clip8((braw[(j + 2) * 16 + i] + 16) >> 5) as i32 };
+    let hh = |i: usize, j: usize| -> i32 { hv[j * 17 + i] as i32 };
+    let jj = |i: usize, j: usize| -> i32 { jv[j * 16 + i] as i32 };
     for j in 0..h {
         for i in 0..w {
-            let gv = || g(i, j);
-            let bv = |dj: usize| clip8((b1(i, j + PAD + dj) + 16) >> 5) as i32;
-            let hv = |di: usize| clip8((h1(i + PAD + di, j) + 16) >> 5) as i32;
-            let jv = || {
-                let t = |k: usize| b1(i, j + k);
-                let v = tap6(t(0), t(1), t(2), t(3), t(4), t(5));
-                clip8((v + 512) >> 10) as i32
-            };
             let v = match (fx, fy) {
-                (0, 0) => gv(),
-                (1, 0) => (gv() + bv(0) + 1) >> 1,
-                (2, 0) => bv(0),
-                (3, 0) => (g(i + 1, j) + bv(0) + 1) >> 1,
-                (0, 1) => (gv() + hv(0) + 1) >> 1,
-                (0, 2) => hv(0),
-                (0, 3) => (g(i, j + 1) + hv(0) + 1) >> 1,
-                (1, 1) => (bv(0) + hv(0) + 1) >> 1,
-                (3, 1) => (bv(0) + hv(1) + 1) >> 1,
-                (1, 3) => (hv(0) + bv(1) + 1) >> 1,
-                (3, 3) => (hv(1) + bv(1) + 1) >> 1,
-                (2, 1) => (bv(0) + jv() + 1) >> 1,
-                (2, 3) => (jv() + bv(1) + 1) >> 1,
-                (1, 2) => (hv(0) + jv() + 1) >> 1,
-                (3, 2) => (jv() + hv(1) + 1) >> 1,
-                _ => jv(),
+                (1, 0) => (g(i, j) + b(i, j) + 1) >> 1,
+                (2, 0) => b(i, j),
+                (3, 0) => (g(i + 1, j) + b(i, j) + 1) >> 1,
+                (0, 1) => (g(i, j) + hh(i, j) + 1) >> 1,
+                (0, 2) => hh(i, j),
+                (0, 3) => (g(i, j + 1) + hh(i, j) + 1) >> 1,
+                (1, 1) => (b(i, j) + hh(i, j) + 1) >> 1,
+                (3, 1) => (b(i, j) + hh(i + 1, j) + 1) >> 1,
+                (1, 3) => (hh(i, j) + b(i, j + 1) + 1) >> 1,
+                (3, 3) => (hh(i + 1, j) + b(i, j + 1) + 1) >> 1,
+                (2, 1) => (b(i, j) + jj(i, j) + 1) >> 1,
+                (2, 3) => (jj(i, j) + b(i, j + 1) + 1) >> 1,
+                (1, 2) => (hh(i, j) + jj(i, j) + 1) >> 1,
+                (3, 2) => (jj(i, j) + hh(i + 1, j) + 1) >> 1,
+                _ => jj(i, j),
             };
             out[j * w + i] = v as u8;
         }

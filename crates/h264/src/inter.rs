@@ -105,27 +105,22 @@ pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out:
     let b = |i: usize, j: usize| -> i32 { clip8((braw[(j + 2) * 16 + i] + 16) >> 5) as i32 };
     let hh = |i: usize, j: usize| -> i32 { hv[j * 17 + i] as i32 };
     let jj = |i: usize, j: usize| -> i32 { jv[j * 16 + i] as i32 };
-    for j in 0..h {
-        for i in 0..w {
-            let v = match (fx, fy) {
-                (1, 0) => (g(i, j) + b(i, j) + 1) >> 1,
-                (2, 0) => b(i, j),
-                (3, 0) => (g(i + 1, j) + b(i, j) + 1) >> 1,
-                (0, 1) => (g(i, j) + hh(i, j) + 1) >> 1,
-                (0, 2) => hh(i, j),
-                (0, 3) => (g(i, j + 1) + hh(i, j) + 1) >> 1,
-                (1, 1) => (b(i, j) + hh(i, j) + 1) >> 1,
-                (3, 1) => (b(i, j) + hh(i + 1, j) + 1) >> 1,
-                (1, 3) => (hh(i, j) + b(i, j + 1) + 1) >> 1,
-                (3, 3) => (hh(i + 1, j) + b(i, j + 1) + 1) >> 1,
-                (2, 1) => (b(i, j) + jj(i, j) + 1) >> 1,
-                (2, 3) => (jj(i, j) + b(i, j + 1) + 1) >> 1,
-                (1, 2) => (hh(i, j) + jj(i, j) + 1) >> 1,
-                (3, 2) => (jj(i, j) + hh(i + 1, j) + 1) >> 1,
-                _ => jj(i, j),
-            };
-            out[j * w + i] = v as u8;
-        }
+    match (fx, fy) {
+        (1, 0) => fill2(out, w, h, &|i, j| (g(i, j) + b(i, j) + 1) >> 1),
+        (2, 0) => fill2(out, w, h, &b),
+        (3, 0) => fill2(out, w, h, &|i, j| (g(i + 1, j) + b(i, j) + 1) >> 1),
+        (0, 1) => fill2(out, w, h, &|i, j| (g(i, j) + hh(i, j) + 1) >> 1),
+        (0, 2) => fill2(out, w, h, &hh),
+        (0, 3) => fill2(out, w, h, &|i, j| (g(i, j + 1) + hh(i, j) + 1) >> 1),
+        (1, 1) => fill2(out, w, h, &|i, j| (b(i, j) + hh(i, j) + 1) >> 1),
+        (3, 1) => fill2(out, w, h, &|i, j| (b(i, j) + hh(i + 1, j) + 1) >> 1),
+        (1, 3) => fill2(out, w, h, &|i, j| (hh(i, j) + b(i, j + 1) + 1) >> 1),
+        (3, 3) => fill2(out, w, h, &|i, j| (hh(i + 1, j) + b(i, j + 1) + 1) >> 1),
+        (2, 1) => fill2(out, w, h, &|i, j| (b(i, j) + jj(i, j) + 1) >> 1),
+        (2, 3) => fill2(out, w, h, &|i, j| (jj(i, j) + b(i, j + 1) + 1) >> 1),
+        (1, 2) => fill2(out, w, h, &|i, j| (hh(i, j) + jj(i, j) + 1) >> 1),
+        (3, 2) => fill2(out, w, h, &|i, j| (jj(i, j) + hh(i + 1, j) + 1) >> 1),
+        _ => fill2(out, w, h, &jj),
     }
 }
 
@@ -133,21 +128,35 @@ pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out:
 /// fraction (fx, fy).
 #[allow(clippy::too_many_arguments)]
 pub fn chroma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out: &mut [u8]) {
-    let maxx = p.width as i32 - 1;
-    let maxy = p.height as i32 - 1;
-    let s = |i: i32, j: i32| -> i32 {
-        p.data[j.clamp(0, maxy) as usize * p.stride + i.clamp(0, maxx) as usize] as i32
-    };
-    for j in 0..h as i32 {
-        for i in 0..w as i32 {
-            let (xx, yy) = (x + i, y + j);
-            let v = ((8 - fx) * (8 - fy) * s(xx, yy)
-                + fx * (8 - fy) * s(xx + 1, yy)
-                + (8 - fx) * fy * s(xx, yy + 1)
-                + fx * fy * s(xx + 1, yy + 1)
+    let mut win = [0u8; 9 * 9];
+    let (ww, wh) = (w + 1, h + 1);
+    if x >= 0 && y >= 0 && x + ww as i32 <= p.width as i32 && y + wh as i32 <= p.height as i32 {
+        for j in 0..wh {
+            let o = (y as usize + j) * p.stride + x as usize;
+            win[j * 9..j * 9 + ww].copy_from_slice(&p.data[o..o + ww]);
+        }
+    } else {
+        let maxx = p.width as i32 - 1;
+        let maxy = p.height as i32 - 1;
+        for j in 0..wh {
+            let o = (y + j as i32).clamp(0, maxy) as usize * p.stride;
+            for i in 0..ww {
+                win[j * 9 + i] = p.data[o + (x + i as i32).clamp(0, maxx) as usize];
+            }
+        }
+    }
+    let (a, b, c, d) = ((8 - fx) * (8 - fy), fx * (8 - fy), (8 - fx) * fy, fx * fy);
+    for j in 0..h {
+        let r0 = &win[j * 9..j * 9 + ww];
+        let r1 = &win[(j + 1) * 9..(j + 1) * 9 + ww];
+        for i in 0..w {
+            let v = (a * r0[i] as i32
+                + b * r0[i + 1] as i32
+                + c * r1[i] as i32
+                + d * r1[i + 1] as i32
                 + 32)
                 >> 6;
-            out[(j * w as i32 + i) as usize] = v as u8;
+            out[j * w + i] = v as u8;
         }
     }
 }
@@ -176,27 +185,45 @@ pub fn combine(
     h: usize,
     wt: Weighting,
 ) {
+    match (p0, p1, wt) {
+        (Some(a), Some(b), Weighting::Default) => {
+            fill1(dst, stride, w, h, &|k| (a[k] as i32 + b[k] as i32 + 1) >> 1)
+        }
+        (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
+            fill1(dst, stride, w, h, &|k| a[k] as i32)
+        }
+        (Some(a), Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
+            let off = (o[0] + o[1] + 1) >> 1;
+            fill1(dst, stride, w, h, &|k| {
+                ((a[k] as i32 * wts[0] + b[k] as i32 * wts[1] + (1 << log_wd)) >> (log_wd + 1))
+                    + off
+            })
+        }
+        (Some(a), None, Weighting::Weighted { log_wd, w: wts, o }) => {
+            fill1(dst, stride, w, h, &|k| single(a[k], log_wd, wts[0], o[0]))
+        }
+        (None, Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
+            fill1(dst, stride, w, h, &|k| single(b[k], log_wd, wts[1], o[1]))
+        }
+        (None, None, _) => {}
+    }
+}
+
+#[inline(always)]
+fn fill2<F: Fn(usize, usize) -> i32 + ?Sized>(out: &mut [u8], w: usize, h: usize, f: &F) {
     for j in 0..h {
         for i in 0..w {
-            let k = j * w + i;
-            let v = match (p0, p1, wt) {
-                (Some(a), Some(b), Weighting::Default) => (a[k] as i32 + b[k] as i32 + 1) >> 1,
-                (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
-                    a[k] as i32
-                }
-                (Some(a), Some(b), Weighting::Weighted { log_wd, w, o }) => {
-                    ((a[k] as i32 * w[0] + b[k] as i32 * w[1] + (1 << log_wd)) >> (log_wd + 1))
-                        + ((o[0] + o[1] + 1) >> 1)
-                }
-                (Some(a), None, Weighting::Weighted { log_wd, w, o }) => {
-                    single(a[k], log_wd, w[0], o[0])
-                }
-                (None, Some(b), Weighting::Weighted { log_wd, w, o }) => {
-                    single(b[k], log_wd, w[1], o[1])
-                }
-                (None, None, _) => 0,
-            };
-            dst[j * stride + i] = clip8(v);
+            out[j * w + i] = f(i, j) as u8;
+        }
+    }
+}
+
+#[inline(always)]
+fn fill1<F: Fn(usize) -> i32 + ?Sized>(dst: &mut [u8], stride: usize, w: usize, h: usize, f: &F) {
+    for j in 0..h {
+        let row = &mut dst[j * stride..j * stride + w];
+        for (i, d) in row.iter_mut().enumerate() {
+            *d = clip8(f(j * w + i));
         }
     }
 }

@@ -353,7 +353,10 @@ impl Decoder {
 
 fn crop(p: &Pending) -> Picture {
     let s = &p.sps;
-    let (x0, y0) = (2 * s.crop_left as usize, 2 * s.crop_top as usize);
+    let (x0, y0) = (
+        2 * s.crop_left as usize,
+        (s.crop_unit_y() * s.crop_top) as usize,
+    );
     let w = s.width() as usize;
     let h = s.height() as usize;
     let ys = p.pic.mb_w * 16;

@@ -51,6 +51,7 @@ pub struct Sps {
     pub crop_right: u32,
     pub crop_top: u32,
     pub crop_bottom: u32,
+    pub frame_mbs_only: bool,
     pub num_reorder_frames: Option<u32>,
     pub max_dec_frame_buffering: Option<u32>,
 }
@@ -60,7 +61,15 @@ impl Sps {
         self.mb_width * 16 - 2 * (self.crop_left + self.crop_right)
     }
     pub fn height(&self) -> u32 {
-        self.mb_height * 16 - 2 * (self.crop_top + self.crop_bottom)
+        self.mb_height * 16 - self.crop_unit_y() * (self.crop_top + self.crop_bottom)
+    }
+    /// Vertical cropping unit in luma lines (4:2:0).
+    pub fn crop_unit_y(&self) -> u32 {
+        if self.frame_mbs_only {
+            2
+        } else {
+            4
+        }
     }
 }
 
@@ -305,15 +314,16 @@ pub fn parse_sps(rbsp: &[u8]) -> Result<Sps> {
     let mb_width = r.ue_max(MAX_MBS_DIM - 1, "pic_width_in_mbs_minus1")? + 1;
     let map_height = r.ue_max(MAX_MBS_DIM - 1, "pic_height_in_map_units_minus1")? + 1;
     let frame_mbs_only = r.flag()?;
-    if !frame_mbs_only {
-        let mbaff = r.flag()?;
-        return Err(Error::unsupported(if mbaff {
-            "interlaced coding (MBAFF / field pictures)"
-        } else {
-            "interlaced coding (field pictures, PAFF)"
-        }));
+    if !frame_mbs_only && r.flag()? {
+        return Err(Error::unsupported("interlaced coding (MBAFF)"));
     }
-    let mb_height = map_height;
+    // Without MBAFF, field-capable streams are decoded as long as every
+    // picture is coded as a frame (checked per slice).
+    let mb_height = if frame_mbs_only {
+        map_height
+    } else {
+        map_height * 2
+    };
     if mb_width * mb_height > MAX_MBS_TOTAL {
         return Err(Error::unsupported(format!(
             "picture of {mb_width}x{mb_height} macroblocks is too large"
@@ -326,8 +336,9 @@ pub fn parse_sps(rbsp: &[u8]) -> Result<Sps> {
         crop_right = r.ue()?;
         crop_top = r.ue()?;
         crop_bottom = r.ue()?;
-        if (crop_left + crop_right) as u64 * 2 >= mb_width as u64 * 16
-            || (crop_top + crop_bottom) as u64 * 2 >= mb_height as u64 * 16
+        let unit_y = if frame_mbs_only { 2 } else { 4 };
+        if (crop_left as u64 + crop_right as u64) * 2 >= mb_width as u64 * 16
+            || (crop_top as u64 + crop_bottom as u64) * unit_y >= mb_height as u64 * 16
         {
             return Err(Error::invalid("cropping window larger than the picture"));
         }
@@ -363,6 +374,7 @@ pub fn parse_sps(rbsp: &[u8]) -> Result<Sps> {
         crop_right,
         crop_top,
         crop_bottom,
+        frame_mbs_only,
         num_reorder_frames,
         max_dec_frame_buffering,
     })

@@ -152,6 +152,11 @@ pub fn parse_slice_header<'a>(
     };
     let pps_id = r.ue_max(255, "pic_parameter_set_id")?;
     let frame_num = r.u(sps.log2_max_frame_num)?;
+    if !sps.frame_mbs_only && r.flag()? {
+        return Err(Error::unsupported(
+            "interlaced coding (field pictures, PAFF)",
+        ));
+    }
     let idr = nal_type == 5;
     let idr_pic_id = if idr { r.ue()? } else { 0 };
     let mut poc_lsb = 0;

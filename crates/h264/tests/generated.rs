@@ -174,6 +174,64 @@ fn low_qp_intra_heavy() {
 }
 
 #[test]
+fn cavlc_bframes_temporal_weighted() {
+    check_against_ffmpeg(
+        "cavlcb",
+        "176x144",
+        30,
+        &[
+            "-profile:v",
+            "main",
+            "-x264-params",
+            "cabac=0:bframes=3:b-pyramid=normal:weightb=1:direct=temporal",
+        ],
+    );
+}
+
+#[test]
+fn field_capable_stream_coded_as_frames() {
+    check_against_ffmpeg(
+        "fakeint",
+        "176x120",
+        20,
+        &[
+            "-profile:v",
+            "high",
+            "-x264-params",
+            "fake-interlaced=1:bframes=2",
+        ],
+    );
+}
+
+#[test]
+fn open_gop_many_bframes() {
+    check_against_ffmpeg(
+        "opengop",
+        "160x96",
+        50,
+        &[
+            "-profile:v",
+            "high",
+            "-x264-params",
+            "keyint=12:open-gop=1:bframes=8:b-adapt=2:ref=6",
+        ],
+    );
+}
+
+#[test]
+fn lossless_is_unsupported() {
+    let Some(clip) = encode("lossless", "64x64", 2, &["-qp", "0"]) else {
+        return;
+    };
+    let data = std::fs::read(&clip).expect("read clip");
+    let _ = std::fs::remove_dir_all(clip.parent().unwrap());
+    match decode_all(&data, Mode::Normal) {
+        Err(h264::Error::Unsupported(m)) => assert!(m.contains("lossless"), "{m}"),
+        other => panic!("expected Unsupported, got {:?}", other.map(|v| v.len())),
+    }
+}
+
+#[test]
 fn avcc_packets_match_annexb() {
     let Some(clip) = encode("avcc", "96x64", 12, &["-profile:v", "main", "-bf", "2"]) else {
         return;

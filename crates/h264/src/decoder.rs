@@ -261,6 +261,9 @@ impl Decoder {
             self.bump_all();
             self.dpb.clear();
         }
+        if !h.idr && !self.dpb.refs.is_empty() {
+            self.fill_frame_num_gap(h, sps);
+        }
         let (poc, fno, msb) = compute_poc(sps, h, &self.poc_state);
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
@@ -276,6 +279,29 @@ impl Decoder {
             mmco5: h.has_mmco5(),
         });
         Ok(())
+    }
+
+    /// Frames missing from a gap in frame_num are replaced by copies of the
+    /// latest reference (they are used for reference only, never output).
+    fn fill_frame_num_gap(&mut self, h: &SliceHeader, sps: &Sps) {
+        let max = 1u32 << sps.log2_max_frame_num;
+        let prev = self.poc_state.prev_frame_num % max;
+        if h.frame_num == prev || h.frame_num == (prev + 1) % max {
+            return;
+        }
+        let gap = (h.frame_num + max - prev - 1) % max;
+        // only the last few stand-ins can survive the sliding window
+        let keep = gap.min(sps.max_num_ref_frames.clamp(1, 16));
+        let mut fnum = (h.frame_num + max - keep) % max;
+        for _ in 0..keep {
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1);
+            if !self.dpb.insert_gap_frame(sps, fnum, id) {
+                break;
+            }
+            fnum = (fnum + 1) % max;
+        }
+        self.poc_state.prev_frame_num = (h.frame_num + max - 1) % max;
     }
 
     fn finish_picture(&mut self) -> Result<()> {

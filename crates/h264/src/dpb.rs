@@ -257,6 +257,53 @@ impl Dpb {
         Ok(out)
     }
 
+    /// Insert a stand-in for a frame missing from a gap in frame_num: a copy
+    /// of the most recent short-term reference, marked by sliding window.
+    /// Returns false when there is no picture to copy.
+    pub fn insert_gap_frame(&mut self, sps: &Sps, frame_num: u32, id: i32) -> bool {
+        let max_frame_num = 1i32 << sps.log2_max_frame_num;
+        self.update_wrap(frame_num, max_frame_num);
+        let Some(prev) = self
+            .refs
+            .iter()
+            .filter(|e| e.long_term_idx.is_none())
+            .max_by_key(|e| e.frame_num_wrap)
+        else {
+            return false;
+        };
+        let mut pic = (*prev.pic).clone();
+        pic.id = id;
+        let entry = DpbEntry {
+            pic: Rc::new(pic),
+            poc: prev.poc.wrapping_add(2),
+            frame_num,
+            frame_num_wrap: 0,
+            long_term_idx: None,
+        };
+        self.sliding_window(sps);
+        self.refs.push(entry);
+        true
+    }
+
+    fn sliding_window(&mut self, sps: &Sps) {
+        let max = (sps.max_num_ref_frames.max(1) as usize).min(16);
+        while self.refs.len() >= max {
+            let oldest = self
+                .refs
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.long_term_idx.is_none())
+                .min_by_key(|(_, e)| e.frame_num_wrap)
+                .map(|(i, _)| i);
+            match oldest {
+                Some(i) => {
+                    self.refs.remove(i);
+                }
+                None => break,
+            }
+        }
+    }
+
     /// Reference marking after decoding a reference picture (8.2.5).
     pub fn mark(&mut self, h: &SliceHeader, sps: &Sps, entry: DpbEntry) {
         let max_frame_num = 1i32 << sps.log2_max_frame_num;
@@ -327,22 +374,7 @@ impl Dpb {
                 }
             }
         } else {
-            let max = sps.max_num_ref_frames.max(1) as usize;
-            while self.refs.len() >= max {
-                let oldest = self
-                    .refs
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, e)| e.long_term_idx.is_none())
-                    .min_by_key(|(_, e)| e.frame_num_wrap)
-                    .map(|(i, _)| i);
-                match oldest {
-                    Some(i) => {
-                        self.refs.remove(i);
-                    }
-                    None => break,
-                }
-            }
+            self.sliding_window(sps);
         }
         // keep the buffer bounded even for non-conforming marking
         while self.refs.len() >= 16 {

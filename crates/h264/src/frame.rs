@@ -38,6 +38,7 @@ pub struct SliceDeblock {
 }
 
 /// A finished picture with what later pictures need from it.
+#[derive(Clone)]
 pub struct PicData {
     pub id: i32,
     pub mb_w: usize,

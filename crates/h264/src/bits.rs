@@ -27,6 +27,8 @@ pub struct BitReader<'a> {
     data: &'a [u8],
     pos: usize,
     len: usize,
+    /// Position of the rbsp_stop_one_bit (last 1 bit), if any.
+    stop: Option<usize>,
 }
 
 fn eos() -> Error {
@@ -35,10 +37,15 @@ fn eos() -> Error {
 
 impl<'a> BitReader<'a> {
     pub fn new(data: &'a [u8]) -> Self {
+        let stop = data
+            .iter()
+            .rposition(|&b| b != 0)
+            .map(|i| i * 8 + 7 - data[i].trailing_zeros() as usize);
         BitReader {
             data,
             pos: 0,
             len: data.len() * 8,
+            stop,
         }
     }
 
@@ -146,18 +153,7 @@ impl<'a> BitReader<'a> {
 
     /// True when more data precedes the rbsp trailing bits.
     pub fn more_rbsp_data(&self) -> bool {
-        if self.pos >= self.len {
-            return false;
-        }
-        // find the last 1 bit in the data
-        let mut last = None;
-        for (i, &b) in self.data.iter().enumerate().rev() {
-            if b != 0 {
-                last = Some(i * 8 + 7 - b.trailing_zeros() as usize);
-                break;
-            }
-        }
-        match last {
+        match self.stop {
             Some(l) => self.pos < l,
             None => false,
         }

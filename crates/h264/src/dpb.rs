@@ -39,26 +39,30 @@ pub fn compute_poc(sps: &Sps, h: &SliceHeader, st: &PocState) -> (i32, i32, i32)
             };
             let lsb = h.poc_lsb as i32;
             let msb = if lsb < plsb && plsb - lsb >= max_lsb / 2 {
-                pmsb + max_lsb
+                pmsb.wrapping_add(max_lsb)
             } else if lsb > plsb && lsb - plsb > max_lsb / 2 {
-                pmsb - max_lsb
+                pmsb.wrapping_sub(max_lsb)
             } else {
                 pmsb
             };
-            let top = msb + lsb;
-            let bottom = top + h.delta_poc_bottom;
+            let top = msb.wrapping_add(lsb);
+            let bottom = top.wrapping_add(h.delta_poc_bottom);
             (top.min(bottom), 0, msb)
         }
         1 => {
             let fno = if h.idr {
                 0
             } else if st.prev_frame_num > h.frame_num {
-                st.prev_frame_num_offset + max_frame_num
+                st.prev_frame_num_offset.wrapping_add(max_frame_num)
             } else {
                 st.prev_frame_num_offset
             };
             let n = sps.offset_for_ref_frame.len() as i32;
-            let mut abs = if n != 0 { fno + h.frame_num as i32 } else { 0 };
+            let mut abs = if n != 0 {
+                fno.wrapping_add(h.frame_num as i32)
+            } else {
+                0
+            };
             if h.nal_ref_idc == 0 && abs > 0 {
                 abs -= 1;
             }
@@ -88,16 +92,17 @@ pub fn compute_poc(sps: &Sps, h: &SliceHeader, st: &PocState) -> (i32, i32, i32)
             let fno = if h.idr {
                 0
             } else if st.prev_frame_num > h.frame_num {
-                st.prev_frame_num_offset + max_frame_num
+                st.prev_frame_num_offset.wrapping_add(max_frame_num)
             } else {
                 st.prev_frame_num_offset
             };
+            let t = fno.wrapping_add(h.frame_num as i32).wrapping_mul(2);
             let poc = if h.idr {
                 0
             } else if h.nal_ref_idc == 0 {
-                2 * (fno + h.frame_num as i32) - 1
+                t.wrapping_sub(1)
             } else {
-                2 * (fno + h.frame_num as i32)
+                t
             };
             (poc, fno, 0)
         }

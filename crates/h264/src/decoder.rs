@@ -122,6 +122,15 @@ impl Decoder {
         Ok(())
     }
 
+    /// Set the NAL length size used by [`Decoder::push_avcc_packet`].
+    pub fn set_nal_length_size(&mut self, n: usize) -> Result<()> {
+        if !(1..=4).contains(&n) {
+            return Err(Error::invalid("NAL length size must be 1..=4"));
+        }
+        self.nal_length_size = n;
+        Ok(())
+    }
+
     /// Decode one length-prefixed (AVCC) packet.
     pub fn push_avcc_packet(&mut self, packet: &[u8]) -> Result<()> {
         for n in nal::split_avcc(packet, self.nal_length_size)? {

@@ -24,6 +24,19 @@ fn clip8(v: i32) -> u8 {
 #[allow(clippy::too_many_arguments)]
 pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out: &mut [u8]) {
     const S: usize = 21;
+    if fx == 0
+        && fy == 0
+        && x >= 0
+        && y >= 0
+        && x as usize + w <= p.width
+        && y as usize + h <= p.height
+    {
+        for j in 0..h {
+            let o = (y as usize + j) * p.stride + x as usize;
+            out[j * w..j * w + w].copy_from_slice(&p.data[o..o + w]);
+        }
+        return;
+    }
     let ww = w + 5;
     let wh = h + 5;
     // reference window with 2 samples before and 3 after in each direction
@@ -186,11 +199,13 @@ pub fn combine(
     wt: Weighting,
 ) {
     match (p0, p1, wt) {
+        (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
+            for j in 0..h {
+                dst[j * stride..j * stride + w].copy_from_slice(&a[j * w..j * w + w]);
+            }
+        }
         (Some(a), Some(b), Weighting::Default) => {
             fill1(dst, stride, w, h, &|k| (a[k] as i32 + b[k] as i32 + 1) >> 1)
-        }
-        (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
-            fill1(dst, stride, w, h, &|k| a[k] as i32)
         }
         (Some(a), Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
             let off = (o[0] + o[1] + 1) >> 1;

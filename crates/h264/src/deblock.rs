@@ -112,6 +112,9 @@ fn filter_edge(
     index_a: usize,
     chroma: bool,
 ) {
+    if alpha == 0 || beta == 0 {
+        return;
+    }
     let (step, along) = if vertical {
         (1isize, stride)
     } else {

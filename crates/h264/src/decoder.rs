@@ -16,7 +16,7 @@ use crate::slice::{parse_slice_header, SliceHeader, SliceType};
 use crate::syntax::MbSyntaxCtx;
 use crate::transform::{Dequant, Mode};
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A decoded picture in display order (cropped, 4:2:0, no padding).
 #[derive(Clone, Debug)]
@@ -60,7 +60,7 @@ struct CurPic {
 }
 
 struct Pending {
-    pic: Rc<PicData>,
+    pic: Arc<PicData>,
     sps: Sps,
     poc: i32,
     pict_type: char,
@@ -320,7 +320,7 @@ impl Decoder {
         self.frames += 1;
         crate::deblock::deblock_picture(&mut cur.fs);
         let h = &cur.first;
-        let pic = Rc::new(cur.fs.into_pic());
+        let pic = Arc::new(cur.fs.into_pic());
         let mut poc = cur.poc;
         if cur.mmco5 {
             self.bump_all();

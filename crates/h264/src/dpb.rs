@@ -5,11 +5,11 @@ use crate::error::{Error, Result};
 use crate::frame::{PicData, RefPic};
 use crate::params::Sps;
 use crate::slice::{SliceHeader, SliceType};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// A reference picture held by the DPB.
 pub struct DpbEntry {
-    pub pic: Rc<PicData>,
+    pub pic: Arc<PicData>,
     pub poc: i32,
     pub frame_num: u32,
     pub frame_num_wrap: i32,
@@ -279,7 +279,7 @@ impl Dpb {
         let mut pic = (*prev.pic).clone();
         pic.id = id;
         let entry = DpbEntry {
-            pic: Rc::new(pic),
+            pic: Arc::new(pic),
             poc: prev.poc.wrapping_add(2),
             frame_num,
             frame_num_wrap: 0,

@@ -2,7 +2,7 @@
 //! used by neighbouring macroblocks, and motion fields.
 
 use crate::mb::{MbKind, MbRecord};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Information kept for every decoded macroblock of the current picture.
 #[derive(Clone, Copy, Default)]
@@ -61,7 +61,7 @@ impl PicData {
 /// A reference picture as seen from a slice.
 #[derive(Clone)]
 pub struct RefPic {
-    pub pic: Rc<PicData>,
+    pub pic: Arc<PicData>,
     pub poc: i32,
     pub long_term: bool,
 }

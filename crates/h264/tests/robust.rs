@@ -146,3 +146,10 @@ fn empty_and_tiny_inputs() {
     assert!(h264::parse_avcc(&[1, 2]).is_err());
     assert!(dec.flush().unwrap().is_empty());
 }
+
+#[test]
+fn decoder_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Decoder>();
+    assert_send::<h264::Picture>();
+}

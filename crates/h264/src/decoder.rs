@@ -112,6 +112,14 @@ impl Decoder {
         Ok(())
     }
 
+    /// Decode a sequence of NAL units (each without start code or length).
+    pub fn decode_nals<'a>(&mut self, nals: impl IntoIterator<Item = &'a [u8]>) -> Result<()> {
+        for n in nals {
+            self.decode_nal(n)?;
+        }
+        Ok(())
+    }
+
     /// Load the parameter sets and NAL length size of an `avcC` record.
     pub fn set_avcc(&mut self, extradata: &[u8]) -> Result<()> {
         let (len, nals) = nal::parse_avcc(extradata)?;

@@ -62,18 +62,26 @@ impl Md5 {
             ]);
         }
         let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
-            let (f, g) = match i / 16 {
-                0 => ((b & c) | (!b & d), i),
-                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
-                2 => (b ^ c ^ d, (3 * i + 5) % 16),
-                _ => (c ^ (b | !d), (7 * i) % 16),
-            };
-            let f2 = f.wrapping_add(a).wrapping_add(K[i]).wrapping_add(m[g]);
-            a = d;
-            d = c;
-            c = b;
-            b = b.wrapping_add(f2.rotate_left(S[i]));
+        macro_rules! step {
+            ($f:expr, $i:expr, $g:expr) => {{
+                let f2 = $f.wrapping_add(a).wrapping_add(K[$i]).wrapping_add(m[$g]);
+                a = d;
+                d = c;
+                c = b;
+                b = b.wrapping_add(f2.rotate_left(S[$i]));
+            }};
+        }
+        for i in 0..16 {
+            step!((b & c) | (!b & d), i, i);
+        }
+        for i in 16..32 {
+            step!((d & b) | (!d & c), i, (5 * i + 1) % 16);
+        }
+        for i in 32..48 {
+            step!(b ^ c ^ d, i, (3 * i + 5) % 16);
+        }
+        for i in 48..64 {
+            step!(c ^ (b | !d), i, (7 * i) % 16);
         }
         self.state[0] = self.state[0].wrapping_add(a);
         self.state[1] = self.state[1].wrapping_add(b);

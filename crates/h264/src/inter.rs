@@ -205,7 +205,14 @@ pub fn combine(
             }
         }
         (Some(a), Some(b), Weighting::Default) => {
-            fill1(dst, stride, w, h, &|k| (a[k] as i32 + b[k] as i32 + 1) >> 1)
+            for j in 0..h {
+                let row = &mut dst[j * stride..j * stride + w];
+                let ra = &a[j * w..j * w + w];
+                let rb = &b[j * w..j * w + w];
+                for ((d, &x), &y) in row.iter_mut().zip(ra).zip(rb) {
+                    *d = ((x as u16 + y as u16 + 1) >> 1) as u8;
+                }
+            }
         }
         (Some(a), Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
             let off = (o[0] + o[1] + 1) >> 1;

@@ -433,8 +433,8 @@ fn implicit_weights(refs: &[Vec<RefPic>; 2], cur_poc: i32) -> Vec<i32> {
     let mut t = vec![32; 32 * 32];
     for (i, r0) in refs[0].iter().enumerate().take(32) {
         for (j, r1) in refs[1].iter().enumerate().take(32) {
-            let tb = (cur_poc - r0.poc).clamp(-128, 127);
-            let td = (r1.poc - r0.poc).clamp(-128, 127);
+            let tb = cur_poc.wrapping_sub(r0.poc).clamp(-128, 127);
+            let td = r1.poc.wrapping_sub(r0.poc).clamp(-128, 127);
             let mut w = 32;
             if td != 0 && !r0.long_term && !r1.long_term {
                 let tx = (16384 + (td / 2).abs()) / td;

@@ -344,8 +344,8 @@ fn direct(env: &MotionEnv, ctx: &Ctx, rec: &mut MbRecord, quads: &[usize]) -> Re
                         .get(r0 as usize)
                         .ok_or_else(|| Error::invalid("missing list 0 reference"))?;
                     let ref1 = &env.refs[1][0];
-                    let tb = (env.cur_poc - ref0.poc).clamp(-128, 127);
-                    let td = (ref1.poc - ref0.poc).clamp(-128, 127);
+                    let tb = env.cur_poc.wrapping_sub(ref0.poc).clamp(-128, 127);
+                    let td = ref1.poc.wrapping_sub(ref0.poc).clamp(-128, 127);
                     let (m0, m1) = if td == 0 || ref0.long_term {
                         (c.mv, [0, 0])
                     } else {

@@ -167,7 +167,7 @@ impl Dpb {
                     .copied()
                     .filter(|&i| self.refs[i].poc > cur_poc)
                     .collect();
-                before.sort_by_key(|&i| -self.refs[i].poc);
+                before.sort_by_key(|&i| std::cmp::Reverse(self.refs[i].poc));
                 after.sort_by_key(|&i| self.refs[i].poc);
                 let mut l0 = before.clone();
                 l0.extend(&after);
@@ -195,10 +195,10 @@ impl Dpb {
             let mut pred = curr_pic_num;
             for (ref_idx, m) in h.ref_mods[l].iter().enumerate() {
                 let target = if m.idc < 2 {
-                    let abs = m.value as i32 + 1;
-                    if abs > max_frame_num {
+                    if m.value >= max_frame_num as u32 {
                         return Err(Error::invalid("abs_diff_pic_num out of range"));
                     }
+                    let abs = m.value as i32 + 1;
                     let mut no_wrap = if m.idc == 0 { pred - abs } else { pred + abs };
                     if no_wrap < 0 {
                         no_wrap += max_frame_num;
@@ -330,7 +330,7 @@ impl Dpb {
             for m in &h.mmcos {
                 match m.op {
                     1 => {
-                        let pn = curr - (m.diff_pic_nums_minus1 as i32 + 1);
+                        let pn = (curr as i64 - m.diff_pic_nums_minus1 as i64 - 1) as i32;
                         self.refs
                             .retain(|e| !(e.long_term_idx.is_none() && e.frame_num_wrap == pn));
                     }
@@ -339,7 +339,7 @@ impl Dpb {
                             .retain(|e| e.long_term_idx != Some(m.long_term_pic_num));
                     }
                     3 => {
-                        let pn = curr - (m.diff_pic_nums_minus1 as i32 + 1);
+                        let pn = (curr as i64 - m.diff_pic_nums_minus1 as i64 - 1) as i32;
                         let idx = m.long_term_frame_idx;
                         if let Some(p) = self
                             .refs

@@ -258,3 +258,46 @@ fn single(p: u8, log_wd: i32, w: i32, o: i32) -> i32 {
         p as i32 * w + o
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_sample_and_edge_clamping() {
+        let data: Vec<u8> = (0..64).map(|v| v as u8).collect();
+        let p = Plane {
+            data: &data,
+            stride: 8,
+            width: 8,
+            height: 8,
+        };
+        let mut out = [0u8; 16];
+        luma(p, 2, 2, 0, 0, 4, 4, &mut out);
+        assert_eq!(&out[..4], &[18, 19, 20, 21]);
+        // far outside: every sample is the nearest corner
+        luma(p, -20, -20, 2, 2, 4, 4, &mut out);
+        assert!(out.iter().all(|&v| v == 0));
+        let mut c = [0u8; 4];
+        chroma(p, 100, 100, 3, 5, 2, 2, &mut c);
+        assert!(c.iter().all(|&v| v == 63));
+    }
+
+    #[test]
+    fn half_sample_of_flat_area_is_flat() {
+        let data = vec![77u8; 32 * 32];
+        let p = Plane {
+            data: &data,
+            stride: 32,
+            width: 32,
+            height: 32,
+        };
+        for fx in 0..4 {
+            for fy in 0..4 {
+                let mut out = [0u8; 64];
+                luma(p, 5, 7, fx, fy, 8, 8, &mut out);
+                assert!(out.iter().all(|&v| v == 77), "({fx},{fy})");
+            }
+        }
+    }
+}

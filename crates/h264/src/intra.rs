@@ -322,3 +322,61 @@ pub fn pred_chroma(plane: &mut [u8], stride: usize, x: usize, y: usize, mode: u8
         _ => plane_pred(plane, stride, x, y, &e, 8),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Avail {
+        Avail {
+            left: true,
+            top: true,
+            top_right: true,
+            top_left: true,
+        }
+    }
+
+    #[test]
+    fn dc_without_neighbours_is_128() {
+        let mut p = vec![7u8; 16 * 16];
+        let none = Avail {
+            left: false,
+            top: false,
+            top_right: false,
+            top_left: false,
+        };
+        pred4x4(&mut p, 16, 0, 0, 2, none);
+        assert!((0..4).all(|y| p[y * 16..y * 16 + 4].iter().all(|&v| v == 128)));
+    }
+
+    #[test]
+    fn vertical_and_horizontal_copy_neighbours() {
+        let mut p = vec![0u8; 16 * 16];
+        for x in 0..16 {
+            p[3 * 16 + x] = x as u8 * 10;
+        }
+        for y in 4..8 {
+            p[y * 16 + 3] = y as u8;
+        }
+        pred4x4(&mut p, 16, 4, 4, 0, all());
+        assert_eq!(&p[5 * 16 + 4..5 * 16 + 8], &[40, 50, 60, 70]);
+        pred4x4(&mut p, 16, 4, 4, 1, all());
+        assert_eq!(&p[6 * 16 + 4..6 * 16 + 8], &[6, 6, 6, 6]);
+    }
+
+    #[test]
+    fn flat_neighbours_give_flat_prediction_in_every_mode() {
+        for mode in 0..9 {
+            let mut p = vec![90u8; 32 * 32];
+            pred4x4(&mut p, 32, 8, 8, mode, all());
+            pred8x8(&mut p, 32, 16, 16, mode, all());
+            assert!(p.iter().all(|&v| v == 90), "mode {mode}");
+        }
+        for mode in 0..4 {
+            let mut p = vec![33u8; 48 * 48];
+            pred16x16(&mut p, 48, 16, 16, mode, all());
+            pred_chroma(&mut p, 48, 8, 8, mode, all());
+            assert!(p.iter().all(|&v| v == 33), "mode {mode}");
+        }
+    }
+}

@@ -75,14 +75,15 @@ pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out:
         let rows = if need_j { 0..wh } else { 2..h + 4 };
         for jj in rows {
             let r = &win[jj * S..jj * S + ww];
-            for i in 0..w {
-                braw[jj * 16 + i] = tap6(
-                    r[i] as i32,
-                    r[i + 1] as i32,
-                    r[i + 2] as i32,
-                    r[i + 3] as i32,
-                    r[i + 4] as i32,
-                    r[i + 5] as i32,
+            let dst = &mut braw[jj * 16..jj * 16 + w];
+            for (d, t) in dst.iter_mut().zip(r.windows(6)) {
+                *d = tap6(
+                    t[0] as i32,
+                    t[1] as i32,
+                    t[2] as i32,
+                    t[3] as i32,
+                    t[4] as i32,
+                    t[5] as i32,
                 );
             }
         }

@@ -83,6 +83,8 @@ pub struct Decoder {
     rec: Box<MbRecord>,
     /// Coded-block state carried between macroblocks (residual output rules).
     carry: CarryState,
+    /// Why the last refused sequence parameter set is unsupported.
+    unsupported: Option<String>,
 }
 
 impl Decoder {
@@ -101,6 +103,7 @@ impl Decoder {
             nal_length_size: 4,
             rec: Box::default(),
             carry: CarryState::default(),
+            unsupported: None,
         }
     }
 
@@ -179,14 +182,18 @@ impl Decoder {
             2..=4 => Err(Error::unsupported("data partitioning")),
             7 => {
                 let rbsp = unescape_rbsp(&nal[1..]);
-                let sps = parse_sps(&rbsp)?;
+                let sps = parse_sps(&rbsp).inspect_err(|e| {
+                    if let Error::Unsupported(m) = e {
+                        self.unsupported = Some(m.clone());
+                    }
+                })?;
                 let id = sps.id as usize;
                 self.sps[id] = Some(sps);
                 Ok(())
             }
             8 => {
                 let rbsp = unescape_rbsp(&nal[1..]);
-                let pps = parse_pps(&rbsp, &self.sps)?;
+                let pps = parse_pps(&rbsp, &self.sps).map_err(|e| self.explain_missing(e))?;
                 let id = pps.id as usize;
                 self.pps[id] = Some(pps);
                 Ok(())
@@ -203,12 +210,14 @@ impl Decoder {
 
     fn decode_slice(&mut self, rbsp: &[u8], nal_type: u8, nal_ref_idc: u32) -> Result<()> {
         let pps_id = crate::slice::peek_pps_id(rbsp)? as usize;
-        let pps = self.pps[pps_id]
-            .clone()
-            .ok_or_else(|| Error::invalid(format!("slice refers to missing PPS {pps_id}")))?;
+        let pps = self.pps[pps_id].clone().ok_or_else(|| {
+            self.explain_missing(Error::invalid(format!(
+                "slice refers to missing PPS {pps_id}"
+            )))
+        })?;
         let sps = self.sps[pps.sps_id as usize]
             .clone()
-            .ok_or_else(|| Error::invalid("missing SPS"))?;
+            .ok_or_else(|| self.explain_missing(Error::invalid("missing SPS")))?;
         let (h, r) = parse_slice_header(rbsp, nal_type, nal_ref_idc, &sps, &pps)?;
         if h.redundant_pic_cnt > 0 {
             return Ok(());
@@ -270,6 +279,17 @@ impl Decoder {
             poc,
         };
         decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec, &mut self.carry)
+    }
+
+    /// A missing parameter set is most likely one that was refused as
+    /// unsupported: report that instead.
+    fn explain_missing(&self, e: Error) -> Error {
+        match (&e, &self.unsupported) {
+            (Error::Invalid(msg), Some(m)) if msg.contains("missing") => {
+                Error::Unsupported(m.clone())
+            }
+            _ => e,
+        }
     }
 
     fn start_picture(&mut self, h: &SliceHeader, sps: &Sps) -> Result<()> {

@@ -151,4 +151,14 @@ fn interlaced_is_unsupported() {
         Err(h264::Error::Unsupported(m)) => assert!(m.contains("interlaced"), "{m}"),
         other => panic!("expected Unsupported, got {:?}", other.map(|v| v.len())),
     }
+    // a caller that keeps feeding gets the same reason for every slice
+    let mut dec = h264::Decoder::new(Mode::Normal);
+    let mut errors = 0;
+    for nal in h264::split_annexb(&data) {
+        if let Err(e) = dec.decode_nal(nal) {
+            errors += 1;
+            assert!(matches!(e, h264::Error::Unsupported(_)), "{e}");
+        }
+    }
+    assert!(errors > 0);
 }

@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::jobs::{Job, Planner, Skip, Stage};
+use super::jobs::{Job, JobStream, SkipCounts, Stage};
 use super::logs::{failure_line, python_repr_error, AppendLog};
 use super::names;
 use super::runner::run_ordered;
 use super::shard::Shard;
 use crate::analysis::{Analysis, ResidualSource};
-use crate::formats::dataset::RecordStream;
 use crate::formats::meta::{self, Stage1Meta};
 use crate::formats::naming::{self, Stage1Geometry};
 use crate::formats::npy;
@@ -61,9 +60,8 @@ pub struct Summary {
     pub existing: u64,
     pub failed: u64,
     pub unsupported: u64,
-    pub malformed: u64,
-    pub skipped_no_id_or_video: u64,
-    pub other_shard: u64,
+    #[serde(flatten)]
+    pub skipped: SkipCounts,
     pub fail_log: PathBuf,
     pub unsupported_log: PathBuf,
 }
@@ -121,28 +119,10 @@ pub fn run(run: &Stage1Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
         unsupported_log: unsup_log.path().to_path_buf(),
         ..Default::default()
     };
-    let mut stream = RecordStream::open(&run.dataset)?;
-    let mut planner = Planner::new(Stage::Select, run.shard, run.max_samples);
-    let mut stream_error = None;
-    let mut skips = Vec::new();
-    let jobs = std::iter::from_fn(|| loop {
-        if planner.done() {
-            return None;
-        }
-        match stream.next()? {
-            Err(e) => {
-                stream_error = Some(e);
-                return None;
-            }
-            Ok(rec) => match planner.plan(&rec) {
-                Ok(job) => return Some(job),
-                Err(skip) => skips.push(skip),
-            },
-        }
-    });
+    let mut jobs = JobStream::open(&run.dataset, Stage::Select, run.shard, run.max_samples)?;
     let work = |job: &Job| process(job, run, &existing);
     let mut io_error = None;
-    run_ordered(jobs, run.threads, work, |job, outcome| {
+    run_ordered(&mut jobs, run.threads, work, |job, outcome| {
         summary.records += 1;
         let logged = match &outcome {
             Outcome::Written { .. } => {
@@ -175,31 +155,7 @@ pub fn run(run: &Stage1Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
     if let Some(e) = io_error {
         return Err(e);
     }
-    for skip in skips {
-        match skip {
-            Skip::Malformed { line, message } => {
-                summary.malformed += 1;
-                fail_log.line(&failure_line(
-                    &format!("line{line}"),
-                    "",
-                    &python_repr_error(
-                        "JSONDecodeError",
-                        &format!("{}:{line}: {message}", run.dataset.display()),
-                    ),
-                ))?;
-            }
-            Skip::NoIdOrVideo { .. } => summary.skipped_no_id_or_video += 1,
-            Skip::OtherShard => summary.other_shard += 1,
-        }
-    }
-    if let Some(e) = stream_error {
-        summary.malformed += 1;
-        fail_log.line(&failure_line(
-            "",
-            "",
-            &python_repr_error("ValueError", &e.to_string()),
-        ))?;
-    }
+    summary.skipped = jobs.finish(&run.dataset, &fail_log)?;
     Ok(summary)
 }
 

@@ -528,6 +528,19 @@ pub fn eval_image_list(dir: &str) -> Vec<String> {
     merged
 }
 
+/// The images a folder holds by literal listing (what evaluation would see without glob
+/// characters in the path).
+pub fn eval_image_list_literal(dir: &str) -> Vec<String> {
+    let names = py::listdir(dir, false);
+    let mut v: Vec<String> = names
+        .iter()
+        .filter(|n| !n.starts_with('.') && IMAGE_EXTS.iter().any(|e| py::fnmatch(n, e)))
+        .map(|n| py::join(dir, n))
+        .collect();
+    v.sort_by(|a, b| py::eval_nat_cmp(py::basename(a), py::basename(b)));
+    v
+}
+
 /// `_find_offline_images(dir, n)`: the images evaluation takes, in its order.
 pub fn eval_images(dir: &str, num_images: usize) -> Vec<String> {
     let mut l = eval_image_list(dir);
@@ -661,7 +674,7 @@ pub fn eval_positions(path: &str) -> PositionsInfo {
         ignored_because: None,
         rows: None,
     };
-    let bytes = match std::fs::read(path) {
+    let (bytes, file_len) = match read_head(path, 65536) {
         Ok(b) => b,
         Err(e) => {
             info.ignored_because = Some(format!("np.load fails: {e}"));
@@ -682,10 +695,10 @@ pub fn eval_positions(path: &str) -> PositionsInfo {
         return info;
     };
     let count: usize = h.shape.iter().product();
-    if bytes.len() - off < count * size {
+    if file_len.saturating_sub(off as u64) < (count * size) as u64 {
         info.ignored_because = Some(format!(
             "file truncated: {} data bytes for shape {:?} of {} (np.load fails)",
-            bytes.len() - off,
+            file_len.saturating_sub(off as u64),
             h.shape,
             h.descr
         ));
@@ -715,6 +728,19 @@ pub fn eval_positions(path: &str) -> PositionsInfo {
         }
     }
     info
+}
+
+/// The first `max` bytes of a file and its length.
+fn read_head(path: &str, max: usize) -> std::io::Result<(Vec<u8>, u64)> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    let len = f.metadata()?.len();
+    if f.metadata()?.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    let mut buf = Vec::with_capacity(max.min(len as usize));
+    f.take(max as u64).read_to_end(&mut buf)?;
+    Ok((buf, len))
 }
 
 /// Reads positions rows as `(t, h, w)` when the file is a little-endian int32/int64 array
@@ -1113,13 +1139,26 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
     if res.candidates.iter().any(|c| c.rejected == Some(Rejection::OutsideRoot)) && existing.len() <= 1 && only_root {
         res.reason = Some("stem-outside-root");
         res.message = format!("the stem {stem:?} would make evaluation look outside the root; not looked at");
+    } else if (existing.is_empty() || only_root) && !index.usable() && index.claims.contains_key(&stem) {
+        res.reason = Some("index-unusable");
+        res.message = format!(
+            "a meta.json names {stem:?}, but a meta.json that is not a JSON object makes evaluation's index build \
+             raise, so it has no index"
+        );
     } else if existing.is_empty() || only_root {
         res.reason = Some("not-found");
         res.message = format!("no folder for stem {stem:?}: neither root/{stem} nor a meta.json video/key of that name");
     } else {
         let c = existing.iter().find(|c| c.source != CandidateSource::FlatRoot).expect("non-root candidate");
         let has_err = Path::new(&py::join(&c.path, "error.json")).exists();
-        if has_err {
+        if py::has_magic(&c.path) && !eval_image_list_literal(&c.path).is_empty() {
+            res.reason = Some("glob-magic");
+            res.message = format!(
+                "{} holds images, but its path contains glob characters (*, ? or [) and evaluation's glob.glob \
+                 reads them as a pattern, so it finds none there",
+                c.path
+            );
+        } else if has_err {
             res.reason = Some("error-json");
             res.message = format!("{} holds error.json and no image: precompute failed for this video", c.path);
         } else {

@@ -5,5 +5,6 @@
 //! function of plain data, and only `video` touches FFmpeg.
 
 pub mod analysis;
+pub mod cli;
 pub mod diagnose;
 pub mod formats;

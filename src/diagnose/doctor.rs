@@ -114,10 +114,53 @@ impl DoctorReport {
 /// Diagnoses `videos` against the root in `cfg`, building the index once; `log` adds
 /// evaluation's own verdicts. Findings are promoted to errors with `strict`.
 pub fn run_doctor(cfg: &DoctorConfig, videos: &[VideoInput], log: Option<&EvalLog>, strict: bool) -> DoctorReport {
+    let index = index_for(cfg);
+    run_doctor_with_index(cfg, &index, videos, log, strict)
+}
+
+/// Whether the root in `cfg` is walked at all (offline on, the root a directory).
+pub fn root_usable(cfg: &DoctorConfig) -> bool {
+    let root_raw = cfg.root.clone().unwrap_or_default();
+    cfg.use_offline && el::root_problem(&root_raw).map(|p| p.code == "root-glob-magic").unwrap_or(true)
+}
+
+/// The index evaluation would build for `cfg` (empty when nothing is walked).
+pub fn index_for(cfg: &DoctorConfig) -> AssetIndex {
+    let root_raw = cfg.root.clone().unwrap_or_default();
+    if root_usable(cfg) {
+        AssetIndex::build(&root_raw)
+    } else {
+        AssetIndex::empty(el::eval_root(&root_raw))
+    }
+}
+
+/// Videos named by the root's meta.json files (video, else key), in walk order: what to
+/// diagnose when no video is given.
+pub fn videos_in_index(index: &AssetIndex) -> Vec<VideoInput> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for m in &index.metas {
+        let v = m.video.clone().or_else(|| m.key.clone());
+        if let Some(v) = v {
+            if seen.insert(v.clone()) {
+                out.push(VideoInput { video: v, key: m.key.clone() });
+            }
+        }
+    }
+    out
+}
+
+/// [`run_doctor`] on an index already built.
+pub fn run_doctor_with_index(
+    cfg: &DoctorConfig,
+    index: &AssetIndex,
+    videos: &[VideoInput],
+    log: Option<&EvalLog>,
+    strict: bool,
+) -> DoctorReport {
     let root_raw = cfg.root.clone().unwrap_or_default();
     let root_problem = el::root_problem(&root_raw);
-    let usable_root = cfg.use_offline && root_problem.as_ref().map(|p| p.code == "root-glob-magic").unwrap_or(true);
-    let index = if usable_root { AssetIndex::build(&root_raw) } else { AssetIndex::empty(el::eval_root(&root_raw)) };
+    let usable_root = root_usable(cfg);
     let mut root_findings = Vec::new();
     if !cfg.use_offline {
         root_findings.push(
@@ -131,13 +174,13 @@ pub fn run_doctor(cfg: &DoctorConfig, videos: &[VideoInput], log: Option<&EvalLo
     } else if let Some(p) = &root_problem {
         root_findings.push(ar::root_problem_finding(&root_raw, p));
         if p.code == "root-glob-magic" {
-            root_findings.extend(ar::root_findings_with_index(&index, cfg.num_images).into_iter().filter(|f| f.code != p.code));
+            root_findings.extend(ar::root_findings_with_index(index, cfg.num_images).into_iter().filter(|f| f.code != p.code));
         }
     } else {
-        root_findings.extend(ar::root_findings_with_index(&index, cfg.num_images));
+        root_findings.extend(ar::root_findings_with_index(index, cfg.num_images));
     }
     if usable_root && !cfg.expect.is_empty() {
-        root_findings.extend(ar::expect_findings(&index, &cfg.expect));
+        root_findings.extend(ar::expect_findings(index, &cfg.expect));
     }
     if let Some(l) = log {
         for (r, n) in &l.index_builds {
@@ -154,14 +197,14 @@ pub fn run_doctor(cfg: &DoctorConfig, videos: &[VideoInput], log: Option<&EvalLo
             }
         }
     }
-    let suggest = SuggestIndex::new(&index);
+    let suggest = SuggestIndex::new(index);
     let opts = LookupOptions { decode: cfg.decode };
-    let out_root = ar::out_root_finding(&index).is_some();
+    let out_root = ar::out_root_finding(index).is_some();
     let allow_edit = videos.len().saturating_mul(suggest.names.len()) <= 50_000_000;
     let mut reports: Vec<VideoReport> = videos
         .par_iter()
         .map(|v| {
-            diagnose_video(cfg, &root_raw, &index, &suggest, v, opts, root_problem.as_ref(), out_root, allow_edit)
+            diagnose_video(cfg, &root_raw, index, &suggest, v, opts, root_problem.as_ref(), out_root, allow_edit)
         })
         .collect();
     if let Some(l) = log {
@@ -178,7 +221,7 @@ pub fn run_doctor(cfg: &DoctorConfig, videos: &[VideoInput], log: Option<&EvalLo
             }
         }
     }
-    let summary = summarise(&root_findings, &reports, &index);
+    let summary = summarise(&root_findings, &reports, index);
     DoctorReport { config: cfg.clone(), root_findings, videos: reports, summary }
 }
 

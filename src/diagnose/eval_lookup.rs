@@ -55,7 +55,7 @@ pub fn parse_num_images(raw: Option<&str>) -> Result<usize, String> {
     match raw {
         None => Ok(DEFAULT_NUM_IMAGES),
         Some(s) => match py::py_int(s) {
-            Some(n) => Ok(n.max(1).min(usize::MAX as i64) as usize),
+            Some(n) => Ok(n.max(1) as usize),
             None => Err(format!(
                 "LLAVA_CODEC_NUM_IMAGES={s:?} is not an integer: evaluation raises ValueError on every video"
             )),

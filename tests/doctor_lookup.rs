@@ -715,3 +715,203 @@ fn index_is_built_once_and_reused() {
         assert_eq!(r.chosen.as_deref(), Some(s(&root.join(format!("nested/k{i}"))).as_str()));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every trap root in one folder, with doctor's verdicts, for comparison with evaluation's own
+// code: `DOCTOR_TRAP_DIR=/some/dir cargo test --test doctor_lookup -- --ignored dump_trap_roots`
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+#[ignore]
+fn dump_trap_roots() {
+    let Ok(base) = std::env::var("DOCTOR_TRAP_DIR") else {
+        eprintln!("NOTICE: set DOCTOR_TRAP_DIR to dump the trap roots");
+        return;
+    };
+    let base = PathBuf::from(base);
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let mut cases: Vec<(String, String, usize)> = Vec::new();
+    fn add(cases: &mut Vec<(String, String, usize)>, root: &Path, videos: &[&str], n: usize) {
+        for v in videos {
+            cases.push((s(root), v.to_string(), n));
+        }
+    }
+    // Healthy, out_root.
+    if let Some(out) = fixture_root(&base.join("fixture")) {
+        add(&mut cases, &out.join("assets"), &[FIXTURE_VIDEO, "videos/YTB_XwB-dkS5BVM.mp4"], 8);
+        add(&mut cases, &out, &[FIXTURE_VIDEO], 8);
+    }
+    // Flat root with a keyed folder below.
+    let flat = base.join("flat/assets");
+    std::fs::create_dir_all(&flat).unwrap();
+    for i in 0..8 {
+        std::fs::write(flat.join(format!("mosaic_{i:03}.jpg")), jpeg()).unwrap();
+    }
+    meta(&flat, "one.mp4", "", CFG);
+    asset(&flat.join("sub"), "two", "two.mp4", 8);
+    add(&mut cases, &flat, &["one.mp4", "two.mp4", "x.mp4"], 8);
+    // Duplicates under an out_root.
+    let dup = base.join("dup/out");
+    asset(&dup.join("assets"), "k1", "videos/dup.mp4", 8);
+    asset(&dup.join("assets_old"), "k1", "videos/dup.mp4", 3);
+    asset(&dup.join("assets_old"), "k2", "videos/other.mp4", 2);
+    add(&mut cases, &dup, &["videos/dup.mp4", "k1.mp4", "k2", "videos/other.mp4"], 8);
+    // Images, sorting, failures, counts, folders.
+    let r = base.join("misc/assets");
+    let d = asset(&r, "clip", "clip.mp4", 8);
+    std::fs::write(d.join("0_preview.png"), png()).unwrap();
+    std::fs::write(d.join("mosaic_000.tmp.jpg"), jpeg()).unwrap();
+    let d = r.join("sorts");
+    std::fs::create_dir_all(&d).unwrap();
+    for n in ["img10.jpg", "img2.jpg", "img1.webp", "IMG0.JPG", ".img0.jpg", "pack3.jpeg", "grid_1.png", "a1.jpg", "a!.jpg", "m_01.jpg", "m_1.jpg"] {
+        std::fs::write(d.join(n), if n.ends_with(".png") { png() } else { jpeg() }).unwrap();
+    }
+    let d = r.join("upper");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("MOSAIC_000.JPG"), jpeg()).unwrap();
+    std::fs::write(d.join(".mosaic_001.jpg"), jpeg()).unwrap();
+    let j = jpeg();
+    let d = asset(&r, "trunc", "trunc.mp4", 8);
+    std::fs::write(d.join("mosaic_003.jpg"), &j[..j.len() / 2]).unwrap();
+    let d = asset(&r, "noeoi", "noeoi.mp4", 8);
+    std::fs::write(d.join("mosaic_000.jpg"), &j[..j.len() - 2]).unwrap();
+    let d = asset(&r, "text", "text.mp4", 8);
+    std::fs::write(d.join("mosaic_007.jpg"), b"<html>").unwrap();
+    let d = asset(&r, "trail", "trail.mp4", 8);
+    let mut tj = j.to_vec();
+    tj.extend_from_slice(b"trailing");
+    std::fs::write(d.join("mosaic_000.jpg"), tj).unwrap();
+    let d = r.join("fall");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("mosaic_000.jpg"), b"junk").unwrap();
+    asset(&r.join("good"), "kfall", "fall.mp4", 8);
+    asset(&r, "few", "few.mp4", 3);
+    let d = r.join("bad");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("error.json"), r#"{"error": "x"}"#).unwrap();
+    let d = r.join("killed");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("mosaic_000.jpg"), jpeg()).unwrap();
+    std::fs::create_dir_all(r.join("empty")).unwrap();
+    let d = asset(&r, "order", "order.mp4", 8);
+    positions(&d.join("positions.npy"), 8);
+    let d = asset(&r, "batched", "batched.mp4", 8);
+    npy_i32(&d.join("positions_thw.npy"), &[1, 8 * 1296, 3], &vec![0; 8 * 1296 * 3]);
+    let d = asset(&r, "shape", "shape.mp4", 8);
+    npy_i32(&d.join("positions_thw.npy"), &[8, 1296, 3], &vec![0; 8 * 1296 * 3]);
+    let d = asset(&r, "garbage", "garbage.mp4", 8);
+    std::fs::write(d.join("positions_thw.npy"), b"not numpy").unwrap();
+    let d = asset(&r, "nopos", "nopos.mp4", 8);
+    std::fs::remove_file(d.join("positions_thw.npy")).unwrap();
+    let d = asset(&r, "fallback", "fallback.mp4", 8);
+    std::fs::rename(d.join("positions_thw.npy"), d.join("z_position_b.npy")).unwrap();
+    positions(&d.join("a_position_a.npy"), 8);
+    asset(&r, "clip[1]", "clip[1].mp4", 8);
+    asset(&r, "clip1", "clip1.mp4", 2);
+    asset(&r, "lone[2]", "lone[2].mp4", 8);
+    add(&mut cases, &r,
+        &[
+            "clip.mp4", "sorts.mp4", "upper.mp4", "trunc.mp4", "noeoi.mp4", "text.mp4", "trail.mp4", "fall.mp4",
+            "few.mp4", "bad.mp4", "killed.mp4", "empty.mp4", "order.mp4", "batched.mp4", "shape.mp4", "garbage.mp4",
+            "nopos.mp4", "fallback.mp4", "clip[1].mp4", "lone[2].mp4", "nothing.mp4", "",
+        ],
+        8,
+    );
+    add(&mut cases, &r, &["sorts.mp4"], 0);
+    add(&mut cases, &r, &["sorts.mp4"], 3);
+    // Metas.
+    let m = base.join("metas/assets");
+    asset(&m.join("deep"), "ka", "videos/alpha.mp4", 8);
+    let b = asset(&m.join("deep"), "kb", "videos/beta.mp4", 8);
+    std::fs::write(b.join("meta.json"), "{broken").unwrap();
+    let c = asset(&m.join("deep"), "kc", "videos/gamma.mp4", 8);
+    meta(&c, "videos/gamma.mp4", "kc", r#"{"mv_pct": NaN}"#);
+    let x = asset(&m.join("x"), "kx", "videos/other_x.mp4", 8);
+    meta(&x, "videos/other_x.mp4", "shared", CFG);
+    asset(&m.join("y"), "ky", "videos/shared.mp4", 8);
+    let n = asset(&m.join("num"), "kn", "x", 8);
+    std::fs::write(n.join("meta.json"), r#"{"video": 12345, "key": 6.0}"#).unwrap();
+    add(&mut cases, &m, &["videos/alpha.mp4", "videos/beta.mp4", "videos/gamma.mp4", "videos/shared.mp4", "12345.mp4", "6.0", "kx"], 8);
+    let crash = base.join("crash/assets");
+    asset(&crash.join("deep"), "ka", "videos/alpha.mp4", 8);
+    let c = crash.join("deep/kc");
+    std::fs::create_dir_all(&c).unwrap();
+    std::fs::write(c.join("meta.json"), "[1, 2]").unwrap();
+    add(&mut cases, &crash, &["videos/alpha.mp4"], 8);
+    // Walk details: a symlinked folder is listed but not entered; a meta.json that is a
+    // folder is no file; a stem of ".." looks outside the root (doctor refuses on purpose).
+    let w = base.join("walk/assets");
+    let outside = asset(&base.join("walk/elsewhere"), "kl", "videos/linked.mp4", 8);
+    std::fs::create_dir_all(&w).unwrap();
+    std::os::unix::fs::symlink(&outside, w.join("link")).unwrap();
+    let md = w.join("metadir");
+    std::fs::create_dir_all(md.join("meta.json")).unwrap();
+    std::fs::write(md.join("mosaic_000.jpg"), jpeg()).unwrap();
+    for i in 0..2 {
+        std::fs::write(base.join("walk").join(format!("mosaic_{i:03}.jpg")), jpeg()).unwrap();
+    }
+    // Positions of other dtypes and layouts.
+    let raw = |path: &Path, descr: &str, fortran: bool, shape: &str, data: &[u8]| {
+        let mut header =
+            format!("{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}", if fortran { "True" } else { "False" });
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(' ');
+        }
+        header.push('\n');
+        let mut b = b"\x93NUMPY\x01\x00".to_vec();
+        b.extend_from_slice(&(header.len() as u16).to_le_bytes());
+        b.extend_from_slice(header.as_bytes());
+        b.extend_from_slice(data);
+        std::fs::write(path, b).unwrap();
+    };
+    let rows = 8 * 1296;
+    let d = asset(&w, "f64", "f64.mp4", 8);
+    raw(&d.join("positions_thw.npy"), "<f8", false, &format!("({rows}, 3)"), &vec![0u8; rows * 3 * 8]);
+    let d = asset(&w, "be", "be.mp4", 8);
+    raw(&d.join("positions_thw.npy"), ">i4", false, &format!("({rows}, 3)"), &vec![0u8; rows * 3 * 4]);
+    let d = asset(&w, "fortran", "fortran.mp4", 8);
+    raw(&d.join("positions_thw.npy"), "<i8", true, &format!("({rows}, 3)"), &vec![0u8; rows * 3 * 8]);
+    let d = asset(&w, "short", "short.mp4", 8);
+    raw(&d.join("positions_thw.npy"), "<i4", false, &format!("({rows}, 3)"), &vec![0u8; 100]);
+    let d = asset(&w, "t1", "t1.mp4", 8);
+    raw(&d.join("positions_thw.npy"), "<i4", false, "(3,)", &[0u8; 12]);
+    add(&mut cases, &w, &["videos/linked.mp4", "link.mp4", "metadir.mp4", "f64.mp4", "be.mp4", "fortran.mp4", "short.mp4", "t1.mp4"], 8);
+    cases.push((s(&w), "videos/..".into(), 8));
+    // Roots that are no directory.
+    let a = base.join("roots/X/assets");
+    asset(&a, "clip", "clip.mp4", 8);
+    let captured = format!("  [OK] Found: mvbench -> {}\n{}", s(&a), s(&a));
+    cases.push((captured, "clip.mp4".into(), 8));
+    cases.push((format!("{}:{}", s(&a), s(&a)), "clip.mp4".into(), 8));
+    cases.push((s(&base.join("roots/missing")), "clip.mp4".into(), 8));
+    cases.push((format!("{}/", s(&a)), "clip.mp4".into(), 8));
+
+    let mut lines = String::new();
+    for (root, video, n) in &cases {
+        let idx = AssetIndex::build(root);
+        let r = codecscope::diagnose::eval_lookup::lookup_with(
+            &idx,
+            root,
+            video,
+            *n,
+            codecscope::diagnose::eval_lookup::LookupOptions::default(),
+        );
+        let (pos_path, pos_shape) = match &r.positions {
+            Some(p) => (Some(p.path.clone()), p.eval_shape.clone()),
+            None => (None, None),
+        };
+        lines.push_str(
+            &serde_json::json!({
+                "root": root, "video": video, "n": n,
+                "status": r.status, "reason": r.reason, "chosen": r.chosen,
+                "images": r.images, "positions": pos_path, "pos_shape": pos_shape,
+                "entries": idx.eval_entries(),
+            })
+            .to_string(),
+        );
+        lines.push('\n');
+    }
+    std::fs::write(base.join("verdicts.jsonl"), lines).unwrap();
+    eprintln!("wrote {} cases to {}", cases.len(), base.join("verdicts.jsonl").display());
+}

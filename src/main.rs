@@ -3,7 +3,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "codecscope", version, about = "Inspect and debug codec-based video training data")]
+#[command(
+    name = "codecscope",
+    version,
+    about = "Inspect and debug codec-based video training data"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

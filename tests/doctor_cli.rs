@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn jpeg() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(576, 576, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 7]));
+    let img = image::RgbImage::from_fn(576, 576, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 7])
+    });
     let mut buf = std::io::Cursor::new(Vec::new());
     img.write_to(&mut buf, image::ImageFormat::Jpeg).unwrap();
     buf.into_inner()
@@ -18,15 +20,23 @@ fn asset(root: &Path, key: &str, video: &str, n: usize) -> PathBuf {
     for i in 0..n {
         std::fs::write(d.join(format!("mosaic_{i:03}.jpg")), &j).unwrap();
     }
-    std::fs::write(d.join("meta.json"), format!(r#"{{"video": {video:?}, "key": {key:?}, "cfg": {{"seq_len_frames": 64}}}}"#))
-        .unwrap();
+    std::fs::write(
+        d.join("meta.json"),
+        format!(r#"{{"video": {video:?}, "key": {key:?}, "cfg": {{"seq_len_frames": 64}}}}"#),
+    )
+    .unwrap();
     d
 }
 
 fn doctor(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_codecscope"));
     c.arg("doctor").args(args);
-    for k in ["LLAVA_CODEC_USE_OFFLINE", "LLAVA_CODEC_OFFLINE_ROOT", "LLAVA_CODEC_NUM_IMAGES", "LLAVA_CODEC_DEBUG"] {
+    for k in [
+        "LLAVA_CODEC_USE_OFFLINE",
+        "LLAVA_CODEC_OFFLINE_ROOT",
+        "LLAVA_CODEC_NUM_IMAGES",
+        "LLAVA_CODEC_DEBUG",
+    ] {
         c.env_remove(k);
     }
     for (k, v) in env {
@@ -84,29 +94,67 @@ fn fixture_root_exit_codes_and_json() {
     let o = doctor(&["--root", &root, "--videos", input.to_str().unwrap()], &[]);
     assert_eq!(code(&o), 0, "{}{}", out(&o), err(&o));
     assert!(out(&o).contains("1 HIT, 0 MISS"), "{}", out(&o));
-    assert!(out(&o).lines().any(|l| l.starts_with("HIT") && l.contains("mosaic_007.jpg")));
+    assert!(out(&o)
+        .lines()
+        .any(|l| l.starts_with("HIT") && l.contains("mosaic_007.jpg")));
     // JSON Lines: envelope on every line, summary last.
-    let o = doctor(&["--root", &root, "--json", "videos/ytb_XwB-dkS5BVM.mp4", "videos/missing.mp4"], &[]);
+    let o = doctor(
+        &[
+            "--root",
+            &root,
+            "--json",
+            "videos/ytb_XwB-dkS5BVM.mp4",
+            "videos/missing.mp4",
+        ],
+        &[],
+    );
     assert_eq!(code(&o), 1);
-    let lines: Vec<serde_json::Value> = out(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert!(lines.iter().all(|l| l["type"].is_string() && !l["data"].is_null()));
+    let lines: Vec<serde_json::Value> = out(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines
+        .iter()
+        .all(|l| l["type"].is_string() && !l["data"].is_null()));
     assert_eq!(lines.first().unwrap()["type"], "config");
     assert_eq!(lines.last().unwrap()["type"], "summary");
     assert_eq!(lines.last().unwrap()["data"]["hits"], 1);
     assert_eq!(lines.last().unwrap()["data"]["misses"], 1);
     let videos: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "video").collect();
     assert_eq!(videos[0]["data"]["lookup"]["status"], "hit");
-    assert_eq!(videos[0]["data"]["lookup"]["images"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        videos[0]["data"]["lookup"]["images"]
+            .as_array()
+            .unwrap()
+            .len(),
+        8
+    );
     assert_eq!(videos[1]["data"]["lookup"]["reason"], "not-found");
-    assert!(err(&o).is_empty(), "no human chatter under --json: {}", err(&o));
+    assert!(
+        err(&o).is_empty(),
+        "no human chatter under --json: {}",
+        err(&o)
+    );
     // The out_root also HITs (exit 0) with a warning; --strict makes the warning fail.
     let outroot = t.path().join("out").to_string_lossy().into_owned();
     let o = doctor(&["--root", &outroot, "videos/ytb_XwB-dkS5BVM.mp4"], &[]);
     assert_eq!(code(&o), 0);
     assert!(out(&o).contains("root-is-out-root"));
-    let o = doctor(&["--root", &outroot, "--strict", "videos/ytb_XwB-dkS5BVM.mp4"], &[]);
+    let o = doctor(
+        &["--root", &outroot, "--strict", "videos/ytb_XwB-dkS5BVM.mp4"],
+        &[],
+    );
     assert_eq!(code(&o), 1);
-    let o = doctor(&["--root", &root, "--expect", "seq_len_frames=64,num_images=8,square_size=576", "videos/ytb_XwB-dkS5BVM.mp4"], &[]);
+    let o = doctor(
+        &[
+            "--root",
+            &root,
+            "--expect",
+            "seq_len_frames=64,num_images=8,square_size=576",
+            "videos/ytb_XwB-dkS5BVM.mp4",
+        ],
+        &[],
+    );
     assert_eq!(code(&o), 0);
     assert!(!out(&o).contains("config-mismatch"));
 }
@@ -124,27 +172,57 @@ fn environment_is_read_as_evaluation_reads_it() {
     assert!(out(&o).contains("OFF"));
     assert!(err(&o).contains("environment"));
     // "on" is not one of evaluation's true values.
-    let o = doctor(&["a.mp4"], &[("LLAVA_CODEC_OFFLINE_ROOT", &r), ("LLAVA_CODEC_USE_OFFLINE", "on")]);
+    let o = doctor(
+        &["a.mp4"],
+        &[
+            ("LLAVA_CODEC_OFFLINE_ROOT", &r),
+            ("LLAVA_CODEC_USE_OFFLINE", "on"),
+        ],
+    );
     assert_eq!(code(&o), 1);
-    let o = doctor(&["a.mp4"], &[("LLAVA_CODEC_OFFLINE_ROOT", &r), ("LLAVA_CODEC_USE_OFFLINE", "True")]);
+    let o = doctor(
+        &["a.mp4"],
+        &[
+            ("LLAVA_CODEC_OFFLINE_ROOT", &r),
+            ("LLAVA_CODEC_USE_OFFLINE", "True"),
+        ],
+    );
     assert_eq!(code(&o), 0, "{}", out(&o));
     assert!(out(&o).contains("environment LLAVA_CODEC_OFFLINE_ROOT"));
     // NUM_IMAGES from the environment.
     let o = doctor(
         &["a.mp4"],
-        &[("LLAVA_CODEC_OFFLINE_ROOT", &r), ("LLAVA_CODEC_USE_OFFLINE", "1"), ("LLAVA_CODEC_NUM_IMAGES", "2")],
+        &[
+            ("LLAVA_CODEC_OFFLINE_ROOT", &r),
+            ("LLAVA_CODEC_USE_OFFLINE", "1"),
+            ("LLAVA_CODEC_NUM_IMAGES", "2"),
+        ],
     );
     assert_eq!(code(&o), 0);
-    assert!(out(&o).contains("2 image(s): mosaic_000.jpg mosaic_001.jpg |"), "{}", out(&o));
+    assert!(
+        out(&o).contains("2 image(s): mosaic_000.jpg mosaic_001.jpg |"),
+        "{}",
+        out(&o)
+    );
     // A non-integer NUM_IMAGES crashes evaluation: a usage error here.
     let o = doctor(
         &["a.mp4"],
-        &[("LLAVA_CODEC_OFFLINE_ROOT", &r), ("LLAVA_CODEC_USE_OFFLINE", "1"), ("LLAVA_CODEC_NUM_IMAGES", "eight")],
+        &[
+            ("LLAVA_CODEC_OFFLINE_ROOT", &r),
+            ("LLAVA_CODEC_USE_OFFLINE", "1"),
+            ("LLAVA_CODEC_NUM_IMAGES", "eight"),
+        ],
     );
     assert_eq!(code(&o), 2);
     // Captured shell text in the root: every video misses, the hidden folder is shown.
     let captured = format!("  [OK] Found: mvbench -> {r}\n{r}");
-    let o = doctor(&["a.mp4"], &[("LLAVA_CODEC_OFFLINE_ROOT", &captured), ("LLAVA_CODEC_USE_OFFLINE", "1")]);
+    let o = doctor(
+        &["a.mp4"],
+        &[
+            ("LLAVA_CODEC_OFFLINE_ROOT", &captured),
+            ("LLAVA_CODEC_USE_OFFLINE", "1"),
+        ],
+    );
     assert_eq!(code(&o), 1);
     assert!(out(&o).contains("root-captured-output"));
     assert!(out(&o).contains(&format!("LLAVA_CODEC_OFFLINE_ROOT={r}")));
@@ -154,14 +232,38 @@ fn environment_is_read_as_evaluation_reads_it() {
 fn usage_and_io_errors_exit_2() {
     let t = tempfile::tempdir().unwrap();
     let r = t.path().to_string_lossy().into_owned();
-    assert_eq!(code(&doctor(&["--root", &r, "--expect", "oops", "a.mp4"], &[])), 2);
-    assert_eq!(code(&doctor(&["--root", &r, "--num-images", "x", "a.mp4"], &[])), 2);
-    assert_eq!(code(&doctor(&["--root", &r, "--videos", "/nonexistent/list.jsonl"], &[])), 2);
-    assert_eq!(code(&doctor(&["--root", &r, "--log", "/nonexistent/eval.log", "a.mp4"], &[])), 2);
+    assert_eq!(
+        code(&doctor(&["--root", &r, "--expect", "oops", "a.mp4"], &[])),
+        2
+    );
+    assert_eq!(
+        code(&doctor(&["--root", &r, "--num-images", "x", "a.mp4"], &[])),
+        2
+    );
+    assert_eq!(
+        code(&doctor(
+            &["--root", &r, "--videos", "/nonexistent/list.jsonl"],
+            &[]
+        )),
+        2
+    );
+    assert_eq!(
+        code(&doctor(
+            &["--root", &r, "--log", "/nonexistent/eval.log", "a.mp4"],
+            &[]
+        )),
+        2
+    );
     assert_eq!(code(&doctor(&["--no-such-flag"], &[])), 2);
     let bad = t.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"video\": \"a.mp4\"}\n{oops\n").unwrap();
-    assert_eq!(code(&doctor(&["--root", &r, "--videos", bad.to_str().unwrap()], &[])), 2);
+    assert_eq!(
+        code(&doctor(
+            &["--root", &r, "--videos", bad.to_str().unwrap()],
+            &[]
+        )),
+        2
+    );
 }
 
 #[test]
@@ -181,7 +283,17 @@ fn video_lists_logs_and_disagreements() {
     // A log without debug: only a.mp4 was a hit, so b.mp4 was a miss according to evaluation.
     let log = t.path().join("eval.log");
     std::fs::write(&log, "Using offline visuals for video:  /v/a.mp4\n").unwrap();
-    let o = doctor(&["--root", &r, "--videos", jl.to_str().unwrap(), "--log", log.to_str().unwrap()], &[]);
+    let o = doctor(
+        &[
+            "--root",
+            &r,
+            "--videos",
+            jl.to_str().unwrap(),
+            "--log",
+            log.to_str().unwrap(),
+        ],
+        &[],
+    );
     assert_eq!(code(&o), 0, "{}", out(&o));
     let s = out(&o);
     assert!(s.contains("2 video(s): 2 HIT"), "{s}");
@@ -218,8 +330,12 @@ fn video_lists_logs_and_disagreements() {
     assert_eq!(code(&o), 1);
     let s = out(&o);
     assert!(s.contains("(from the eval log)"), "{s}");
-    assert!(s.lines().any(|l| l.starts_with("HIT") && l.contains("/v/a.mp4") && l.contains("eval log: HIT")));
-    assert!(s.lines().any(|l| l.starts_with("MISS") && l.contains("/v/c.mp4") && l.contains("eval log: MISS")));
+    assert!(s
+        .lines()
+        .any(|l| l.starts_with("HIT") && l.contains("/v/a.mp4") && l.contains("eval log: HIT")));
+    assert!(s
+        .lines()
+        .any(|l| l.starts_with("MISS") && l.contains("/v/c.mp4") && l.contains("eval log: MISS")));
     assert!(!s.contains("DISAGREES"));
 }
 
@@ -233,5 +349,7 @@ fn root_without_videos_checks_what_the_metas_name() {
     let o = doctor(&["--root", root.to_str().unwrap()], &[]);
     assert_eq!(code(&o), 1);
     assert!(out(&o).contains("1 HIT, 1 MISS (1 silent)"), "{}", out(&o));
-    assert!(out(&o).lines().any(|l| l.starts_with("SILENT-MISS") && l.contains("/v/b.mp4")));
+    assert!(out(&o)
+        .lines()
+        .any(|l| l.starts_with("SILENT-MISS") && l.contains("/v/b.mp4")));
 }

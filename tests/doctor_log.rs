@@ -20,12 +20,21 @@ Using offline visuals for video:  /v/a.mp4
     assert_eq!(l.roots, vec!["/data/assets".to_string()]);
     let a = l.get("/v/a.mp4").unwrap();
     assert_eq!(a.verdict(), LogVerdict::Hit);
-    assert_eq!(a.hits, 1, "HIT, plain and USING_OFFLINE lines are one lookup");
+    assert_eq!(
+        a.hits, 1,
+        "HIT, plain and USING_OFFLINE lines are one lookup"
+    );
     assert_eq!(a.dirs, vec!["/data/assets/a".to_string()]);
     assert_eq!(a.images, Some(8));
     assert_eq!(a.pos_shape.as_deref(), Some("(1, 10368, 3)"));
-    assert_eq!(a.positions_npy.as_deref(), Some("/data/assets/a/positions_thw.npy"));
-    assert_eq!(a.candidates, vec!["/data/assets/a".to_string(), "/data/assets".to_string()]);
+    assert_eq!(
+        a.positions_npy.as_deref(),
+        Some("/data/assets/a/positions_thw.npy")
+    );
+    assert_eq!(
+        a.candidates,
+        vec!["/data/assets/a".to_string(), "/data/assets".to_string()]
+    );
     assert_eq!(a.pids, vec!["4242".to_string()]);
     let b = l.get("/v/b c.mp4").unwrap();
     assert_eq!(b.verdict(), LogVerdict::Miss);
@@ -96,7 +105,10 @@ fn root_with_newlines_splits_lines_and_is_joined_back() {
 /x/assets -> fallback to frame extraction
 ";
     let l = parse_eval_log(log);
-    assert_eq!(l.roots, vec!["  [OK] Found: mvbench -> /x/assets\n/x/assets".to_string()]);
+    assert_eq!(
+        l.roots,
+        vec!["  [OK] Found: mvbench -> /x/assets\n/x/assets".to_string()]
+    );
     let v = l.get("v.mp4").unwrap();
     assert_eq!(v.verdict(), LogVerdict::Miss);
     assert_eq!(v.misses, 1);
@@ -112,8 +124,15 @@ Using offline visuals for video:  /v/with space.mp4
     let mut l = parse_eval_log(log);
     assert!(!l.debug);
     assert_eq!(l.get("/v/a.mp4").unwrap().verdict(), LogVerdict::Hit);
-    assert_eq!(l.get("/v/with space.mp4").unwrap().verdict(), LogVerdict::Hit);
-    l.apply_listed(&["/v/a.mp4".into(), "/v/b.mp4".into(), "/v/with space.mp4".into()]);
+    assert_eq!(
+        l.get("/v/with space.mp4").unwrap().verdict(),
+        LogVerdict::Hit
+    );
+    l.apply_listed(&[
+        "/v/a.mp4".into(),
+        "/v/b.mp4".into(),
+        "/v/with space.mp4".into(),
+    ]);
     assert_eq!(l.get("/v/b.mp4").unwrap().verdict(), LogVerdict::Miss);
     assert_eq!(l.get("/v/a.mp4").unwrap().verdict(), LogVerdict::Hit);
 }

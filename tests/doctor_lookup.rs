@@ -15,7 +15,9 @@ use codecscope::diagnose::Finding;
 fn jpeg() -> &'static [u8] {
     static J: OnceLock<Vec<u8>> = OnceLock::new();
     J.get_or_init(|| {
-        let img = image::RgbImage::from_fn(576, 576, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+        let img = image::RgbImage::from_fn(576, 576, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
         let mut buf = std::io::Cursor::new(Vec::new());
         img.write_to(&mut buf, image::ImageFormat::Jpeg).unwrap();
         buf.into_inner()
@@ -35,10 +37,17 @@ fn png() -> &'static [u8] {
 fn npy_i32(path: &Path, shape: &[usize], data: &[i32]) {
     let shape_s = match shape.len() {
         1 => format!("({},)", shape[0]),
-        _ => format!("({})", shape.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            shape
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let mut header = format!("{{'descr': '<i4', 'fortran_order': False, 'shape': {shape_s}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
@@ -102,7 +111,10 @@ fn eval(root: &Path, video: &str, n: usize) -> codecscope::diagnose::eval_lookup
 }
 
 fn names(paths: &[String]) -> Vec<String> {
-    paths.iter().map(|p| p.rsplit('/').next().unwrap().to_string()).collect()
+    paths
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap().to_string())
+        .collect()
 }
 
 fn codes(f: &[Finding]) -> Vec<&'static str> {
@@ -110,11 +122,20 @@ fn codes(f: &[Finding]) -> Vec<&'static str> {
 }
 
 fn cfg(root: &Path) -> DoctorConfig {
-    DoctorConfig { root: Some(s(root)), use_offline: true, num_images: 8, decode: true, expect: vec![] }
+    DoctorConfig {
+        root: Some(s(root)),
+        use_offline: true,
+        num_images: 8,
+        decode: true,
+        expect: vec![],
+    }
 }
 
 fn vi(v: &str) -> VideoInput {
-    VideoInput { video: v.into(), key: None }
+    VideoInput {
+        video: v.into(),
+        key: None,
+    }
 }
 
 /// The shared fixtures folder: `CODECSCOPE_SHARED`, else a `shared/fixtures` found walking up.
@@ -151,7 +172,9 @@ fn copy_dir(from: &Path, to: &Path) {
 /// The upstream fixture copied into `tmp/out/assets/<key>` (the eval layout).
 fn fixture_root(tmp: &Path) -> Option<PathBuf> {
     let Some(sh) = shared() else {
-        eprintln!("NOTICE: shared fixtures not found (set CODECSCOPE_SHARED); skipping fixture test");
+        eprintln!(
+            "NOTICE: shared fixtures not found (set CODECSCOPE_SHARED); skipping fixture test"
+        );
         return None;
     };
     let src = sh.join("fixtures/upstream-precompute/assets/ytb_XwB-dkS5BVM");
@@ -169,37 +192,57 @@ const FIXTURE_VIDEO: &str = "videos/ytb_XwB-dkS5BVM.mp4";
 #[test]
 fn fixture_in_eval_layout_hits() {
     let t = tempfile::tempdir().unwrap();
-    let Some(out) = fixture_root(t.path()) else { return };
+    let Some(out) = fixture_root(t.path()) else {
+        return;
+    };
     let root = out.join("assets");
     let r = eval(&root, FIXTURE_VIDEO, 8);
     assert_eq!(r.status, LookupStatus::Hit);
     assert_eq!(r.reason, None);
-    assert_eq!(r.chosen.as_deref(), Some(s(&root.join("ytb_XwB-dkS5BVM")).as_str()));
+    assert_eq!(
+        r.chosen.as_deref(),
+        Some(s(&root.join("ytb_XwB-dkS5BVM")).as_str())
+    );
     assert_eq!(names(&r.images), mosaics(8));
     let p = r.positions.clone().unwrap();
     assert!(p.path.ends_with("/positions_thw.npy"));
     assert_eq!(p.shape, Some(vec![10368, 3]));
     assert_eq!(p.eval_shape, Some(vec![1, 10368, 3]));
     assert!(p.used);
-    assert!(r.opened.iter().all(|o| o.ok && o.width == 576 && o.height == 576));
+    assert!(r
+        .opened
+        .iter()
+        .all(|o| o.ok && o.width == 576 && o.height == 576));
     // Nothing to report about a healthy root or folder.
     assert_eq!(codes(&asset_root_findings(&root, 8)), Vec::<&str>::new());
-    assert_eq!(codes(&asset_folder_findings(&root.join("ytb_XwB-dkS5BVM"), 8)), Vec::<&str>::new());
+    assert_eq!(
+        codes(&asset_folder_findings(&root.join("ytb_XwB-dkS5BVM"), 8)),
+        Vec::<&str>::new()
+    );
     // A trailing slash is stripped as evaluation strips it.
     let r2 = eval(Path::new(&format!("{}/", s(&root))), FIXTURE_VIDEO, 8);
     assert_eq!(r2.chosen, r.chosen);
     let rep = run_doctor(&cfg(&root), &[vi(FIXTURE_VIDEO)], None, false);
     assert_eq!(rep.exit_code(false), 0);
-    assert!(rep.videos[0].findings.is_empty(), "{:?}", rep.videos[0].findings);
+    assert!(
+        rep.videos[0].findings.is_empty(),
+        "{:?}",
+        rep.videos[0].findings
+    );
 }
 
 #[test]
 fn fixture_root_given_as_out_root_hits_through_index() {
     let t = tempfile::tempdir().unwrap();
-    let Some(out) = fixture_root(t.path()) else { return };
+    let Some(out) = fixture_root(t.path()) else {
+        return;
+    };
     let r = eval(&out, FIXTURE_VIDEO, 8);
     assert_eq!(r.status, LookupStatus::Hit);
-    assert_eq!(r.chosen.as_deref(), Some(s(&out.join("assets/ytb_XwB-dkS5BVM")).as_str()));
+    assert_eq!(
+        r.chosen.as_deref(),
+        Some(s(&out.join("assets/ytb_XwB-dkS5BVM")).as_str())
+    );
     assert_eq!(names(&r.images), mosaics(8));
     assert!(matches!(
         r.candidates.last().unwrap().source,
@@ -209,7 +252,10 @@ fn fixture_root_given_as_out_root_hits_through_index() {
     let rep = run_doctor(&cfg(&out), &[vi(FIXTURE_VIDEO)], None, false);
     assert_eq!(rep.exit_code(false), 0);
     assert!(codes(&rep.videos[0].findings).contains(&"root-is-out-root"));
-    assert!(rep.root_findings.iter().any(|f| f.code == "root-is-out-root" && f.hint.contains("/assets")));
+    assert!(rep
+        .root_findings
+        .iter()
+        .any(|f| f.code == "root-is-out-root" && f.hint.contains("/assets")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,7 +267,10 @@ fn root_missing_every_video_misses() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("nope/assets");
     let rep = run_doctor(&cfg(&root), &[vi("a.mp4"), vi("b.mp4")], None, false);
-    assert!(rep.videos.iter().all(|v| v.lookup.status == LookupStatus::Miss && v.lookup.reason == Some("root-missing")));
+    assert!(rep
+        .videos
+        .iter()
+        .all(|v| v.lookup.status == LookupStatus::Miss && v.lookup.reason == Some("root-missing")));
     assert_eq!(rep.exit_code(false), 1);
     assert_eq!(codes(&asset_root_findings(&root, 8)), vec!["root-missing"]);
 }
@@ -242,14 +291,23 @@ fn root_with_captured_shell_text_shows_hidden_dir() {
     let assets = t.path().join("X/assets");
     asset(&assets, "clip", "v/clip.mp4", 8);
     let raw = format!("  [OK] Found: mvbench -> {}\n{}", s(&assets), s(&assets));
-    let c = DoctorConfig { root: Some(raw.clone()), ..cfg(&assets) };
+    let c = DoctorConfig {
+        root: Some(raw.clone()),
+        ..cfg(&assets)
+    };
     let rep = run_doctor(&c, &[vi("v/clip.mp4")], None, false);
     let v = &rep.videos[0];
     assert_eq!(v.lookup.status, LookupStatus::Miss);
     assert_eq!(v.lookup.reason, Some("root-captured-output"));
-    let f = rep.root_findings.iter().find(|f| f.code == "root-captured-output").unwrap();
+    let f = rep
+        .root_findings
+        .iter()
+        .find(|f| f.code == "root-captured-output")
+        .unwrap();
     assert!(f.message.contains(&s(&assets)), "{}", f.message);
-    assert!(f.hint.contains(&format!("LLAVA_CODEC_OFFLINE_ROOT={}", s(&assets))));
+    assert!(f
+        .hint
+        .contains(&format!("LLAVA_CODEC_OFFLINE_ROOT={}", s(&assets))));
     assert_eq!(rep.exit_code(false), 1);
 }
 
@@ -261,10 +319,17 @@ fn root_as_colon_joined_list() {
     asset(&a, "clip", "clip.mp4", 8);
     std::fs::create_dir_all(&b).unwrap();
     let raw = format!("{}:{}", s(&a), s(&b));
-    let c = DoctorConfig { root: Some(raw), ..cfg(&a) };
+    let c = DoctorConfig {
+        root: Some(raw),
+        ..cfg(&a)
+    };
     let rep = run_doctor(&c, &[vi("clip.mp4")], None, false);
     assert_eq!(rep.videos[0].lookup.reason, Some("root-path-list"));
-    let f = rep.root_findings.iter().find(|f| f.code == "root-path-list").unwrap();
+    let f = rep
+        .root_findings
+        .iter()
+        .find(|f| f.code == "root-path-list")
+        .unwrap();
     assert!(f.message.contains(&s(&a)) && f.message.contains(&s(&b)));
     assert_eq!(rep.exit_code(false), 1);
 }
@@ -302,7 +367,13 @@ fn not_found_suggests_nearest_names() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("assets");
     // Folders without meta.json: only root/<stem> can find them.
-    for k in ["Clip_Case", "v_actnet1", "double.mp4", "sample_7__hashed__0123abcd", "near_name_12345"] {
+    for k in [
+        "Clip_Case",
+        "v_actnet1",
+        "double.mp4",
+        "sample_7__hashed__0123abcd",
+        "near_name_12345",
+    ] {
         let d = root.join(k);
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("mosaic_000.jpg"), jpeg()).unwrap();
@@ -316,19 +387,41 @@ fn not_found_suggests_nearest_names() {
         ("actnet1.mp4", None, "v_actnet1", "v_"),
         ("double.mp4", None, "double.mp4", "extension"),
         ("hashed.mp4", None, "sample_7__hashed__0123abcd", "stage-2"),
-        ("near_name_12346.mp4", None, "near_name_12345", "edit distance"),
-        ("videos/real_stem.mp4", Some("doc_42"), "doc_42", "sample id"),
+        (
+            "near_name_12346.mp4",
+            None,
+            "near_name_12345",
+            "edit distance",
+        ),
+        (
+            "videos/real_stem.mp4",
+            Some("doc_42"),
+            "doc_42",
+            "sample id",
+        ),
     ];
-    let videos: Vec<VideoInput> =
-        cases.iter().map(|(v, k, _, _)| VideoInput { video: v.to_string(), key: k.map(str::to_string) }).collect();
+    let videos: Vec<VideoInput> = cases
+        .iter()
+        .map(|(v, k, _, _)| VideoInput {
+            video: v.to_string(),
+            key: k.map(str::to_string),
+        })
+        .collect();
     let rep = run_doctor(&cfg(&root), &videos, None, false);
     for ((v, _, want, rel), r) in cases.iter().zip(&rep.videos) {
         assert_eq!(r.lookup.status, LookupStatus::Miss, "{v}");
         assert_eq!(r.lookup.reason, Some("not-found"), "{v}");
-        let sug = r.suggestions.first().unwrap_or_else(|| panic!("no suggestion for {v}"));
+        let sug = r
+            .suggestions
+            .first()
+            .unwrap_or_else(|| panic!("no suggestion for {v}"));
         assert_eq!(sug.name, *want, "{v}");
         assert!(sug.relation.contains(rel), "{v}: {}", sug.relation);
-        assert!(r.fix.as_deref().unwrap_or("").contains(want), "{v}: {:?}", r.fix);
+        assert!(
+            r.fix.as_deref().unwrap_or("").contains(want),
+            "{v}: {:?}",
+            r.fix
+        );
     }
     assert_eq!(rep.exit_code(false), 1);
 }
@@ -345,9 +438,15 @@ fn duplicate_stems_first_in_walk_order_wins() {
     let a = asset(&root.join("assets"), "k1", "videos/dup.mp4", 8);
     let b = asset(&root.join("assets_old"), "k1", "videos/dup.mp4", 8);
     // os.walk order: the root's listing order decides which copy is met first.
-    let first_top: Vec<String> =
-        std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    let (winner, loser) = if first_top[0] == "assets" { (&a, &b) } else { (&b, &a) };
+    let first_top: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let (winner, loser) = if first_top[0] == "assets" {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     let r = eval(&root, "elsewhere/dup.mp4", 8);
     assert_eq!(r.status, LookupStatus::Hit);
     assert_eq!(r.chosen.as_deref(), Some(s(winner).as_str()));
@@ -357,7 +456,9 @@ fn duplicate_stems_first_in_walk_order_wins() {
     let f = asset_root_findings(&root, 8);
     let dup: Vec<&Finding> = f.iter().filter(|f| f.code == "duplicate-name").collect();
     assert_eq!(dup.len(), 2, "{f:?}"); // "dup" (stem) and "k1" (key)
-    assert!(dup.iter().all(|d| d.location == s(winner) && d.message.contains(&s(loser))));
+    assert!(dup
+        .iter()
+        .all(|d| d.location == s(winner) && d.message.contains(&s(loser))));
     let rep = run_doctor(&cfg(&root), &[vi("videos/dup.mp4")], None, false);
     assert!(codes(&rep.videos[0].findings).contains(&"duplicate-name"));
 }
@@ -373,7 +474,11 @@ fn stems_and_keys_share_one_dictionary() {
     meta(&a, "videos/other_a.mp4", "shared", CFG);
     let b = asset(&root.join("y"), "kb", "videos/shared.mp4", 8);
     let idx = AssetIndex::build(&s(&root));
-    let first = idx.metas.iter().position(|m| m.key.as_deref() == Some("shared") || m.stem.as_deref() == Some("shared")).unwrap();
+    let first = idx
+        .metas
+        .iter()
+        .position(|m| m.key.as_deref() == Some("shared") || m.stem.as_deref() == Some("shared"))
+        .unwrap();
     let want = &idx.metas[first].dir;
     let r = lookup(&idx, &root, "videos/shared.mp4", 8);
     assert_eq!(r.chosen.as_deref(), Some(want.as_str()));
@@ -393,7 +498,11 @@ fn stray_image_sorts_before_mosaics() {
     std::fs::write(d.join("mosaic_000.tmp.jpg"), jpeg()).unwrap();
     let r = eval(&root, "clip.mp4", 8);
     assert_eq!(r.status, LookupStatus::Hit);
-    let mut want = vec!["0_preview.png".to_string(), "mosaic_000.jpg".into(), "mosaic_000.tmp.jpg".into()];
+    let mut want = vec![
+        "0_preview.png".to_string(),
+        "mosaic_000.jpg".into(),
+        "mosaic_000.tmp.jpg".into(),
+    ];
     want.extend(mosaics(8)[1..6].iter().cloned());
     assert_eq!(names(&r.images), want);
     let f = asset_folder_findings(&d, 8);
@@ -406,12 +515,30 @@ fn natural_sort_and_case_sensitive_globs() {
     let root = t.path().join("assets");
     let d = root.join("clip");
     std::fs::create_dir_all(&d).unwrap();
-    for n in ["img10.jpg", "img2.jpg", "img1.webp", "IMG0.JPG", ".img0.jpg", "pack3.jpeg", "grid_1.png", "notes.txt"] {
+    for n in [
+        "img10.jpg",
+        "img2.jpg",
+        "img1.webp",
+        "IMG0.JPG",
+        ".img0.jpg",
+        "pack3.jpeg",
+        "grid_1.png",
+        "notes.txt",
+    ] {
         std::fs::write(d.join(n), if n.ends_with(".png") { png() } else { jpeg() }).unwrap();
     }
     let r = eval(&root, "clip.mp4", 8);
     assert_eq!(r.status, LookupStatus::Hit);
-    assert_eq!(names(&r.images), ["grid_1.png", "img1.webp", "img2.jpg", "img10.jpg", "pack3.jpeg"]);
+    assert_eq!(
+        names(&r.images),
+        [
+            "grid_1.png",
+            "img1.webp",
+            "img2.jpg",
+            "img10.jpg",
+            "pack3.jpeg"
+        ]
+    );
     // max(1, N): N = 0 still takes one image.
     let r0 = eval(&root, "clip.mp4", 0);
     assert_eq!(names(&r0.images), ["grid_1.png"]);
@@ -453,7 +580,11 @@ fn unreadable_images_are_a_silent_miss() {
     assert_eq!(eval(&root, "trail.mp4", 8).status, LookupStatus::Hit);
     let rep = run_doctor(&cfg(&root), &[vi("trunc.mp4")], None, false);
     assert_eq!(rep.exit_code(false), 1);
-    assert!(rep.videos[0].fix.as_deref().unwrap().contains("mosaic_003.jpg"));
+    assert!(rep.videos[0]
+        .fix
+        .as_deref()
+        .unwrap()
+        .contains("mosaic_003.jpg"));
     assert!(codes(&asset_folder_findings(&d, 8)).contains(&"image-unreadable"));
 }
 
@@ -497,19 +628,30 @@ fn error_json_without_images_misses() {
     let root = t.path().join("assets");
     let d = root.join("bad");
     std::fs::create_dir_all(&d).unwrap();
-    std::fs::write(d.join("error.json"), r#"{"error": "RuntimeError('decode failed')", "video": "bad.mp4", "key": "bad"}"#)
-        .unwrap();
+    std::fs::write(
+        d.join("error.json"),
+        r#"{"error": "RuntimeError('decode failed')", "video": "bad.mp4", "key": "bad"}"#,
+    )
+    .unwrap();
     let rep = run_doctor(&cfg(&root), &[vi("bad.mp4")], None, false);
     assert_eq!(rep.videos[0].lookup.status, LookupStatus::Miss);
     assert_eq!(rep.videos[0].lookup.reason, Some("error-json"));
-    assert!(rep.videos[0].fix.as_deref().unwrap().contains("decode failed"));
+    assert!(rep.videos[0]
+        .fix
+        .as_deref()
+        .unwrap()
+        .contains("decode failed"));
     assert!(codes(&asset_root_findings(&root, 8)).contains(&"error-json"));
     // A stale error.json beside a finished folder: HIT with a warning.
     let d2 = asset(&root, "stale", "stale.mp4", 8);
     std::fs::write(d2.join("error.json"), r#"{"error": "old"}"#).unwrap();
     let rep = run_doctor(&cfg(&root), &[vi("stale.mp4")], None, false);
     assert_eq!(rep.videos[0].lookup.status, LookupStatus::Hit);
-    let f = rep.videos[0].findings.iter().find(|f| f.code == "error-json").unwrap();
+    let f = rep.videos[0]
+        .findings
+        .iter()
+        .find(|f| f.code == "error-json")
+        .unwrap();
     assert_eq!(f.severity, codecscope::diagnose::Severity::Warning);
 }
 
@@ -547,16 +689,28 @@ fn positions_search_order_shapes_and_lengths() {
     // positions.npy comes before positions_thw.npy.
     let d = asset(&root, "order", "order.mp4", 8);
     positions(&d.join("positions.npy"), 8);
-    assert!(eval(&root, "order.mp4", 8).positions.unwrap().path.ends_with("/positions.npy"));
+    assert!(eval(&root, "order.mp4", 8)
+        .positions
+        .unwrap()
+        .path
+        .ends_with("/positions.npy"));
     // [1,S,3] is accepted.
     let d = asset(&root, "batched", "batched.mp4", 8);
-    npy_i32(&d.join("positions_thw.npy"), &[1, 8 * 1296, 3], &vec![0; 8 * 1296 * 3]);
+    npy_i32(
+        &d.join("positions_thw.npy"),
+        &[1, 8 * 1296, 3],
+        &vec![0; 8 * 1296 * 3],
+    );
     let p = eval(&root, "batched.mp4", 8).positions.unwrap();
     assert!(p.used);
     assert_eq!(p.eval_shape, Some(vec![1, 10368, 3]));
     // [8,1296,3] is silently ignored.
     let d = asset(&root, "shape", "shape.mp4", 8);
-    npy_i32(&d.join("positions_thw.npy"), &[8, 1296, 3], &vec![0; 8 * 1296 * 3]);
+    npy_i32(
+        &d.join("positions_thw.npy"),
+        &[8, 1296, 3],
+        &vec![0; 8 * 1296 * 3],
+    );
     let p = eval(&root, "shape.mp4", 8).positions.unwrap();
     assert!(!p.used);
     assert!(codes(&asset_folder_findings(&d, 8)).contains(&"positions-shape-ignored"));
@@ -576,14 +730,27 @@ fn positions_search_order_shapes_and_lengths() {
     let d = asset(&root, "fallback", "fallback.mp4", 8);
     std::fs::rename(d.join("positions_thw.npy"), d.join("z_position_b.npy")).unwrap();
     positions(&d.join("a_position_a.npy"), 8);
-    assert!(eval(&root, "fallback.mp4", 8).positions.unwrap().path.ends_with("/a_position_a.npy"));
+    assert!(eval(&root, "fallback.mp4", 8)
+        .positions
+        .unwrap()
+        .path
+        .ends_with("/a_position_a.npy"));
     // Length not images x 1296.
     let d = asset(&root, "short", "short.mp4", 8);
     positions(&d.join("positions_thw.npy"), 7);
     let f = asset_folder_findings(&d, 8);
     assert!(codes(&f).contains(&"positions-length"), "{f:?}");
-    let rep = run_doctor(&cfg(&root), &[vi("short.mp4"), vi("shape.mp4")], None, false);
-    assert_eq!(rep.exit_code(false), 0, "findings inside a HIT folder keep exit 0");
+    let rep = run_doctor(
+        &cfg(&root),
+        &[vi("short.mp4"), vi("shape.mp4")],
+        None,
+        false,
+    );
+    assert_eq!(
+        rep.exit_code(false),
+        0,
+        "findings inside a HIT folder keep exit 0"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -597,18 +764,32 @@ fn config_drift_and_expect() {
     asset(&root, "a", "a.mp4", 8);
     asset(&root, "b", "b.mp4", 8);
     let c = asset(&root, "c", "c.mp4", 8);
-    meta(&c, "c.mp4", "c", &CFG.replace("\"seq_len_frames\": 64", "\"seq_len_frames\": 32"));
+    meta(
+        &c,
+        "c.mp4",
+        "c",
+        &CFG.replace("\"seq_len_frames\": 64", "\"seq_len_frames\": 32"),
+    );
     let f = asset_root_findings(&root, 8);
     let drift = f.iter().find(|f| f.code == "config-drift").unwrap();
-    assert!(drift.message.contains("seq_len_frames") && drift.message.contains(&s(&c)), "{}", drift.message);
+    assert!(
+        drift.message.contains("seq_len_frames") && drift.message.contains(&s(&c)),
+        "{}",
+        drift.message
+    );
     let mut conf = cfg(&root);
-    conf.expect = codecscope::diagnose::asset_root::parse_expect("seq_len_frames=64,num_images=8").unwrap();
+    conf.expect =
+        codecscope::diagnose::asset_root::parse_expect("seq_len_frames=64,num_images=8").unwrap();
     let rep = run_doctor(&conf, &[vi("a.mp4"), vi("c.mp4")], None, false);
     assert!(!codes(&rep.videos[0].findings).contains(&"config-mismatch"));
     assert!(codes(&rep.videos[1].findings).contains(&"config-mismatch"));
     assert!(codes(&rep.root_findings).contains(&"config-mismatch"));
     assert_eq!(rep.exit_code(false), 0);
-    assert_eq!(rep.exit_code(true), 1, "--strict fails on warnings and errors");
+    assert_eq!(
+        rep.exit_code(true),
+        1,
+        "--strict fails on warnings and errors"
+    );
 }
 
 #[test]
@@ -620,13 +801,22 @@ fn unreadable_and_non_object_metas() {
     let b = asset(&root.join("deep"), "kb", "videos/beta.mp4", 8);
     std::fs::write(b.join("meta.json"), "{broken").unwrap();
     let idx = AssetIndex::build(&s(&root));
-    assert_eq!(lookup(&idx, &root, "videos/alpha.mp4", 8).chosen.as_deref(), Some(s(&a).as_str()));
-    assert_eq!(lookup(&idx, &root, "videos/beta.mp4", 8).reason, Some("not-found"));
+    assert_eq!(
+        lookup(&idx, &root, "videos/alpha.mp4", 8).chosen.as_deref(),
+        Some(s(&a).as_str())
+    );
+    assert_eq!(
+        lookup(&idx, &root, "videos/beta.mp4", 8).reason,
+        Some("not-found")
+    );
     assert!(codes(&asset_root_findings(&root, 8)).contains(&"meta-unreadable"));
     // NaN is valid for Python's json.
     meta(&b, "videos/beta.mp4", "kb", r#"{"mv_pct": NaN}"#);
     let idx = AssetIndex::build(&s(&root));
-    assert_eq!(lookup(&idx, &root, "videos/beta.mp4", 8).status, LookupStatus::Hit);
+    assert_eq!(
+        lookup(&idx, &root, "videos/beta.mp4", 8).status,
+        LookupStatus::Hit
+    );
     // A meta that is a JSON list makes evaluation's whole index build raise.
     let c = root.join("deep/kc");
     std::fs::create_dir_all(&c).unwrap();
@@ -650,7 +840,11 @@ fn stems_never_leave_the_root() {
     std::fs::create_dir_all(&root).unwrap();
     // Images in the root's parent: evaluation would look there for a stem of "..".
     for i in 0..8 {
-        std::fs::write(t.path().join("in").join(format!("mosaic_{i:03}.jpg")), jpeg()).unwrap();
+        std::fs::write(
+            t.path().join("in").join(format!("mosaic_{i:03}.jpg")),
+            jpeg(),
+        )
+        .unwrap();
     }
     let r = eval(&root, "videos/..", 8);
     assert_eq!(r.stem, "..");
@@ -660,7 +854,10 @@ fn stems_never_leave_the_root() {
     // A key with a path separator in the JSONL is never joined onto the root.
     let rep = run_doctor(
         &cfg(&root),
-        &[VideoInput { video: "v.mp4".into(), key: Some("../../etc".into()) }],
+        &[VideoInput {
+            video: "v.mp4".into(),
+            key: Some("../../etc".into()),
+        }],
         None,
         false,
     );
@@ -677,7 +874,11 @@ fn glob_characters_in_a_stem_are_patterns() {
     let r = eval(&root, "clip[1].mp4", 8);
     assert_eq!(r.status, LookupStatus::Hit);
     assert_eq!(r.chosen.as_deref(), Some(s(&lit).as_str()));
-    assert!(r.images.iter().all(|p| p.starts_with(&s(&other))), "{:?}", r.images);
+    assert!(
+        r.images.iter().all(|p| p.starts_with(&s(&other))),
+        "{:?}",
+        r.images
+    );
     assert_eq!(names(&r.images), mosaics(2));
     // Without a look-alike folder, glob finds nothing.
     std::fs::remove_dir_all(&other).unwrap();
@@ -704,7 +905,12 @@ fn index_is_built_once_and_reused() {
     let t = tempfile::tempdir().unwrap();
     let root = t.path().join("assets");
     for i in 0..50 {
-        asset(&root.join("nested"), &format!("k{i}"), &format!("videos/v{i}.mp4"), 1);
+        asset(
+            &root.join("nested"),
+            &format!("k{i}"),
+            &format!("videos/v{i}.mp4"),
+            1,
+        );
     }
     let idx = AssetIndex::build(&s(&root));
     assert_eq!(idx.metas.len(), 50);
@@ -712,7 +918,10 @@ fn index_is_built_once_and_reused() {
     for i in 0..50 {
         let r = lookup(&idx, &root, &format!("x/v{i}.mp4"), 1);
         assert_eq!(r.status, LookupStatus::Hit);
-        assert_eq!(r.chosen.as_deref(), Some(s(&root.join(format!("nested/k{i}"))).as_str()));
+        assert_eq!(
+            r.chosen.as_deref(),
+            Some(s(&root.join(format!("nested/k{i}"))).as_str())
+        );
     }
 }
 
@@ -739,7 +948,12 @@ fn dump_trap_roots() {
     }
     // Healthy, out_root.
     if let Some(out) = fixture_root(&base.join("fixture")) {
-        add(&mut cases, &out.join("assets"), &[FIXTURE_VIDEO, "videos/YTB_XwB-dkS5BVM.mp4"], 8);
+        add(
+            &mut cases,
+            &out.join("assets"),
+            &[FIXTURE_VIDEO, "videos/YTB_XwB-dkS5BVM.mp4"],
+            8,
+        );
         add(&mut cases, &out, &[FIXTURE_VIDEO], 8);
     }
     // Flat root with a keyed folder below.
@@ -756,7 +970,12 @@ fn dump_trap_roots() {
     asset(&dup.join("assets"), "k1", "videos/dup.mp4", 8);
     asset(&dup.join("assets_old"), "k1", "videos/dup.mp4", 3);
     asset(&dup.join("assets_old"), "k2", "videos/other.mp4", 2);
-    add(&mut cases, &dup, &["videos/dup.mp4", "k1.mp4", "k2", "videos/other.mp4"], 8);
+    add(
+        &mut cases,
+        &dup,
+        &["videos/dup.mp4", "k1.mp4", "k2", "videos/other.mp4"],
+        8,
+    );
     // Images, sorting, failures, counts, folders.
     let r = base.join("misc/assets");
     let d = asset(&r, "clip", "clip.mp4", 8);
@@ -764,7 +983,19 @@ fn dump_trap_roots() {
     std::fs::write(d.join("mosaic_000.tmp.jpg"), jpeg()).unwrap();
     let d = r.join("sorts");
     std::fs::create_dir_all(&d).unwrap();
-    for n in ["img10.jpg", "img2.jpg", "img1.webp", "IMG0.JPG", ".img0.jpg", "pack3.jpeg", "grid_1.png", "a1.jpg", "a!.jpg", "m_01.jpg", "m_1.jpg"] {
+    for n in [
+        "img10.jpg",
+        "img2.jpg",
+        "img1.webp",
+        "IMG0.JPG",
+        ".img0.jpg",
+        "pack3.jpeg",
+        "grid_1.png",
+        "a1.jpg",
+        "a!.jpg",
+        "m_01.jpg",
+        "m_1.jpg",
+    ] {
         std::fs::write(d.join(n), if n.ends_with(".png") { png() } else { jpeg() }).unwrap();
     }
     let d = r.join("upper");
@@ -797,9 +1028,17 @@ fn dump_trap_roots() {
     let d = asset(&r, "order", "order.mp4", 8);
     positions(&d.join("positions.npy"), 8);
     let d = asset(&r, "batched", "batched.mp4", 8);
-    npy_i32(&d.join("positions_thw.npy"), &[1, 8 * 1296, 3], &vec![0; 8 * 1296 * 3]);
+    npy_i32(
+        &d.join("positions_thw.npy"),
+        &[1, 8 * 1296, 3],
+        &vec![0; 8 * 1296 * 3],
+    );
     let d = asset(&r, "shape", "shape.mp4", 8);
-    npy_i32(&d.join("positions_thw.npy"), &[8, 1296, 3], &vec![0; 8 * 1296 * 3]);
+    npy_i32(
+        &d.join("positions_thw.npy"),
+        &[8, 1296, 3],
+        &vec![0; 8 * 1296 * 3],
+    );
     let d = asset(&r, "garbage", "garbage.mp4", 8);
     std::fs::write(d.join("positions_thw.npy"), b"not numpy").unwrap();
     let d = asset(&r, "nopos", "nopos.mp4", 8);
@@ -810,11 +1049,32 @@ fn dump_trap_roots() {
     asset(&r, "clip[1]", "clip[1].mp4", 8);
     asset(&r, "clip1", "clip1.mp4", 2);
     asset(&r, "lone[2]", "lone[2].mp4", 8);
-    add(&mut cases, &r,
+    add(
+        &mut cases,
+        &r,
         &[
-            "clip.mp4", "sorts.mp4", "upper.mp4", "trunc.mp4", "noeoi.mp4", "text.mp4", "trail.mp4", "fall.mp4",
-            "few.mp4", "bad.mp4", "killed.mp4", "empty.mp4", "order.mp4", "batched.mp4", "shape.mp4", "garbage.mp4",
-            "nopos.mp4", "fallback.mp4", "clip[1].mp4", "lone[2].mp4", "nothing.mp4", "",
+            "clip.mp4",
+            "sorts.mp4",
+            "upper.mp4",
+            "trunc.mp4",
+            "noeoi.mp4",
+            "text.mp4",
+            "trail.mp4",
+            "fall.mp4",
+            "few.mp4",
+            "bad.mp4",
+            "killed.mp4",
+            "empty.mp4",
+            "order.mp4",
+            "batched.mp4",
+            "shape.mp4",
+            "garbage.mp4",
+            "nopos.mp4",
+            "fallback.mp4",
+            "clip[1].mp4",
+            "lone[2].mp4",
+            "nothing.mp4",
+            "",
         ],
         8,
     );
@@ -832,7 +1092,20 @@ fn dump_trap_roots() {
     asset(&m.join("y"), "ky", "videos/shared.mp4", 8);
     let n = asset(&m.join("num"), "kn", "x", 8);
     std::fs::write(n.join("meta.json"), r#"{"video": 12345, "key": 6.0}"#).unwrap();
-    add(&mut cases, &m, &["videos/alpha.mp4", "videos/beta.mp4", "videos/gamma.mp4", "videos/shared.mp4", "12345.mp4", "6.0", "kx"], 8);
+    add(
+        &mut cases,
+        &m,
+        &[
+            "videos/alpha.mp4",
+            "videos/beta.mp4",
+            "videos/gamma.mp4",
+            "videos/shared.mp4",
+            "12345.mp4",
+            "6.0",
+            "kx",
+        ],
+        8,
+    );
     let crash = base.join("crash/assets");
     asset(&crash.join("deep"), "ka", "videos/alpha.mp4", 8);
     let c = crash.join("deep/kc");
@@ -853,9 +1126,11 @@ fn dump_trap_roots() {
     }
     // Positions of other dtypes and layouts.
     let raw = |path: &Path, descr: &str, fortran: bool, shape: &str, data: &[u8]| {
-        let mut header =
-            format!("{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}", if fortran { "True" } else { "False" });
-        while (10 + header.len() + 1) % 64 != 0 {
+        let mut header = format!(
+            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
+            if fortran { "True" } else { "False" }
+        );
+        while !(10 + header.len() + 1).is_multiple_of(64) {
             header.push(' ');
         }
         header.push('\n');
@@ -867,16 +1142,60 @@ fn dump_trap_roots() {
     };
     let rows = 8 * 1296;
     let d = asset(&w, "f64", "f64.mp4", 8);
-    raw(&d.join("positions_thw.npy"), "<f8", false, &format!("({rows}, 3)"), &vec![0u8; rows * 3 * 8]);
+    raw(
+        &d.join("positions_thw.npy"),
+        "<f8",
+        false,
+        &format!("({rows}, 3)"),
+        &vec![0u8; rows * 3 * 8],
+    );
     let d = asset(&w, "be", "be.mp4", 8);
-    raw(&d.join("positions_thw.npy"), ">i4", false, &format!("({rows}, 3)"), &vec![0u8; rows * 3 * 4]);
+    raw(
+        &d.join("positions_thw.npy"),
+        ">i4",
+        false,
+        &format!("({rows}, 3)"),
+        &vec![0u8; rows * 3 * 4],
+    );
     let d = asset(&w, "fortran", "fortran.mp4", 8);
-    raw(&d.join("positions_thw.npy"), "<i8", true, &format!("({rows}, 3)"), &vec![0u8; rows * 3 * 8]);
+    raw(
+        &d.join("positions_thw.npy"),
+        "<i8",
+        true,
+        &format!("({rows}, 3)"),
+        &vec![0u8; rows * 3 * 8],
+    );
     let d = asset(&w, "short", "short.mp4", 8);
-    raw(&d.join("positions_thw.npy"), "<i4", false, &format!("({rows}, 3)"), &vec![0u8; 100]);
+    raw(
+        &d.join("positions_thw.npy"),
+        "<i4",
+        false,
+        &format!("({rows}, 3)"),
+        &[0u8; 100],
+    );
     let d = asset(&w, "t1", "t1.mp4", 8);
-    raw(&d.join("positions_thw.npy"), "<i4", false, "(3,)", &[0u8; 12]);
-    add(&mut cases, &w, &["videos/linked.mp4", "link.mp4", "metadir.mp4", "f64.mp4", "be.mp4", "fortran.mp4", "short.mp4", "t1.mp4"], 8);
+    raw(
+        &d.join("positions_thw.npy"),
+        "<i4",
+        false,
+        "(3,)",
+        &[0u8; 12],
+    );
+    add(
+        &mut cases,
+        &w,
+        &[
+            "videos/linked.mp4",
+            "link.mp4",
+            "metadir.mp4",
+            "f64.mp4",
+            "be.mp4",
+            "fortran.mp4",
+            "short.mp4",
+            "t1.mp4",
+        ],
+        8,
+    );
     cases.push((s(&w), "videos/..".into(), 8));
     // Roots that are no directory.
     let a = base.join("roots/X/assets");
@@ -913,5 +1232,9 @@ fn dump_trap_roots() {
         lines.push('\n');
     }
     std::fs::write(base.join("verdicts.jsonl"), lines).unwrap();
-    eprintln!("wrote {} cases to {}", cases.len(), base.join("verdicts.jsonl").display());
+    eprintln!(
+        "wrote {} cases to {}",
+        cases.len(),
+        base.join("verdicts.jsonl").display()
+    );
 }

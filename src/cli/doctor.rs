@@ -24,7 +24,12 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "ROOT")]
     pub root: Option<String>,
     /// Images evaluation takes per folder (LLAVA_CODEC_NUM_IMAGES; default 8).
-    #[arg(long = "num-images", alias = "num_images", value_name = "N", allow_hyphen_values = true)]
+    #[arg(
+        long = "num-images",
+        alias = "num_images",
+        value_name = "N",
+        allow_hyphen_values = true
+    )]
     pub num_images: Option<String>,
     /// JSON Lines on stdout: {"type": ..., "data": ...} per record, a summary last.
     #[arg(long)]
@@ -68,7 +73,8 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         let mut text = String::new();
         for p in &args.log {
-            let b = std::fs::read(p).with_context(|| format!("cannot read eval log {}", p.display()))?;
+            let b = std::fs::read(p)
+                .with_context(|| format!("cannot read eval log {}", p.display()))?;
             text.push_str(&String::from_utf8_lossy(&b));
             text.push('\n');
         }
@@ -90,8 +96,17 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         (Some(r.clone()), "--root".to_string(), true)
     } else if let Some(r) = &env.root_raw {
         let on = env.use_offline();
-        (Some(r.clone()), "environment LLAVA_CODEC_OFFLINE_ROOT".to_string(), on)
-    } else if let Some(r) = log.as_ref().and_then(|l| l.roots.first().cloned().or_else(|| l.index_builds.first().map(|b| b.0.clone()))) {
+        (
+            Some(r.clone()),
+            "environment LLAVA_CODEC_OFFLINE_ROOT".to_string(),
+            on,
+        )
+    } else if let Some(r) = log.as_ref().and_then(|l| {
+        l.roots
+            .first()
+            .cloned()
+            .or_else(|| l.index_builds.first().map(|b| b.0.clone()))
+    }) {
         (Some(r), "the eval log".to_string(), true)
     } else {
         (None, "unset".to_string(), env.use_offline())
@@ -103,7 +118,10 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         format!(
             "environment LLAVA_CODEC_USE_OFFLINE={}",
-            env.use_offline_raw.as_deref().map(|v| format!("{v:?}")).unwrap_or_else(|| "unset".into())
+            env.use_offline_raw
+                .as_deref()
+                .map(|v| format!("{v:?}"))
+                .unwrap_or_else(|| "unset".into())
         )
     };
     provenance.push(("root".into(), root_source.clone()));
@@ -135,7 +153,14 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
 
     // Videos: positional, lists, log.
-    let mut inputs: Vec<VideoInput> = args.videos.iter().map(|v| VideoInput { video: v.clone(), key: None }).collect();
+    let mut inputs: Vec<VideoInput> = args
+        .videos
+        .iter()
+        .map(|v| VideoInput {
+            video: v.clone(),
+            key: None,
+        })
+        .collect();
     let mut listed: Vec<String> = Vec::new();
     for l in &args.video_lists {
         let vs = read_video_list(l)?;
@@ -148,13 +173,22 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             l.apply_listed(&listed);
         }
         for v in &l.videos {
-            inputs.push(VideoInput { video: v.video.clone(), key: None });
+            inputs.push(VideoInput {
+                video: v.video.clone(),
+                key: None,
+            });
         }
     }
     let mut seen = std::collections::HashSet::new();
     inputs.retain(|v| seen.insert(v.video.clone()));
 
-    let cfg = DoctorConfig { root: root.clone(), use_offline, num_images, decode: !args.no_decode, expect };
+    let cfg = DoctorConfig {
+        root: root.clone(),
+        use_offline,
+        num_images,
+        decode: !args.no_decode,
+        expect,
+    };
     let root_disp = root.clone().unwrap_or_default();
     note(
         args.json,
@@ -180,11 +214,24 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
     if inputs.is_empty() && doctor::root_usable(&cfg) {
         inputs = doctor::videos_in_index(&index);
-        note(args.json, &format!("no video given: checking the {} video(s) the root's meta.json files name", inputs.len()));
+        note(
+            args.json,
+            &format!(
+                "no video given: checking the {} video(s) the root's meta.json files name",
+                inputs.len()
+            ),
+        );
     }
     let t1 = std::time::Instant::now();
     let report = doctor::run_doctor_with_index(&cfg, &index, &inputs, log.as_ref(), args.strict);
-    note(args.json, &format!("checked {} video(s) in {} ms", inputs.len(), t1.elapsed().as_millis()));
+    note(
+        args.json,
+        &format!(
+            "checked {} video(s) in {} ms",
+            inputs.len(),
+            t1.elapsed().as_millis()
+        ),
+    );
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -207,28 +254,51 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
 pub fn read_video_list(path: &Path) -> anyhow::Result<Vec<VideoInput>> {
     if path.is_dir() {
         let mut out = Vec::new();
-        collect_videos(path, &mut out).with_context(|| format!("cannot list {}", path.display()))?;
+        collect_videos(path, &mut out)
+            .with_context(|| format!("cannot list {}", path.display()))?;
         out.sort();
-        return Ok(out.into_iter().map(|v| VideoInput { video: v, key: None }).collect());
+        return Ok(out
+            .into_iter()
+            .map(|v| VideoInput {
+                video: v,
+                key: None,
+            })
+            .collect());
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read video list {}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read video list {}", path.display()))?;
     let text = String::from_utf8_lossy(&bytes);
-    let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let mut out = Vec::new();
     let record = |v: &Value, out: &mut Vec<VideoInput>, where_: &str| -> anyhow::Result<()> {
-        let Value::Object(o) = v else { bail!("{where_}: not a JSON object") };
+        let Value::Object(o) = v else {
+            bail!("{where_}: not a JSON object")
+        };
         if let Some(e) = o.get("exists") {
             if !el::py::truthy(e) {
                 return Ok(());
             }
         }
-        let Some(video) = o.get("video") else { bail!("{where_}: no `video`") };
-        let key = o.get("key").filter(|k| el::py::truthy(k)).map(el::py::py_str);
-        out.push(VideoInput { video: el::py::py_str(video), key });
+        let Some(video) = o.get("video") else {
+            bail!("{where_}: no `video`")
+        };
+        let key = o
+            .get("key")
+            .filter(|k| el::py::truthy(k))
+            .map(el::py::py_str);
+        out.push(VideoInput {
+            video: el::py::py_str(video),
+            key,
+        });
         Ok(())
     };
     if first.starts_with('[') {
-        let v: Value = serde_json::from_str(&text).with_context(|| format!("{}: not a JSON array", path.display()))?;
+        let v: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a JSON array", path.display()))?;
         for (i, r) in v.as_array().into_iter().flatten().enumerate() {
             record(r, &mut out, &format!("{}[{i}]", path.display()))?;
         }
@@ -239,7 +309,8 @@ pub fn read_video_list(path: &Path) -> anyhow::Result<Vec<VideoInput>> {
                 continue;
             }
             let where_ = format!("{}:{}", path.display(), i + 1);
-            let v: Value = serde_json::from_str(l).with_context(|| format!("{where_}: malformed JSON line"))?;
+            let v: Value = serde_json::from_str(l)
+                .with_context(|| format!("{where_}: malformed JSON line"))?;
             record(&v, &mut out, &where_)?;
         }
     } else {
@@ -248,13 +319,18 @@ pub fn read_video_list(path: &Path) -> anyhow::Result<Vec<VideoInput>> {
             if l.trim().is_empty() || l.trim_start().starts_with('#') {
                 continue;
             }
-            out.push(VideoInput { video: l.trim().to_string(), key: None });
+            out.push(VideoInput {
+                video: l.trim().to_string(),
+                key: None,
+            });
         }
     }
     Ok(out)
 }
 
-const LIST_EXTS: [&str; 12] = ["mp4", "mkv", "avi", "webm", "mov", "m4v", "flv", "ts", "mpg", "mpeg", "wmv", "3gp"];
+const LIST_EXTS: [&str; 12] = [
+    "mp4", "mkv", "avi", "webm", "mov", "m4v", "flv", "ts", "mpg", "mpeg", "wmv", "3gp",
+];
 
 fn collect_videos(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
     for e in std::fs::read_dir(dir)? {
@@ -262,7 +338,12 @@ fn collect_videos(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
         let p = e.path();
         if p.is_dir() {
             collect_videos(&p, out)?;
-        } else if p.extension().and_then(|x| x.to_str()).map(|x| LIST_EXTS.contains(&x.to_lowercase().as_str())).unwrap_or(false) {
+        } else if p
+            .extension()
+            .and_then(|x| x.to_str())
+            .map(|x| LIST_EXTS.contains(&x.to_lowercase().as_str()))
+            .unwrap_or(false)
+        {
             out.push(p.to_string_lossy().into_owned());
         }
     }
@@ -270,7 +351,13 @@ fn collect_videos(dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
 }
 
 fn finding_line(f: &Finding) -> String {
-    let mut s = format!("{} {} {}: {}", f.severity.as_str(), f.code, f.location, f.message);
+    let mut s = format!(
+        "{} {} {}: {}",
+        f.severity.as_str(),
+        f.code,
+        f.location,
+        f.message
+    );
     if !f.hint.is_empty() {
         s.push_str(&format!(" | fix: {}", f.hint));
     }
@@ -283,7 +370,12 @@ fn video_line(r: &VideoReport) -> String {
     match lr.status {
         LookupStatus::Hit => {
             let names: Vec<&str> = lr.images.iter().map(|p| el::py::basename(p)).collect();
-            s.push_str(&format!(" -> {} | {} image(s): {}", lr.chosen.clone().unwrap_or_default(), names.len(), names.join(" ")));
+            s.push_str(&format!(
+                " -> {} | {} image(s): {}",
+                lr.chosen.clone().unwrap_or_default(),
+                names.len(),
+                names.join(" ")
+            ));
             match &lr.positions {
                 Some(p) if p.used => s.push_str(&format!(
                     " | positions {} {:?} used (pos_shape {:?})",
@@ -300,12 +392,20 @@ fn video_line(r: &VideoReport) -> String {
             }
         }
         _ => {
-            s.push_str(&format!(" | {}: {}", lr.reason.unwrap_or("miss"), lr.message));
+            s.push_str(&format!(
+                " | {}: {}",
+                lr.reason.unwrap_or("miss"),
+                lr.message
+            ));
             if let Some(f) = &r.fix {
                 s.push_str(&format!(" | fix: {f}"));
             }
             if !r.suggestions.is_empty() {
-                let sug: Vec<String> = r.suggestions.iter().map(|x| format!("{} ({})", x.folder, x.relation)).collect();
+                let sug: Vec<String> = r
+                    .suggestions
+                    .iter()
+                    .map(|x| format!("{} ({})", x.folder, x.relation))
+                    .collect();
                 s.push_str(&format!(" | nearest: {}", sug.join("; ")));
             }
         }
@@ -314,13 +414,21 @@ fn video_line(r: &VideoReport) -> String {
         s.push_str(&format!(
             " | eval log: {}{}",
             a.eval.as_str(),
-            if a.agrees { String::new() } else { format!(" DISAGREES: {}", a.note) }
+            if a.agrees {
+                String::new()
+            } else {
+                format!(" DISAGREES: {}", a.note)
+            }
         ));
     }
     s.replace('\n', "\\n")
 }
 
-fn print_text(out: &mut impl Write, report: &DoctorReport, provenance: &[(String, String)]) -> std::io::Result<()> {
+fn print_text(
+    out: &mut impl Write,
+    report: &DoctorReport,
+    provenance: &[(String, String)],
+) -> std::io::Result<()> {
     let s = &report.summary;
     let c = &report.config;
     writeln!(
@@ -328,7 +436,11 @@ fn print_text(out: &mut impl Write, report: &DoctorReport, provenance: &[(String
         "root: {:?} (from {}) | offline lookup: {} (from {}) | num_images: {} (from {})",
         c.root.clone().unwrap_or_default(),
         provenance[0].1,
-        if c.use_offline { "on" } else { "OFF, nothing is looked up" },
+        if c.use_offline {
+            "on"
+        } else {
+            "OFF, nothing is looked up"
+        },
         provenance[1].1,
         c.num_images,
         provenance[2].1
@@ -345,22 +457,44 @@ fn print_text(out: &mut impl Write, report: &DoctorReport, provenance: &[(String
         s.hits,
         s.misses,
         s.silent_misses,
-        if s.off > 0 { format!(", {} with offline off", s.off) } else { String::new() }
+        if s.off > 0 {
+            format!(", {} with offline off", s.off)
+        } else {
+            String::new()
+        }
     )?;
     if !s.reasons.is_empty() {
-        let r: Vec<String> = s.reasons.iter().take(8).map(|(k, n)| format!("{k} x{n}")).collect();
+        let r: Vec<String> = s
+            .reasons
+            .iter()
+            .take(8)
+            .map(|(k, n)| format!("{k} x{n}"))
+            .collect();
         writeln!(out, "top reasons: {}", r.join(", "))?;
     }
-    let codes: Vec<String> = s.finding_codes.iter().take(10).map(|(k, n)| format!("{k} x{n}")).collect();
+    let codes: Vec<String> = s
+        .finding_codes
+        .iter()
+        .take(10)
+        .map(|(k, n)| format!("{k} x{n}"))
+        .collect();
     writeln!(
         out,
         "findings: {} error(s), {} warning(s){}",
         s.errors,
         s.warnings,
-        if codes.is_empty() { String::new() } else { format!(" ({})", codes.join(", ")) }
+        if codes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", codes.join(", "))
+        }
     )?;
     if s.disagreements > 0 {
-        writeln!(out, "eval log: {} video(s) where evaluation's verdict differs from doctor's", s.disagreements)?;
+        writeln!(
+            out,
+            "eval log: {} video(s) where evaluation's verdict differs from doctor's",
+            s.disagreements
+        )?;
     }
     for f in &report.root_findings {
         writeln!(out, "root: {}", finding_line(f))?;
@@ -408,10 +542,18 @@ fn print_json(
         )?;
     }
     for f in &report.root_findings {
-        line(out, "root_finding", serde_json::to_value(f).unwrap_or(Value::Null))?;
+        line(
+            out,
+            "root_finding",
+            serde_json::to_value(f).unwrap_or(Value::Null),
+        )?;
     }
     for r in &report.videos {
         line(out, "video", serde_json::to_value(r).unwrap_or(Value::Null))?;
     }
-    line(out, "summary", serde_json::to_value(&report.summary).unwrap_or(Value::Null))
+    line(
+        out,
+        "summary",
+        serde_json::to_value(&report.summary).unwrap_or(Value::Null),
+    )
 }

@@ -11,7 +11,12 @@ use super::eval_lookup::{self as el, py, AssetIndex, DirListing, MetaRead};
 use super::finding::{Finding, Severity};
 
 /// Files a finished precompute folder holds besides its mosaics (`_is_done`).
-pub const DONE_FILES: [&str; 4] = ["meta.json", "frame_ids.npy", "visible_indices.npy", "positions_thw.npy"];
+pub const DONE_FILES: [&str; 4] = [
+    "meta.json",
+    "frame_ids.npy",
+    "visible_indices.npy",
+    "positions_thw.npy",
+];
 
 /// Findings about the asset root `root` for `num_images` images per video: root problems,
 /// out_root given for `assets/`, images directly in the root, duplicate stems/keys (which
@@ -31,7 +36,11 @@ pub fn asset_root_findings(root: &Path, num_images: usize) -> Vec<Finding> {
 
 /// The finding for a root string that is no usable directory.
 pub fn root_problem_finding(root_raw: &str, p: &el::RootProblem) -> Finding {
-    let sev = if p.code == "root-glob-magic" { Severity::Warning } else { Severity::Error };
+    let sev = if p.code == "root-glob-magic" {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
     Finding::new(sev, p.code, root_raw.to_string(), p.message.clone()).with_hint(p.hint.clone())
 }
 
@@ -74,7 +83,9 @@ pub fn root_findings_with_index(index: &AssetIndex, num_images: usize) -> Vec<Fi
                 Finding::warning(
                     "meta-unreadable",
                     py::join(&m.dir, "meta.json"),
-                    format!("meta.json cannot be read ({error}): evaluation's index skips this folder"),
+                    format!(
+                        "meta.json cannot be read ({error}): evaluation's index skips this folder"
+                    ),
                 )
                 .with_hint("rewrite meta.json (re-run precompute with --overwrite for this key)"),
             );
@@ -84,23 +95,37 @@ pub fn root_findings_with_index(index: &AssetIndex, num_images: usize) -> Vec<Fi
     out.extend(config_drift_findings(index));
     // Per asset folder, from the walk's listings.
     let root_depth_assets = has_assets_child(index);
+    let cfg_of: HashMap<&str, Option<&Value>> = index
+        .metas
+        .iter()
+        .map(|m| (m.dir.as_str(), m.cfg.as_ref()))
+        .collect();
     for d in &index.dirs {
         if d.depth == 0 {
             continue;
         }
-        let is_asset = d.files.iter().any(|f| f == "meta.json" || f == "error.json" || is_eval_image_name(f))
+        let is_asset = d
+            .files
+            .iter()
+            .any(|f| f == "meta.json" || f == "error.json" || is_eval_image_name(f))
             || (d.files.is_empty()
                 && d.subdirs.is_empty()
-                && (d.depth == 1 || (root_depth_assets && d.depth == 2 && parent_is_assets(index, d))));
+                && (d.depth == 1
+                    || (root_depth_assets && d.depth == 2 && parent_is_assets(index, d))));
         if is_asset {
-            out.extend(listing_findings(d, n, false));
+            let cfg = cfg_of.get(d.dir.as_str()).copied().flatten();
+            out.extend(listing_findings(d, n, false, cfg));
         }
     }
     out
 }
 
 fn has_assets_child(index: &AssetIndex) -> bool {
-    index.dirs.first().map(|d| d.subdirs.iter().any(|s| s == "assets")).unwrap_or(false)
+    index
+        .dirs
+        .first()
+        .map(|d| d.subdirs.iter().any(|s| s == "assets"))
+        .unwrap_or(false)
 }
 
 fn parent_is_assets(index: &AssetIndex, d: &DirListing) -> bool {
@@ -114,7 +139,11 @@ pub fn out_root_finding(index: &AssetIndex) -> Option<Finding> {
         return None;
     }
     let assets = py::join(&index.root, "assets");
-    let inside = index.metas.iter().filter(|m| m.dir.starts_with(&format!("{assets}/"))).count();
+    let inside = index
+        .metas
+        .iter()
+        .filter(|m| m.dir.starts_with(&format!("{assets}/")))
+        .count();
     if inside == 0 {
         return None;
     }
@@ -171,7 +200,9 @@ pub fn config_drift_findings(index: &AssetIndex) -> Vec<Finding> {
     let mut per_key: BTreeMap<String, Vec<(String, usize, String)>> = BTreeMap::new();
     let mut with_cfg = 0usize;
     for m in &index.metas {
-        let Some(Value::Object(cfg)) = &m.cfg else { continue };
+        let Some(Value::Object(cfg)) = &m.cfg else {
+            continue;
+        };
         with_cfg += 1;
         for (k, v) in cfg {
             let vs = canon_value(v);
@@ -187,10 +218,16 @@ pub fn config_drift_findings(index: &AssetIndex) -> Vec<Finding> {
         if vals.len() < 2 {
             continue;
         }
-        vals.sort_by(|a, b| b.1.cmp(&a.1));
+        vals.sort_by_key(|v| std::cmp::Reverse(v.1));
         let desc: Vec<String> = vals
             .iter()
-            .map(|(v, c, d)| if *c == 1 { format!("{v} in 1 ({d})") } else { format!("{v} in {c} (e.g. {d})") })
+            .map(|(v, c, d)| {
+                if *c == 1 {
+                    format!("{v} in 1 ({d})")
+                } else {
+                    format!("{v} in {c} (e.g. {d})")
+                }
+            })
             .collect();
         out.push(
             Finding::warning(
@@ -223,8 +260,12 @@ pub fn is_eval_image_name(name: &str) -> bool {
 
 /// `mosaic_NNN.jpg`, as precompute names its images.
 pub fn is_mosaic_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("mosaic_") else { return false };
-    let Some(num) = rest.strip_suffix(".jpg") else { return false };
+    let Some(rest) = name.strip_prefix("mosaic_") else {
+        return false;
+    };
+    let Some(num) = rest.strip_suffix(".jpg") else {
+        return false;
+    };
     num.len() >= 3 && num.chars().all(|c| c.is_ascii_digit())
 }
 
@@ -233,7 +274,11 @@ pub fn is_mosaic_name(name: &str) -> bool {
 pub fn asset_folder_findings(dir: &Path, num_images: usize) -> Vec<Finding> {
     let d = dir.to_string_lossy().to_string();
     let Ok(rd) = std::fs::read_dir(dir) else {
-        return vec![Finding::error("asset-folder-missing", d, "the asset folder cannot be read")];
+        return vec![Finding::error(
+            "asset-folder-missing",
+            d,
+            "the asset folder cannot be read",
+        )];
     };
     let mut files = Vec::new();
     let mut subdirs = Vec::new();
@@ -245,8 +290,15 @@ pub fn asset_folder_findings(dir: &Path, num_images: usize) -> Vec<Finding> {
             files.push(name);
         }
     }
-    let listing = DirListing { dir: d.clone(), depth: 1, files, subdirs };
-    let mut out = listing_findings(&listing, num_images.max(1), true);
+    let listing = DirListing {
+        dir: d.clone(),
+        depth: 1,
+        files,
+        subdirs,
+        entries: vec![],
+    };
+    let cfg = folder_cfg(&d);
+    let mut out = listing_findings(&listing, num_images.max(1), true, cfg.as_ref());
     let imgs = el::eval_images(&d, num_images.max(1));
     let square = folder_square(&d);
     for p in &imgs {
@@ -286,7 +338,12 @@ pub fn image_findings(o: &el::ImageOpen, square: Option<u32>) -> Vec<Finding> {
 /// `cfg.square_size` of a folder's meta (576 when absent).
 pub fn folder_square(dir: &str) -> Option<u32> {
     let cfg = folder_cfg(dir);
-    Some(cfg.as_ref().and_then(|c| c.get("square_size")).and_then(|v| v.as_u64()).unwrap_or(576) as u32)
+    Some(
+        cfg.as_ref()
+            .and_then(|c| c.get("square_size"))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(576) as u32,
+    )
 }
 
 /// `meta.cfg` of a folder, if readable.
@@ -297,7 +354,11 @@ pub fn folder_cfg(dir: &str) -> Option<Value> {
 
 /// Patches per image from `cfg` (`(square/patch)^2`, 1296 by default).
 pub fn s_total_of(cfg: Option<&Value>) -> usize {
-    let g = |k: &str, d: u64| cfg.and_then(|c| c.get(k)).and_then(|v| v.as_u64()).unwrap_or(d);
+    let g = |k: &str, d: u64| {
+        cfg.and_then(|c| c.get(k))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(d)
+    };
     let (s, p) = (g("square_size", 576), g("patch_size", 16));
     if p == 0 {
         return el::S_TOTAL;
@@ -307,9 +368,20 @@ pub fn s_total_of(cfg: Option<&Value>) -> usize {
 
 /// Findings from a folder listing without decoding images: missing files, error.json, stray
 /// or too few images, positions evaluation ignores or whose length does not match.
-pub fn listing_findings(d: &DirListing, n: usize, single: bool) -> Vec<Finding> {
+pub fn listing_findings(
+    d: &DirListing,
+    n: usize,
+    single: bool,
+    cfg: Option<&Value>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    let all_imgs = el::eval_image_list(&d.dir);
+    let all_imgs = if py::has_magic(&d.dir) {
+        el::eval_image_list(&d.dir)
+    } else {
+        let mut names = d.files.clone();
+        names.extend(d.subdirs.iter().cloned());
+        el::image_list_from_names(&d.dir, &names)
+    };
     let imgs: Vec<&String> = all_imgs.iter().take(n).collect();
     let has = |f: &str| d.files.iter().any(|x| x == f);
     if has("error.json") {
@@ -323,7 +395,10 @@ pub fn listing_findings(d: &DirListing, n: usize, single: bool) -> Vec<Finding> 
                 Finding::error(
                     "error-json",
                     py::join(&d.dir, "error.json"),
-                    format!("precompute failed here ({}) and left no image: evaluation MISSes this key", shorten(&detail, 120)),
+                    format!(
+                        "precompute failed here ({}) and left no image: evaluation MISSes this key",
+                        shorten(&detail, 120)
+                    ),
                 )
                 .with_hint("fix the cause and re-run precompute for this key with --overwrite"),
             );
@@ -342,7 +417,11 @@ pub fn listing_findings(d: &DirListing, n: usize, single: bool) -> Vec<Finding> 
             );
         }
     }
-    let mut missing: Vec<String> = DONE_FILES.iter().filter(|f| !has(f)).map(|s| s.to_string()).collect();
+    let mut missing: Vec<String> = DONE_FILES
+        .iter()
+        .filter(|f| !has(f))
+        .map(|s| s.to_string())
+        .collect();
     // Only the mosaics an absurd N cannot make us enumerate forever.
     for i in 0..n.min(100_000) {
         let m = format!("mosaic_{i:03}.jpg");
@@ -388,7 +467,10 @@ pub fn listing_findings(d: &DirListing, n: usize, single: bool) -> Vec<Finding> 
                 Finding::error(
                     "fewer-images",
                     d.dir.clone(),
-                    format!("only {} image(s) where evaluation takes {n}: it loads them without a word", imgs.len()),
+                    format!(
+                        "only {} image(s) where evaluation takes {n}: it loads them without a word",
+                        imgs.len()
+                    ),
                 )
                 .with_hint("re-run precompute with --num_images matching LLAVA_CODEC_NUM_IMAGES"),
             );
@@ -401,11 +483,17 @@ pub fn listing_findings(d: &DirListing, n: usize, single: bool) -> Vec<Finding> 
             .map(|(i, p)| (i, py::basename(p)))
             .collect();
         if !strays.is_empty() && (first_mosaic.is_some() || has("meta.json")) {
-            let before = strays.iter().any(|(i, _)| first_mosaic.map(|f| *i < f).unwrap_or(true));
+            let before = strays
+                .iter()
+                .any(|(i, _)| first_mosaic.map(|f| *i < f).unwrap_or(true));
             let names: Vec<String> = strays.iter().map(|(i, s)| format!("{s} (#{i})")).collect();
             out.push(
                 Finding::warning(
-                    if before { "stray-image-first" } else { "stray-image" },
+                    if before {
+                        "stray-image-first"
+                    } else {
+                        "stray-image"
+                    },
                     d.dir.clone(),
                     format!(
                         "evaluation's natural sort puts {} among the {n} images it loads{}",
@@ -413,11 +501,12 @@ pub fn listing_findings(d: &DirListing, n: usize, single: bool) -> Vec<Finding> 
                         if before { ", before the mosaics" } else { "" }
                     ),
                 )
-                .with_hint("remove non-mosaic images (previews, *.tmp.jpg leftovers) from asset folders"),
+                .with_hint(
+                    "remove non-mosaic images (previews, *.tmp.jpg leftovers) from asset folders",
+                ),
             );
         }
-        let cfg = if has("meta.json") { folder_cfg(&d.dir) } else { None };
-        out.extend(positions_findings(&d.dir, imgs.len(), s_total_of(cfg.as_ref())));
+        out.extend(positions_findings(&d.dir, imgs.len(), s_total_of(cfg)));
     }
     out
 }
@@ -502,7 +591,9 @@ pub fn parse_expect(spec: &str) -> Result<Vec<(String, Value)>, String> {
         if part.is_empty() {
             continue;
         }
-        let (k, v) = part.split_once('=').ok_or_else(|| format!("--expect: {part:?} is not key=value"))?;
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("--expect: {part:?} is not key=value"))?;
         let k = k.trim();
         if k.is_empty() {
             return Err(format!("--expect: {part:?} has an empty key"));
@@ -511,7 +602,10 @@ pub fn parse_expect(spec: &str) -> Result<Vec<(String, Value)>, String> {
         let val = match v {
             "true" | "True" => Value::Bool(true),
             "false" | "False" => Value::Bool(false),
-            _ => serde_json::from_str::<Value>(v).ok().filter(|x| x.is_number()).unwrap_or(Value::String(v.to_string())),
+            _ => serde_json::from_str::<Value>(v)
+                .ok()
+                .filter(|x| x.is_number())
+                .unwrap_or(Value::String(v.to_string())),
         };
         out.push((k.to_string(), val));
     }
@@ -520,7 +614,10 @@ pub fn parse_expect(spec: &str) -> Result<Vec<(String, Value)>, String> {
 
 /// How one `cfg` compares with `--expect`: `(key, expected, found)` for each difference
 /// (`found` is `None` when the key is not recorded).
-pub fn cfg_mismatches(cfg: Option<&Value>, expect: &[(String, Value)]) -> Vec<(String, String, Option<String>)> {
+pub fn cfg_mismatches(
+    cfg: Option<&Value>,
+    expect: &[(String, Value)],
+) -> Vec<(String, String, Option<String>)> {
     let mut out = Vec::new();
     for (k, want) in expect {
         let got = cfg.and_then(|c| c.get(k));
@@ -542,14 +639,22 @@ pub fn expect_findings(index: &AssetIndex, expect: &[(String, Value)]) -> Vec<Fi
             continue;
         }
         for (k, want, got) in cfg_mismatches(m.cfg.as_ref(), expect) {
-            let key = expect.iter().find(|(x, _)| *x == k).map(|(x, _)| x.as_str()).unwrap_or("");
+            let key = expect
+                .iter()
+                .find(|(x, _)| *x == k)
+                .map(|(x, _)| x.as_str())
+                .unwrap_or("");
             let e = per.entry(key).or_insert_with(|| {
                 order.push(key);
                 (0, want.clone(), vec![])
             });
             e.0 += 1;
             if e.2.len() < 3 {
-                e.2.push(format!("{} ({})", m.dir, got.unwrap_or_else(|| "not recorded".into())));
+                e.2.push(format!(
+                    "{} ({})",
+                    m.dir,
+                    got.unwrap_or_else(|| "not recorded".into())
+                ));
             }
         }
     }
@@ -560,7 +665,11 @@ pub fn expect_findings(index: &AssetIndex, expect: &[(String, Value)]) -> Vec<Fi
             Finding::warning(
                 "config-mismatch",
                 index.root.clone(),
-                format!("cfg.{k} is not {want} in {c} of {} folder(s): {}", index.metas.len(), ex.join(", ")),
+                format!(
+                    "cfg.{k} is not {want} in {c} of {} folder(s): {}",
+                    index.metas.len(),
+                    ex.join(", ")
+                ),
             )
             .with_hint("re-run precompute with the parameters the model expects (--overwrite)")
         })

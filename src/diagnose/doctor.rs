@@ -12,7 +12,8 @@ use serde_json::Value;
 use super::asset_root::{self as ar};
 use super::eval_log::{EvalLog, LogVerdict, VideoLog};
 use super::eval_lookup::{
-    self as el, py, AssetIndex, CandidateSource, DirListing, LookupOptions, LookupResult, LookupStatus, Rejection,
+    self as el, py, AssetIndex, CandidateSource, DirListing, LookupOptions, LookupResult,
+    LookupStatus, Rejection,
 };
 use super::finding::{Finding, Severity};
 
@@ -105,7 +106,10 @@ impl DoctorReport {
     /// or, with `strict`, when any finding is a warning or an error; else 0.
     pub fn exit_code(&self, strict: bool) -> u8 {
         let miss = self.videos.iter().any(|v| !v.lookup.status.is_hit());
-        let root_broken = self.root_findings.iter().any(|f| f.code.starts_with("root-") && f.severity == Severity::Error);
+        let root_broken = self
+            .root_findings
+            .iter()
+            .any(|f| f.code.starts_with("root-") && f.severity == Severity::Error);
         let strict_fail = strict && (self.summary.errors > 0 || self.summary.warnings > 0);
         u8::from(miss || root_broken || strict_fail)
     }
@@ -113,7 +117,12 @@ impl DoctorReport {
 
 /// Diagnoses `videos` against the root in `cfg`, building the index once; `log` adds
 /// evaluation's own verdicts. Findings are promoted to errors with `strict`.
-pub fn run_doctor(cfg: &DoctorConfig, videos: &[VideoInput], log: Option<&EvalLog>, strict: bool) -> DoctorReport {
+pub fn run_doctor(
+    cfg: &DoctorConfig,
+    videos: &[VideoInput],
+    log: Option<&EvalLog>,
+    strict: bool,
+) -> DoctorReport {
     let index = index_for(cfg);
     run_doctor_with_index(cfg, &index, videos, log, strict)
 }
@@ -121,7 +130,10 @@ pub fn run_doctor(cfg: &DoctorConfig, videos: &[VideoInput], log: Option<&EvalLo
 /// Whether the root in `cfg` is walked at all (offline on, the root a directory).
 pub fn root_usable(cfg: &DoctorConfig) -> bool {
     let root_raw = cfg.root.clone().unwrap_or_default();
-    cfg.use_offline && el::root_problem(&root_raw).map(|p| p.code == "root-glob-magic").unwrap_or(true)
+    cfg.use_offline
+        && el::root_problem(&root_raw)
+            .map(|p| p.code == "root-glob-magic")
+            .unwrap_or(true)
 }
 
 /// The index evaluation would build for `cfg` (empty when nothing is walked).
@@ -143,7 +155,10 @@ pub fn videos_in_index(index: &AssetIndex) -> Vec<VideoInput> {
         let v = m.video.clone().or_else(|| m.key.clone());
         if let Some(v) = v {
             if seen.insert(v.clone()) {
-                out.push(VideoInput { video: v, key: m.key.clone() });
+                out.push(VideoInput {
+                    video: v,
+                    key: m.key.clone(),
+                });
             }
         }
     }
@@ -174,7 +189,11 @@ pub fn run_doctor_with_index(
     } else if let Some(p) = &root_problem {
         root_findings.push(ar::root_problem_finding(&root_raw, p));
         if p.code == "root-glob-magic" {
-            root_findings.extend(ar::root_findings_with_index(index, cfg.num_images).into_iter().filter(|f| f.code != p.code));
+            root_findings.extend(
+                ar::root_findings_with_index(index, cfg.num_images)
+                    .into_iter()
+                    .filter(|f| f.code != p.code),
+            );
         }
     } else {
         root_findings.extend(ar::root_findings_with_index(index, cfg.num_images));
@@ -204,7 +223,17 @@ pub fn run_doctor_with_index(
     let mut reports: Vec<VideoReport> = videos
         .par_iter()
         .map(|v| {
-            diagnose_video(cfg, &root_raw, index, &suggest, v, opts, root_problem.as_ref(), out_root, allow_edit)
+            diagnose_video(
+                cfg,
+                &root_raw,
+                index,
+                &suggest,
+                v,
+                opts,
+                root_problem.as_ref(),
+                out_root,
+                allow_edit,
+            )
         })
         .collect();
     if let Some(l) = log {
@@ -215,14 +244,22 @@ pub fn run_doctor_with_index(
         }
     }
     if strict {
-        for f in root_findings.iter_mut().chain(reports.iter_mut().flat_map(|r| r.findings.iter_mut())) {
+        for f in root_findings
+            .iter_mut()
+            .chain(reports.iter_mut().flat_map(|r| r.findings.iter_mut()))
+        {
             if f.severity == Severity::Warning {
                 f.severity = Severity::Error;
             }
         }
     }
     let summary = summarise(&root_findings, &reports, index);
-    DoctorReport { config: cfg.clone(), root_findings, videos: reports, summary }
+    DoctorReport {
+        config: cfg.clone(),
+        root_findings,
+        videos: reports,
+        summary,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -262,7 +299,8 @@ fn diagnose_video(
     if !cfg.use_offline {
         report.lookup.status = LookupStatus::Off;
         report.lookup.reason = Some("offline-disabled");
-        report.lookup.message = "LLAVA_CODEC_USE_OFFLINE is off: nothing is looked up, frames are extracted".into();
+        report.lookup.message =
+            "LLAVA_CODEC_USE_OFFLINE is off: nothing is looked up, frames are extracted".into();
         report.fix = Some("export LLAVA_CODEC_USE_OFFLINE=1".into());
         return report;
     }
@@ -281,8 +319,15 @@ fn diagnose_video(
         LookupStatus::Hit => hit_findings(cfg, index, &mut report, out_root),
         _ => {
             let reason = report.lookup.reason.unwrap_or("not-found");
-            report.findings.push(Finding::error(reason, v.video.clone(), report.lookup.message.clone()));
-            if matches!(reason, "not-found" | "no-images" | "error-json" | "index-unusable") {
+            report.findings.push(Finding::error(
+                reason,
+                v.video.clone(),
+                report.lookup.message.clone(),
+            ));
+            if matches!(
+                reason,
+                "not-found" | "no-images" | "error-json" | "index-unusable"
+            ) {
                 report.suggestions = suggest.nearest(&stem, v.key.as_deref(), index, allow_edit);
             }
             report.fix = Some(miss_fix(&report, index));
@@ -307,7 +352,13 @@ fn listing_of(dir: &str) -> DirListing {
             }
         }
     }
-    DirListing { dir: dir.to_string(), depth: 1, files, subdirs }
+    DirListing {
+        dir: dir.to_string(),
+        depth: 1,
+        files,
+        subdirs,
+        entries: vec![],
+    }
 }
 
 fn hit_findings(cfg: &DoctorConfig, index: &AssetIndex, report: &mut VideoReport, out_root: bool) {
@@ -315,7 +366,11 @@ fn hit_findings(cfg: &DoctorConfig, index: &AssetIndex, report: &mut VideoReport
     let chosen = lr.chosen.clone().unwrap_or_default();
     let stem = lr.stem.clone();
     let mut out = Vec::new();
-    let src = lr.candidates.iter().find(|c| c.path == chosen).map(|c| c.source.clone());
+    let src = lr
+        .candidates
+        .iter()
+        .find(|c| c.path == chosen)
+        .map(|c| c.source.clone());
     if src == Some(CandidateSource::FlatRoot) {
         out.push(
             Finding::warning(
@@ -332,7 +387,11 @@ fn hit_findings(cfg: &DoctorConfig, index: &AssetIndex, report: &mut VideoReport
             out.push(Finding::warning(
                 "candidate-skipped",
                 image.clone(),
-                format!("evaluation skipped {} ({} fails: {error}) and used {chosen}", c.path, py::basename(image)),
+                format!(
+                    "evaluation skipped {} ({} fails: {error}) and used {chosen}",
+                    c.path,
+                    py::basename(image)
+                ),
             ));
         }
     }
@@ -351,7 +410,10 @@ fn hit_findings(cfg: &DoctorConfig, index: &AssetIndex, report: &mut VideoReport
         );
     }
     if let Some(claims) = index.claims.get(&stem) {
-        let dirs: Vec<&str> = claims.iter().map(|c| index.metas[c.meta].dir.as_str()).collect();
+        let dirs: Vec<&str> = claims
+            .iter()
+            .map(|c| index.metas[c.meta].dir.as_str())
+            .collect();
         let first = dirs[0];
         let mut shadowed: Vec<&str> = dirs.iter().copied().filter(|d| *d != first).collect();
         shadowed.dedup();
@@ -380,24 +442,43 @@ fn hit_findings(cfg: &DoctorConfig, index: &AssetIndex, report: &mut VideoReport
         ));
     }
     let listing = listing_of(&chosen);
-    out.extend(ar::listing_findings(&listing, cfg.num_images, true));
-    let square = ar::folder_square(&chosen);
+    let folder_cfg = ar::folder_cfg(&chosen);
+    out.extend(ar::listing_findings(
+        &listing,
+        cfg.num_images,
+        true,
+        folder_cfg.as_ref(),
+    ));
+    let square = Some(
+        folder_cfg
+            .as_ref()
+            .and_then(|c| c.get("square_size"))
+            .and_then(|v| v.as_u64())
+            .unwrap_or(576) as u32,
+    );
     for o in &lr.opened {
         out.extend(ar::image_findings(o, square));
     }
     if !cfg.expect.is_empty() {
-        let cfgv = ar::folder_cfg(&chosen);
-        let mism = ar::cfg_mismatches(cfgv.as_ref(), &cfg.expect);
+        let mism = ar::cfg_mismatches(folder_cfg.as_ref(), &cfg.expect);
         if !mism.is_empty() {
             let desc: Vec<String> = mism
                 .iter()
-                .map(|(k, want, got)| format!("{k}={} (expected {want})", got.clone().unwrap_or_else(|| "not recorded".into())))
+                .map(|(k, want, got)| {
+                    format!(
+                        "{k}={} (expected {want})",
+                        got.clone().unwrap_or_else(|| "not recorded".into())
+                    )
+                })
                 .collect();
             out.push(
                 Finding::error(
                     "config-mismatch",
                     py::join(&chosen, "meta.json"),
-                    format!("assets were made with {}: evaluation never checks", desc.join(", ")),
+                    format!(
+                        "assets were made with {}: evaluation never checks",
+                        desc.join(", ")
+                    ),
                 )
                 .with_hint("re-run precompute with the expected parameters (--overwrite)"),
             );
@@ -489,11 +570,19 @@ fn compare(r: &VideoReport, vl: &VideoLog) -> Agreement {
             ),
         ),
     };
-    Agreement { eval, agrees, note, log: vl.clone() }
+    Agreement {
+        eval,
+        agrees,
+        note,
+        log: vl.clone(),
+    }
 }
 
 fn summarise(root_findings: &[Finding], reports: &[VideoReport], index: &AssetIndex) -> Summary {
-    let mut s = Summary { videos: reports.len(), ..Default::default() };
+    let mut s = Summary {
+        videos: reports.len(),
+        ..Default::default()
+    };
     let mut reasons: HashMap<String, usize> = HashMap::new();
     let mut codes: HashMap<String, usize> = HashMap::new();
     for r in reports {
@@ -516,7 +605,10 @@ fn summarise(root_findings: &[Finding], reports: &[VideoReport], index: &AssetIn
             s.disagreements += 1;
         }
     }
-    for f in root_findings.iter().chain(reports.iter().flat_map(|r| r.findings.iter())) {
+    for f in root_findings
+        .iter()
+        .chain(reports.iter().flat_map(|r| r.findings.iter()))
+    {
         match f.severity {
             Severity::Error => s.errors += 1,
             Severity::Warning => s.warnings += 1,
@@ -542,8 +634,9 @@ fn summarise(root_findings: &[Finding], reports: &[VideoReport], index: &AssetIn
 // Nearest keys and stems
 // ---------------------------------------------------------------------------------------------
 
-const VIDEO_EXTS: [&str; 12] =
-    [".mp4", ".mkv", ".avi", ".webm", ".mov", ".m4v", ".flv", ".ts", ".mpg", ".mpeg", ".wmv", ".3gp"];
+const VIDEO_EXTS: [&str; 12] = [
+    ".mp4", ".mkv", ".avi", ".webm", ".mov", ".m4v", ".flv", ".ts", ".mpg", ".mpeg", ".wmv", ".3gp",
+];
 
 /// Names in a root (index names and folder names) keyed by loosened forms, built once.
 pub struct SuggestIndex {
@@ -588,7 +681,11 @@ fn strip_hash(s: &str) -> Option<&str> {
     let i = s.rfind(['_', '-'])?;
     let tail = &s[i + 1..];
     let head = s[..i].trim_end_matches(['_', '-']);
-    (tail.len() >= 8 && tail.len() <= 40 && tail.chars().all(|c| c.is_ascii_hexdigit()) && !head.is_empty()).then_some(head)
+    (tail.len() >= 8
+        && tail.len() <= 40
+        && tail.chars().all(|c| c.is_ascii_hexdigit())
+        && !head.is_empty())
+    .then_some(head)
 }
 
 fn alnum(s: &str) -> String {
@@ -600,7 +697,8 @@ impl SuggestIndex {
         let mut names: Vec<(String, String)> = Vec::new();
         let mut seen = HashSet::new();
         if index.usable() {
-            let mut claimed: Vec<(&String, usize)> = index.claims.iter().map(|(k, c)| (k, c[0].meta)).collect();
+            let mut claimed: Vec<(&String, usize)> =
+                index.claims.iter().map(|(k, c)| (k, c[0].meta)).collect();
             claimed.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)));
             for (k, m) in claimed {
                 if seen.insert(k.clone()) {
@@ -626,16 +724,30 @@ impl SuggestIndex {
             by_alnum.entry(alnum(&c)).or_default().push(i);
             by_canon.entry(c).or_default().push(i);
         }
-        SuggestIndex { names, by_canon, by_alnum }
+        SuggestIndex {
+            names,
+            by_canon,
+            by_alnum,
+        }
     }
 
     /// Up to five names close to `stem`, each with how it differs. `key` is the precompute
     /// key the input JSONL gave for this video.
-    pub fn nearest(&self, stem: &str, key: Option<&str>, index: &AssetIndex, allow_edit: bool) -> Vec<Suggestion> {
+    pub fn nearest(
+        &self,
+        stem: &str,
+        key: Option<&str>,
+        index: &AssetIndex,
+        allow_edit: bool,
+    ) -> Vec<Suggestion> {
         let mut out: Vec<Suggestion> = Vec::new();
         let push = |out: &mut Vec<Suggestion>, name: &str, folder: &str, relation: String| {
             if out.len() < 5 && !out.iter().any(|s| s.folder == folder) {
-                out.push(Suggestion { name: name.to_string(), folder: folder.to_string(), relation });
+                out.push(Suggestion {
+                    name: name.to_string(),
+                    folder: folder.to_string(),
+                    relation,
+                });
             }
         };
         if let Some(k) = key.filter(|k| !k.is_empty() && *k != stem) {
@@ -645,7 +757,9 @@ impl SuggestIndex {
                 crate::formats::naming::check_component(k).is_ok() && Path::new(d).is_dir()
             });
             if let Some(d) = found {
-                let meta = std::fs::read(py::join(&d, "meta.json")).ok().and_then(|b| py::py_json_load(&b).ok());
+                let meta = std::fs::read(py::join(&d, "meta.json"))
+                    .ok()
+                    .and_then(|b| py::py_json_load(&b).ok());
                 let why = match meta {
                     None => "the folder has no readable meta.json, so evaluation's index cannot map the stem to it".to_string(),
                     Some(m) => match m.get("video").filter(|v| py::truthy(v)).map(py::py_str) {
@@ -693,7 +807,12 @@ impl SuggestIndex {
             best.sort();
             for (d, i) in best.into_iter().take(5) {
                 let (n, f) = &self.names[i];
-                push(&mut out, n, f, format!("is a similar name (edit distance {d})"));
+                push(
+                    &mut out,
+                    n,
+                    f,
+                    format!("is a similar name (edit distance {d})"),
+                );
             }
         }
         out
@@ -707,13 +826,21 @@ pub fn relation(stem: &str, name: &str) -> String {
         return "differs only in case (lookup is case-sensitive)".into();
     }
     if let Some(rest) = name.strip_prefix(stem) {
-        if VIDEO_EXTS.iter().any(|e| rest.to_lowercase().starts_with(e)) {
+        if VIDEO_EXTS
+            .iter()
+            .any(|e| rest.to_lowercase().starts_with(e))
+        {
             return format!("keeps the video extension {rest:?}: its key was made from the file name, not the stem");
         }
     }
     if let Some(rest) = stem.strip_prefix(name) {
-        if VIDEO_EXTS.iter().any(|e| rest.to_lowercase().starts_with(e)) {
-            return format!("lacks {rest:?}: the video path has a doubled extension, so its stem keeps one");
+        if VIDEO_EXTS
+            .iter()
+            .any(|e| rest.to_lowercase().starts_with(e))
+        {
+            return format!(
+                "lacks {rest:?}: the video path has a doubled extension, so its stem keeps one"
+            );
         }
     }
     if nl == format!("v_{sl}") {

@@ -128,7 +128,11 @@ impl EvalLog {
         let i = match self.pos.get(video) {
             Some(i) => *i,
             None => {
-                self.videos.push(VideoLog { video: video.to_string(), first_line: line, ..Default::default() });
+                self.videos.push(VideoLog {
+                    video: video.to_string(),
+                    first_line: line,
+                    ..Default::default()
+                });
                 self.pos.insert(video.to_string(), self.videos.len() - 1);
                 self.videos.len() - 1
             }
@@ -145,7 +149,10 @@ impl EvalLog {
     /// that no line names as a hit was a miss.
     pub fn apply_listed(&mut self, videos: &[String]) {
         for v in videos {
-            let has_outcome = self.get(v).map(|e| e.verdict() != LogVerdict::Unknown).unwrap_or(false);
+            let has_outcome = self
+                .get(v)
+                .map(|e| e.verdict() != LogVerdict::Unknown)
+                .unwrap_or(false);
             if !has_outcome {
                 let e = self.entry(v, 0);
                 e.misses += 1;
@@ -164,7 +171,10 @@ impl EvalLog {
 /// The pid at the end of a `[generate_until]`/`[convert_inputs]` line (`pid=N`).
 fn proc_key(line: &str) -> String {
     match line.rfind(" pid=") {
-        Some(i) => line[i + 5..].chars().take_while(|c| c.is_ascii_digit()).collect(),
+        Some(i) => line[i + 5..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect(),
         None => String::new(),
     }
 }
@@ -290,12 +300,18 @@ pub fn parse_eval_log(text: &str) -> EvalLog {
                 log.lines_used += 1;
             }
         } else if m.starts_with(USE_OFFLINE) {
-            let Some(root) = between(m, "root=", " video=") else { continue };
+            let Some(root) = between(m, "root=", " video=") else {
+                continue;
+            };
             let root = root.to_string();
             let after = &m[m.find(" video=").map(|x| x + 7).unwrap_or(m.len())..];
-            let Some(ci) = after.rfind(" candidates=[") else { continue };
+            let Some(ci) = after.rfind(" candidates=[") else {
+                continue;
+            };
             let video = after[..ci].to_string();
-            let cands = field(&after[ci..], " candidates=", " (total=").map(parse_py_str_list).unwrap_or_default();
+            let cands = field(&after[ci..], " candidates=", " (total=")
+                .map(parse_py_str_list)
+                .unwrap_or_default();
             log.add_root(&root);
             if let Some(prev) = pending.remove(&key) {
                 // The previous lookup in this process ended with neither HIT nor MISS.
@@ -308,13 +324,21 @@ pub fn parse_eval_log(text: &str) -> EvalLog {
             e.lookups += 1;
             e.candidates = cands;
             e.source("use-offline");
-            pending.insert(key.clone(), Pending { video, failures: vec![] });
+            pending.insert(
+                key.clone(),
+                Pending {
+                    video,
+                    failures: vec![],
+                },
+            );
             log.lines_used += 1;
         } else if let Some(rest) = m.strip_prefix(HIT) {
             let dir = field(rest, "", " images=").unwrap_or("").to_string();
             let images = field(rest, " images=", " ").and_then(|s| s.parse().ok());
             let npy = field(rest, " positions_npy=", " pos_shape=").map(|s| s.to_string());
-            let shape = rest.rfind(" pos_shape=").map(|j| rest[j + 11..].trim().to_string());
+            let shape = rest
+                .rfind(" pos_shape=")
+                .map(|j| rest[j + 11..].trim().to_string());
             if let Some(p) = pending.remove(&key) {
                 let e = log.entry(&p.video, lineno);
                 e.hits += 1;
@@ -371,11 +395,15 @@ pub fn parse_eval_log(text: &str) -> EvalLog {
             if let Some(j) = body.rfind(" pid=") {
                 body = &body[..j];
             }
-            let shape = body.rfind(" pos_shape=").map(|j| body[j + 11..].to_string());
+            let shape = body
+                .rfind(" pos_shape=")
+                .map(|j| body[j + 11..].to_string());
             if let Some(j) = body.rfind(" pos_shape=") {
                 body = &body[..j];
             }
-            let images = body.rfind(" images=").and_then(|j| body[j + 8..].trim().parse().ok());
+            let images = body
+                .rfind(" images=")
+                .and_then(|j| body[j + 8..].trim().parse().ok());
             if let Some(j) = body.rfind(" images=") {
                 body = &body[..j];
             }
@@ -387,7 +415,10 @@ pub fn parse_eval_log(text: &str) -> EvalLog {
             let dir = dir.to_string();
             // Settle the pairing: this process's lookup of this video ended in a hit.
             let hit_line_seen = pending.values().all(|p| p.video != video)
-                && log.get(&video).map(|e| e.sources.contains(&"hit-line")).unwrap_or(false);
+                && log
+                    .get(&video)
+                    .map(|e| e.sources.contains(&"hit-line"))
+                    .unwrap_or(false);
             pending.retain(|_, p| p.video != video);
             let e = log.entry(&video, lineno);
             if !hit_line_seen || e.hits == 0 {
@@ -407,12 +438,18 @@ pub fn parse_eval_log(text: &str) -> EvalLog {
             log.lines_used += 1;
         } else if let Some(rest) = m.strip_prefix(GU_FE).or_else(|| m.strip_prefix(CI_FE)) {
             let pid = proc_key(m);
-            let video = match rest.rfind(" extracted_frames=").or_else(|| rest.rfind(" img_dir=")) {
+            let video = match rest
+                .rfind(" extracted_frames=")
+                .or_else(|| rest.rfind(" img_dir="))
+            {
                 Some(j) => &rest[..j],
                 None => rest,
             }
             .to_string();
-            let miss_line_seen = log.get(&video).map(|e| e.sources.contains(&"miss-line") || e.silent_misses > 0).unwrap_or(false);
+            let miss_line_seen = log
+                .get(&video)
+                .map(|e| e.sources.contains(&"miss-line") || e.silent_misses > 0)
+                .unwrap_or(false);
             let failures: Vec<String> = pending
                 .iter()
                 .filter(|(_, p)| p.video == video)

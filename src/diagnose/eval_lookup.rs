@@ -125,7 +125,8 @@ pub fn root_problem(root_raw: &str) -> Option<RootProblem> {
         return Some(RootProblem {
             code: "root-unset",
             message,
-            hint: "set LLAVA_CODEC_OFFLINE_ROOT (or --root) to the precompute `assets/` folder".into(),
+            hint: "set LLAVA_CODEC_OFFLINE_ROOT (or --root) to the precompute `assets/` folder"
+                .into(),
             hidden_dirs: vec![],
         });
     }
@@ -144,7 +145,10 @@ pub fn root_problem(root_raw: &str) -> Option<RootProblem> {
         }
         return None;
     }
-    let captured = root.contains('\n') || root.contains('\r') || root.contains("[OK]") || root.contains("Found:");
+    let captured = root.contains('\n')
+        || root.contains('\r')
+        || root.contains("[OK]")
+        || root.contains("Found:");
     if captured {
         let hidden = hidden_dirs_in_text(root);
         let fix = match hidden.last() {
@@ -167,9 +171,16 @@ pub fn root_problem(root_raw: &str) -> Option<RootProblem> {
         });
     }
     if root.contains(':') {
-        let parts: Vec<String> =
-            root.split(':').map(|s| s.trim().trim_end_matches('/').to_string()).filter(|s| !s.is_empty()).collect();
-        let hidden: Vec<String> = parts.iter().filter(|s| Path::new(s).is_dir()).cloned().collect();
+        let parts: Vec<String> = root
+            .split(':')
+            .map(|s| s.trim().trim_end_matches('/').to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let hidden: Vec<String> = parts
+            .iter()
+            .filter(|s| Path::new(s).is_dir())
+            .cloned()
+            .collect();
         if !hidden.is_empty() || parts.len() > 1 {
             return Some(RootProblem {
                 code: "root-path-list",
@@ -231,7 +242,10 @@ fn shorten(s: &str, n: usize) -> String {
 pub fn hidden_dirs_in_text(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut push = |s: &str| {
-        let s = s.trim().trim_matches(|c| c == '"' || c == '\'').trim_end_matches('/');
+        let s = s
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+            .trim_end_matches('/');
         if !s.is_empty() && Path::new(s).is_dir() && !out.iter().any(|o| o == s) {
             out.push(s.to_string());
         }
@@ -244,7 +258,7 @@ pub fn hidden_dirs_in_text(text: &str) -> Vec<String> {
         if let Some((_, r)) = line.split_once("Found:") {
             push(r);
         }
-        for w in line.split_whitespace() {
+        for w in line.split_whitespace().filter(|w| w.contains('/')) {
             push(w);
         }
     }
@@ -261,7 +275,9 @@ pub fn hidden_dirs_in_text(text: &str) -> Vec<String> {
 pub enum MetaRead {
     Ok,
     /// `open`/`json.load` raised: evaluation skips the file.
-    Unreadable { error: String },
+    Unreadable {
+        error: String,
+    },
     /// Valid JSON but not an object: `meta.get` raises outside the `try`, the whole index
     /// build fails and evaluation uses no index at all (and rebuilds it for every video).
     NotObject,
@@ -309,6 +325,9 @@ pub struct DirListing {
     pub files: Vec<String>,
     /// Subdirectory names in listing order (symlinked ones included, as `os.walk` lists them).
     pub subdirs: Vec<String>,
+    /// Every entry name in listing order (kept for the root only: globs match folders too).
+    #[serde(skip)]
+    pub entries: Vec<String>,
 }
 
 /// Evaluation's meta.json index of one root, built once by one walk and reused for every
@@ -327,6 +346,9 @@ pub struct AssetIndex {
     /// Set when a non-object meta.json made evaluation's index build raise: it then has no
     /// index at all. Holds that meta's position in `metas`.
     pub crashed_at: Option<usize>,
+    /// Every image evaluation's globs find directly in the root (the flat candidate), in its
+    /// order: the same for every video, so listed once.
+    pub root_images: Vec<String>,
     #[serde(skip)]
     pub elapsed: Duration,
 }
@@ -340,6 +362,7 @@ impl AssetIndex {
             claims: HashMap::new(),
             dirs: vec![],
             crashed_at: None,
+            root_images: vec![],
             elapsed: Duration::ZERO,
         }
     }
@@ -356,20 +379,32 @@ impl AssetIndex {
         }
         let mut meta_dirs: Vec<(String, usize)> = Vec::new();
         walk(&root, 0, &mut idx.dirs, &mut meta_dirs);
-        let metas: Vec<MetaEntry> =
-            meta_dirs.par_iter().map(|(dir, depth)| read_meta(dir, *depth)).collect();
+        let metas: Vec<MetaEntry> = meta_dirs
+            .par_iter()
+            .map(|(dir, depth)| read_meta(dir, *depth))
+            .collect();
         for (i, m) in metas.iter().enumerate() {
             if m.read == MetaRead::NotObject && idx.crashed_at.is_none() {
                 idx.crashed_at = Some(i);
             }
             if let Some(s) = &m.stem {
-                idx.claims.entry(s.clone()).or_default().push(Claim { meta: i, via: Via::Stem });
+                idx.claims.entry(s.clone()).or_default().push(Claim {
+                    meta: i,
+                    via: Via::Stem,
+                });
             }
             if let Some(k) = &m.key {
-                idx.claims.entry(k.clone()).or_default().push(Claim { meta: i, via: Via::Key });
+                idx.claims.entry(k.clone()).or_default().push(Claim {
+                    meta: i,
+                    via: Via::Key,
+                });
             }
         }
         idx.metas = metas;
+        idx.root_images = match idx.dirs.first() {
+            Some(d) if !py::has_magic(&root) => image_list_from_names(&root, &d.entries),
+            _ => eval_image_list(&root),
+        };
         idx.elapsed = t0.elapsed();
         idx
     }
@@ -393,7 +428,10 @@ impl AssetIndex {
         if !self.usable() {
             return None;
         }
-        self.claims.get(name).and_then(|c| c.first()).map(|c| &self.metas[c.meta])
+        self.claims
+            .get(name)
+            .and_then(|c| c.first())
+            .map(|c| &self.metas[c.meta])
     }
 
     /// All names with more than one distinct folder claiming them.
@@ -415,11 +453,17 @@ impl AssetIndex {
 /// its subdirectories in listing order; symlinked directories are listed but not entered;
 /// an unreadable directory yields nothing.
 fn walk(dir: &str, depth: usize, dirs: &mut Vec<DirListing>, metas: &mut Vec<(String, usize)>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut files = Vec::new();
     let mut subdirs = Vec::new();
+    let mut entries = Vec::new();
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
+        if depth == 0 {
+            entries.push(name.clone());
+        }
         let is_dir = match e.file_type() {
             Ok(ft) if ft.is_symlink() => e.path().is_dir(),
             Ok(ft) => ft.is_dir(),
@@ -435,10 +479,18 @@ fn walk(dir: &str, depth: usize, dirs: &mut Vec<DirListing>, metas: &mut Vec<(St
         metas.push((dir.to_string(), depth));
     }
     let subs = subdirs.clone();
-    dirs.push(DirListing { dir: dir.to_string(), depth, files, subdirs });
+    dirs.push(DirListing {
+        dir: dir.to_string(),
+        depth,
+        files,
+        subdirs,
+        entries,
+    });
     for s in subs {
         let p = py::join(dir, &s);
-        let is_link = std::fs::symlink_metadata(&p).map(|m| m.file_type().is_symlink()).unwrap_or(false);
+        let is_link = std::fs::symlink_metadata(&p)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
         if !is_link {
             walk(&p, depth + 1, dirs, metas);
         }
@@ -446,11 +498,21 @@ fn walk(dir: &str, depth: usize, dirs: &mut Vec<DirListing>, metas: &mut Vec<(St
 }
 
 fn read_meta(dir: &str, depth: usize) -> MetaEntry {
-    let mut m = MetaEntry { dir: dir.to_string(), read: MetaRead::Ok, video: None, stem: None, key: None, cfg: None, depth };
+    let mut m = MetaEntry {
+        dir: dir.to_string(),
+        read: MetaRead::Ok,
+        video: None,
+        stem: None,
+        key: None,
+        cfg: None,
+        depth,
+    };
     let path = py::join(dir, "meta.json");
     let v = match std::fs::read(&path) {
         Err(e) => {
-            m.read = MetaRead::Unreadable { error: e.to_string() };
+            m.read = MetaRead::Unreadable {
+                error: e.to_string(),
+            };
             return m;
         }
         Ok(bytes) => match py::py_json_load(&bytes) {
@@ -465,7 +527,10 @@ fn read_meta(dir: &str, depth: usize) -> MetaEntry {
         m.read = MetaRead::NotObject;
         return m;
     };
-    let video = obj.get("video").filter(|v| py::truthy(v)).or_else(|| obj.get("video_path").filter(|v| py::truthy(v)));
+    let video = obj
+        .get("video")
+        .filter(|v| py::truthy(v))
+        .or_else(|| obj.get("video_path").filter(|v| py::truthy(v)));
     if let Some(v) = video {
         let s = py::py_str(v);
         let st = py::path_stem(&s);
@@ -503,24 +568,50 @@ pub fn eval_image_list(dir: &str) -> Vec<String> {
     if py::has_magic(dir) {
         for pat in IMAGE_PREFIXES {
             for ext in IMAGE_EXTS {
-                push_all(py::glob(&py::join(dir, &format!("{pat}{}", &ext[1..]))), &mut merged);
+                push_all(
+                    py::glob(&py::join(dir, &format!("{pat}{}", &ext[1..]))),
+                    &mut merged,
+                );
             }
         }
         for ext in IMAGE_EXTS {
             push_all(py::glob(&py::join(dir, ext)), &mut merged);
         }
     } else {
-        // One listing serves every pattern (each glob lists the same directory).
-        let names = py::listdir(dir, false);
+        return image_list_from_names(dir, &py::listdir(dir, false));
+    }
+    merged.sort_by(|a, b| py::eval_nat_cmp(py::basename(a), py::basename(b)));
+    merged
+}
+
+/// [`eval_image_list`] for a directory without glob characters whose entry names (in
+/// listing order) are already known: one listing serves every pattern.
+pub fn image_list_from_names(dir: &str, names: &[String]) -> Vec<String> {
+    let mut merged: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push_all = |list: Vec<String>, merged: &mut Vec<String>| {
+        for p in list {
+            if seen.insert(p.clone()) {
+                merged.push(p);
+            }
+        }
+    };
+    {
         for pat in IMAGE_PREFIXES {
             for ext in IMAGE_EXTS {
                 let p = format!("{pat}{}", &ext[1..]);
-                let l = py::filter_names(&names, &p).into_iter().map(|n| py::join(dir, n)).collect();
+                let l = py::filter_names(names, &p)
+                    .into_iter()
+                    .map(|n| py::join(dir, n))
+                    .collect();
                 push_all(l, &mut merged);
             }
         }
         for ext in IMAGE_EXTS {
-            let l = py::filter_names(&names, ext).into_iter().map(|n| py::join(dir, n)).collect();
+            let l = py::filter_names(names, ext)
+                .into_iter()
+                .map(|n| py::join(dir, n))
+                .collect();
             push_all(l, &mut merged);
         }
     }
@@ -604,7 +695,10 @@ pub fn read_npy_header(bytes: &[u8]) -> Result<(NpyInfo, usize), String> {
             if bytes.len() < 12 {
                 return Err("truncated .npy header".into());
             }
-            (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12)
+            (
+                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+                12,
+            )
         }
         v => return Err(format!("unsupported .npy version {v}")),
     };
@@ -613,8 +707,13 @@ pub fn read_npy_header(bytes: &[u8]) -> Result<(NpyInfo, usize), String> {
     }
     let header = String::from_utf8_lossy(&bytes[start..start + hlen]).to_string();
     let descr = dict_value(&header, "descr").ok_or("no descr in .npy header")?;
-    let descr = descr.trim().trim_matches(|c| c == '\'' || c == '"').to_string();
-    let fortran = dict_value(&header, "fortran_order").map(|s| s.trim() == "True").unwrap_or(false);
+    let descr = descr
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '"')
+        .to_string();
+    let fortran = dict_value(&header, "fortran_order")
+        .map(|s| s.trim() == "True")
+        .unwrap_or(false);
     let shape_s = dict_value(&header, "shape").ok_or("no shape in .npy header")?;
     let inner = shape_s.trim().trim_start_matches('(').trim_end_matches(')');
     let mut shape = Vec::new();
@@ -623,13 +722,26 @@ pub fn read_npy_header(bytes: &[u8]) -> Result<(NpyInfo, usize), String> {
         if p.is_empty() {
             continue;
         }
-        shape.push(p.trim_end_matches('L').parse::<usize>().map_err(|_| format!("bad shape {shape_s}"))?);
+        shape.push(
+            p.trim_end_matches('L')
+                .parse::<usize>()
+                .map_err(|_| format!("bad shape {shape_s}"))?,
+        );
     }
-    Ok((NpyInfo { descr, fortran_order: fortran, shape }, start + hlen))
+    Ok((
+        NpyInfo {
+            descr,
+            fortran_order: fortran,
+            shape,
+        },
+        start + hlen,
+    ))
 }
 
 fn dict_value(header: &str, key: &str) -> Option<String> {
-    let pos = header.find(&format!("'{key}'")).or_else(|| header.find(&format!("\"{key}\"")))?;
+    let pos = header
+        .find(&format!("'{key}'"))
+        .or_else(|| header.find(&format!("\"{key}\"")))?;
     let rest = &header[pos + key.len() + 2..];
     let rest = rest.trim_start().strip_prefix(':')?.trim_start();
     if rest.starts_with('(') {
@@ -674,7 +786,7 @@ pub fn eval_positions(path: &str) -> PositionsInfo {
         ignored_because: None,
         rows: None,
     };
-    let (bytes, file_len) = match read_head(path, 65536) {
+    let (bytes, file_len) = match read_head(path, 4096) {
         Ok(b) => b,
         Err(e) => {
             info.ignored_because = Some(format!("np.load fails: {e}"));
@@ -690,7 +802,10 @@ pub fn eval_positions(path: &str) -> PositionsInfo {
     };
     info.dtype = Some(h.descr.clone());
     let Some((size, torch_ok)) = dtype_info(&h.descr) else {
-        info.ignored_because = Some(format!("dtype {} cannot be loaded without pickles or by torch", h.descr));
+        info.ignored_because = Some(format!(
+            "dtype {} cannot be loaded without pickles or by torch",
+            h.descr
+        ));
         info.shape = Some(h.shape.clone());
         return info;
     };
@@ -715,8 +830,9 @@ pub fn eval_positions(path: &str) -> PositionsInfo {
     };
     match rows {
         None => {
-            info.ignored_because =
-                Some(format!("shape {s:?} is neither [S,3] nor [1,S,3]: evaluation silently uses uniform positions"))
+            info.ignored_because = Some(format!(
+            "shape {s:?} is neither [S,3] nor [1,S,3]: evaluation silently uses uniform positions"
+        ))
         }
         Some(_) if !torch_ok => {
             info.ignored_because = Some(format!("dtype {} is refused by torch.from_numpy", h.descr))
@@ -739,7 +855,20 @@ fn read_head(path: &str, max: usize) -> std::io::Result<(Vec<u8>, u64)> {
         return Err(std::io::Error::other("is a directory"));
     }
     let mut buf = Vec::with_capacity(max.min(len as usize));
-    f.take(max as u64).read_to_end(&mut buf)?;
+    let mut f = f;
+    (&mut f).take(max as u64).read_to_end(&mut buf)?;
+    // A header longer than the first read (rare): read up to its end.
+    if buf.len() >= 12 && buf.starts_with(b"\x93NUMPY") {
+        let need = match buf[6] {
+            1 => 10 + u16::from_le_bytes([buf[8], buf[9]]) as usize,
+            _ => 12 + u32::from_le_bytes([buf[8], buf[9], buf[10], buf[11]]) as usize,
+        };
+        if need > buf.len() && need as u64 <= len {
+            (&mut f)
+                .take((need - buf.len()) as u64)
+                .read_to_end(&mut buf)?;
+        }
+    }
     Ok((buf, len))
 }
 
@@ -754,7 +883,7 @@ pub fn read_positions_rows(path: &str) -> Option<Vec<[i64; 3]>> {
         _ => return None,
     };
     let n: usize = h.shape.iter().product();
-    if n % 3 != 0 || bytes.len() - off < n * size {
+    if !n.is_multiple_of(3) || bytes.len() - off < n * size {
         return None;
     }
     let vals: Vec<i64> = (0..n)
@@ -769,7 +898,11 @@ pub fn read_positions_rows(path: &str) -> Option<Vec<[i64; 3]>> {
         .collect();
     let rows = n / 3;
     if h.fortran_order {
-        Some((0..rows).map(|r| [vals[r], vals[rows + r], vals[2 * rows + r]]).collect())
+        Some(
+            (0..rows)
+                .map(|r| [vals[r], vals[rows + r], vals[2 * rows + r]])
+                .collect(),
+        )
     } else {
         Some(vals.chunks(3).map(|c| [c[0], c[1], c[2]]).collect())
     }
@@ -788,7 +921,13 @@ pub struct ImageOpen {
 
 /// Opens an image in full; fails where PIL fails (unidentified, truncated, a directory).
 pub fn open_image(path: &str) -> ImageOpen {
-    let mut r = ImageOpen { path: path.to_string(), ok: false, width: 0, height: 0, error: None };
+    let mut r = ImageOpen {
+        path: path.to_string(),
+        ok: false,
+        width: 0,
+        height: 0,
+        error: None,
+    };
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -876,7 +1015,11 @@ fn jpeg_complete(b: &[u8]) -> Result<(), String> {
                         if i + 1 >= b.len() {
                             return trunc();
                         }
-                        if b[i] == 0xFF && b[i + 1] != 0x00 && !(0xD0..=0xD7).contains(&b[i + 1]) && b[i + 1] != 0xFF {
+                        if b[i] == 0xFF
+                            && b[i + 1] != 0x00
+                            && !(0xD0..=0xD7).contains(&b[i + 1])
+                            && b[i + 1] != 0xFF
+                        {
                             break;
                         }
                         i += 1;
@@ -1001,11 +1144,23 @@ impl Default for LookupOptions {
 /// `_offline_load_visuals_and_positions(video)` with `USE_OFFLINE` on, for `root` (the raw
 /// root string as a path) and `num_images` (already `max(1, N)`-ed or not: both work).
 pub fn lookup(index: &AssetIndex, root: &Path, video: &str, num_images: usize) -> LookupResult {
-    lookup_with(index, &root.to_string_lossy(), video, num_images, LookupOptions::default())
+    lookup_with(
+        index,
+        &root.to_string_lossy(),
+        video,
+        num_images,
+        LookupOptions::default(),
+    )
 }
 
 /// [`lookup`] with options and the root as evaluation's string.
-pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: usize, opts: LookupOptions) -> LookupResult {
+pub fn lookup_with(
+    index: &AssetIndex,
+    root_raw: &str,
+    video: &str,
+    num_images: usize,
+    opts: LookupOptions,
+) -> LookupResult {
     let n = num_images.max(1);
     let stem = py::path_stem(video);
     let mut res = LookupResult {
@@ -1056,7 +1211,12 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
         if rejected.is_none() {
             live.push(res.candidates.len());
         }
-        res.candidates.push(Candidate { path, source, rejected, images: vec![] });
+        res.candidates.push(Candidate {
+            path,
+            source,
+            rejected,
+            images: vec![],
+        });
     }
     let mut chosen: Option<usize> = None;
     let mut won = false;
@@ -1065,7 +1225,14 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
             res.candidates[ci].rejected = Some(Rejection::NotTried);
             continue;
         }
-        let imgs = eval_images(&res.candidates[ci].path, n);
+        let imgs = if res.candidates[ci].source == CandidateSource::FlatRoot
+            && index.root == root
+            && !index.dirs.is_empty()
+        {
+            index.root_images.iter().take(n).cloned().collect()
+        } else {
+            eval_images(&res.candidates[ci].path, n)
+        };
         res.candidates[ci].images = imgs.clone();
         if imgs.is_empty() {
             res.candidates[ci].rejected = Some(Rejection::NoImages);
@@ -1075,7 +1242,11 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
         let mut opened = Vec::with_capacity(imgs.len());
         let mut failure = None;
         for p in &imgs {
-            let o = if opts.decode { open_image(p) } else { sniff_image(p) };
+            let o = if opts.decode {
+                open_image(p)
+            } else {
+                sniff_image(p)
+            };
             let bad = !o.ok;
             if bad && failure.is_none() {
                 failure = Some((p.clone(), o.error.clone().unwrap_or_default()));
@@ -1103,10 +1274,16 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
         res.positions = eval_positions_file(&dir).map(|p| eval_positions(&p));
         res.message = match &res.candidates[ci].source {
             CandidateSource::StemFolder => format!("HIT {dir} (root/{stem})"),
-            CandidateSource::FlatRoot => format!("HIT {dir}: the root itself (flat layout; every video gets these images)"),
+            CandidateSource::FlatRoot => {
+                format!("HIT {dir}: the root itself (flat layout; every video gets these images)")
+            }
             CandidateSource::Index { via } => format!(
                 "HIT {dir} through the meta.json index ({} {stem:?})",
-                if *via == Via::Stem { "video stem" } else { "key" }
+                if *via == Via::Stem {
+                    "video stem"
+                } else {
+                    "key"
+                }
             ),
         };
         return res;
@@ -1121,7 +1298,9 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
             .iter()
             .rev()
             .find_map(|c| match &c.rejected {
-                Some(Rejection::ImagesFailed { image, error }) => Some((image.clone(), error.clone())),
+                Some(Rejection::ImagesFailed { image, error }) => {
+                    Some((image.clone(), error.clone()))
+                }
                 _ => None,
             })
             .unwrap_or_default();
@@ -1134,12 +1313,28 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
         return res;
     }
     res.status = LookupStatus::Miss;
-    let existing: Vec<&Candidate> = res.candidates.iter().filter(|c| c.rejected == Some(Rejection::NoImages)).collect();
-    let only_root = existing.iter().all(|c| c.source == CandidateSource::FlatRoot);
-    if res.candidates.iter().any(|c| c.rejected == Some(Rejection::OutsideRoot)) && existing.len() <= 1 && only_root {
+    let existing: Vec<&Candidate> = res
+        .candidates
+        .iter()
+        .filter(|c| c.rejected == Some(Rejection::NoImages))
+        .collect();
+    let only_root = existing
+        .iter()
+        .all(|c| c.source == CandidateSource::FlatRoot);
+    if res
+        .candidates
+        .iter()
+        .any(|c| c.rejected == Some(Rejection::OutsideRoot))
+        && existing.len() <= 1
+        && only_root
+    {
         res.reason = Some("stem-outside-root");
-        res.message = format!("the stem {stem:?} would make evaluation look outside the root; not looked at");
-    } else if (existing.is_empty() || only_root) && !index.usable() && index.claims.contains_key(&stem) {
+        res.message =
+            format!("the stem {stem:?} would make evaluation look outside the root; not looked at");
+    } else if (existing.is_empty() || only_root)
+        && !index.usable()
+        && index.claims.contains_key(&stem)
+    {
         res.reason = Some("index-unusable");
         res.message = format!(
             "a meta.json names {stem:?}, but a meta.json that is not a JSON object makes evaluation's index build \
@@ -1149,7 +1344,10 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
         res.reason = Some("not-found");
         res.message = format!("no folder for stem {stem:?}: neither root/{stem} nor a meta.json video/key of that name");
     } else {
-        let c = existing.iter().find(|c| c.source != CandidateSource::FlatRoot).expect("non-root candidate");
+        let c = existing
+            .iter()
+            .find(|c| c.source != CandidateSource::FlatRoot)
+            .expect("non-root candidate");
         let has_err = Path::new(&py::join(&c.path, "error.json")).exists();
         if py::has_magic(&c.path) && !eval_image_list_literal(&c.path).is_empty() {
             res.reason = Some("glob-magic");
@@ -1160,10 +1358,16 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
             );
         } else if has_err {
             res.reason = Some("error-json");
-            res.message = format!("{} holds error.json and no image: precompute failed for this video", c.path);
+            res.message = format!(
+                "{} holds error.json and no image: precompute failed for this video",
+                c.path
+            );
         } else {
             res.reason = Some("no-images");
-            res.message = format!("{} exists but holds no image evaluation's globs match", c.path);
+            res.message = format!(
+                "{} exists but holds no image evaluation's globs match",
+                c.path
+            );
         }
         res.chosen = None;
     }
@@ -1172,7 +1376,13 @@ pub fn lookup_with(index: &AssetIndex, root_raw: &str, video: &str, num_images: 
 
 /// Format check without decoding (for fast scans; truncation is not noticed).
 pub fn sniff_image(path: &str) -> ImageOpen {
-    let mut r = ImageOpen { path: path.to_string(), ok: false, width: 0, height: 0, error: None };
+    let mut r = ImageOpen {
+        path: path.to_string(),
+        ok: false,
+        width: 0,
+        height: 0,
+        error: None,
+    };
     use std::io::Read;
     let mut buf = [0u8; 32];
     let n = match std::fs::File::open(path).and_then(|mut f| f.read(&mut buf)) {
@@ -1226,516 +1436,573 @@ pub mod py {
     //! names skipped, case-sensitive `fnmatch`), `int()` of an environment string, `str()` and
     //! truthiness of JSON values, `json.load` (which accepts `NaN` and `Infinity`), and the
     //! natural-sort key of `_find_offline_images`.
-use std::path::Path;
+    use std::path::Path;
 
-use serde_json::Value;
+    use serde_json::Value;
 
-use crate::formats::naming;
+    use crate::formats::naming;
 
-/// `os.path.join(a, b)` for POSIX strings.
-pub fn join(a: &str, b: &str) -> String {
-    if b.starts_with('/') {
-        b.to_string()
-    } else if a.is_empty() || a.ends_with('/') {
-        format!("{a}{b}")
-    } else {
-        format!("{a}/{b}")
-    }
-}
-
-/// `os.path.split(p)`: the head loses its trailing slashes unless it is all slashes.
-pub fn split(p: &str) -> (String, String) {
-    let i = p.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (head, tail) = (&p[..i], &p[i..]);
-    let trimmed = head.trim_end_matches('/');
-    let head = if trimmed.is_empty() { head } else { trimmed };
-    (head.to_string(), tail.to_string())
-}
-
-/// `os.path.basename(p)`.
-pub fn basename(p: &str) -> &str {
-    p.rsplit('/').next().unwrap_or(p)
-}
-
-/// `pathlib.Path(s).stem`, as evaluation derives the lookup name of a video.
-pub fn path_stem(s: &str) -> String {
-    naming::stem(&naming::pathlib_normalise(s)).to_string()
-}
-
-/// Python `int(s)` of a decimal string: surrounding whitespace, one sign, digits with single
-/// underscores between them. `None` where Python raises `ValueError`.
-pub fn py_int(s: &str) -> Option<i64> {
-    let t = s.trim_matches(|c: char| c.is_whitespace());
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
-        return None;
-    }
-    if !digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
-        return None;
-    }
-    let clean: String = digits.chars().filter(|c| *c != '_').collect();
-    // Values beyond i64 are clamped: only `max(1, n)` matters downstream.
-    let v = clean.parse::<i64>().unwrap_or(i64::MAX);
-    Some(if neg { -v } else { v })
-}
-
-/// Python truthiness of a JSON value.
-pub fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().map(|f| f != 0.0).unwrap_or(true),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-/// Python `str()` of a value `json.load` produced.
-pub fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => py_repr(other),
-    }
-}
-
-fn py_float(f: f64) -> String {
-    if f.is_nan() {
-        "nan".into()
-    } else if f.is_infinite() {
-        if f > 0.0 { "inf".into() } else { "-inf".into() }
-    } else if f.fract() == 0.0 && f.abs() < 1e16 {
-        format!("{f:.1}")
-    } else {
-        let s = format!("{f:e}");
-        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
-        let exp: i32 = e.parse().unwrap_or(0);
-        if (-4..16).contains(&exp) {
-            format!("{f}")
+    /// `os.path.join(a, b)` for POSIX strings.
+    pub fn join(a: &str, b: &str) -> String {
+        if b.starts_with('/') {
+            b.to_string()
+        } else if a.is_empty() || a.ends_with('/') {
+            format!("{a}{b}")
         } else {
-            format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+            format!("{a}/{b}")
         }
     }
-}
 
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => {
-            if n.is_i64() || n.is_u64() {
-                n.to_string()
+    /// `os.path.split(p)`: the head loses its trailing slashes unless it is all slashes.
+    pub fn split(p: &str) -> (String, String) {
+        let i = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+        let (head, tail) = (&p[..i], &p[i..]);
+        let trimmed = head.trim_end_matches('/');
+        let head = if trimmed.is_empty() { head } else { trimmed };
+        (head.to_string(), tail.to_string())
+    }
+
+    /// `os.path.basename(p)`.
+    pub fn basename(p: &str) -> &str {
+        p.rsplit('/').next().unwrap_or(p)
+    }
+
+    /// `pathlib.Path(s).stem`, as evaluation derives the lookup name of a video.
+    pub fn path_stem(s: &str) -> String {
+        naming::stem(&naming::pathlib_normalise(s)).to_string()
+    }
+
+    /// Python `int(s)` of a decimal string: surrounding whitespace, one sign, digits with single
+    /// underscores between them. `None` where Python raises `ValueError`.
+    pub fn py_int(s: &str) -> Option<i64> {
+        let t = s.trim_matches(|c: char| c.is_whitespace());
+        let (neg, digits) = match t.as_bytes().first() {
+            Some(b'-') => (true, &t[1..]),
+            Some(b'+') => (false, &t[1..]),
+            _ => (false, t),
+        };
+        if digits.is_empty()
+            || digits.starts_with('_')
+            || digits.ends_with('_')
+            || digits.contains("__")
+        {
+            return None;
+        }
+        if !digits.chars().all(|c| c.is_ascii_digit() || c == '_') {
+            return None;
+        }
+        let clean: String = digits.chars().filter(|c| *c != '_').collect();
+        // Values beyond i64 are clamped: only `max(1, n)` matters downstream.
+        let v = clean.parse::<i64>().unwrap_or(i64::MAX);
+        Some(if neg { -v } else { v })
+    }
+
+    /// Python truthiness of a JSON value.
+    pub fn truthy(v: &Value) -> bool {
+        match v {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::Number(n) => n.as_f64().map(|f| f != 0.0).unwrap_or(true),
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(o) => !o.is_empty(),
+        }
+    }
+
+    /// Python `str()` of a value `json.load` produced.
+    pub fn py_str(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            other => py_repr(other),
+        }
+    }
+
+    fn py_float(f: f64) -> String {
+        if f.is_nan() {
+            "nan".into()
+        } else if f.is_infinite() {
+            if f > 0.0 {
+                "inf".into()
             } else {
-                py_float(n.as_f64().unwrap_or(f64::NAN))
+                "-inf".into()
             }
-        }
-        Value::String(s) => {
-            let q = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-            let mut out = String::new();
-            out.push(q);
-            for c in s.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    c if c == q => {
-                        out.push('\\');
-                        out.push(c);
-                    }
-                    c => out.push(c),
-                }
-            }
-            out.push(q);
-            out
-        }
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter()
-                .map(|(k, v)| format!("{}: {}", py_repr(&Value::String(k.clone())), py_repr(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// `json.load` of a file opened as UTF-8: invalid UTF-8 fails; `NaN`, `Infinity` and
-/// `-Infinity` are accepted (read as null here, which no lookup field depends on).
-pub fn py_json_load(bytes: &[u8]) -> Result<Value, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => Ok(v),
-        Err(e) => {
-            let patched = replace_nonfinite(text);
-            match patched {
-                Some(p) => serde_json::from_str::<Value>(&p).map_err(|_| e.to_string()),
-                None => Err(e.to_string()),
+        } else if f.fract() == 0.0 && f.abs() < 1e16 {
+            format!("{f:.1}")
+        } else {
+            let s = format!("{f:e}");
+            let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+            let exp: i32 = e.parse().unwrap_or(0);
+            if (-4..16).contains(&exp) {
+                format!("{f}")
+            } else {
+                format!("{m}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
             }
         }
     }
-}
 
-fn replace_nonfinite(text: &str) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut in_str = false;
-    let mut esc = false;
-    let mut changed = false;
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        if in_str {
-            out.push(c);
-            if esc {
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else if c == '"' {
-                in_str = false;
-            }
-            rest = &rest[c.len_utf8()..];
-            continue;
-        }
-        if c == '"' {
-            in_str = true;
-            out.push(c);
-            rest = &rest[1..];
-            continue;
-        }
-        let mut matched = false;
-        for tok in ["-Infinity", "Infinity", "NaN"] {
-            if rest.starts_with(tok) {
-                out.push_str("null");
-                rest = &rest[tok.len()..];
-                changed = true;
-                matched = true;
-                break;
-            }
-        }
-        if !matched {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    changed.then_some(out)
-}
-
-/// `glob.has_magic`.
-pub fn has_magic(s: &str) -> bool {
-    s.contains(['*', '?', '['])
-}
-
-/// `fnmatch.fnmatchcase(name, pat)` (POSIX: case-sensitive).
-pub fn fnmatch(name: &str, pat: &str) -> bool {
-    let n: Vec<char> = name.chars().collect();
-    let p = compile(pat);
-    match_from(&n, 0, &p, 0)
-}
-
-#[derive(Debug)]
-enum Tok {
-    Lit(char),
-    Any,
-    Star,
-    Set { neg: bool, items: Vec<(char, char)>, never: bool },
-}
-
-fn compile(pat: &str) -> Vec<Tok> {
-    let p: Vec<char> = pat.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < p.len() {
-        let c = p[i];
-        i += 1;
-        match c {
-            '*' => {
-                if !matches!(out.last(), Some(Tok::Star)) {
-                    out.push(Tok::Star)
-                }
-            }
-            '?' => out.push(Tok::Any),
-            '[' => {
-                let mut j = i;
-                if j < p.len() && p[j] == '!' {
-                    j += 1;
-                }
-                if j < p.len() && p[j] == ']' {
-                    j += 1;
-                }
-                while j < p.len() && p[j] != ']' {
-                    j += 1;
-                }
-                if j >= p.len() {
-                    out.push(Tok::Lit('['));
+    fn py_repr(v: &Value) -> String {
+        match v {
+            Value::Null => "None".into(),
+            Value::Bool(true) => "True".into(),
+            Value::Bool(false) => "False".into(),
+            Value::Number(n) => {
+                if n.is_i64() || n.is_u64() {
+                    n.to_string()
                 } else {
-                    let stuff: Vec<char> = p[i..j].to_vec();
-                    i = j + 1;
-                    let (neg, body) = if stuff.first() == Some(&'!') { (true, &stuff[1..]) } else { (false, &stuff[..]) };
-                    let mut items = Vec::new();
-                    let mut k = 0;
-                    while k < body.len() {
-                        if k + 2 < body.len() && body[k + 1] == '-' {
-                            items.push((body[k], body[k + 2]));
-                            k += 3;
-                        } else {
-                            items.push((body[k], body[k]));
-                            k += 1;
+                    py_float(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Value::String(s) => {
+                let q = if s.contains('\'') && !s.contains('"') {
+                    '"'
+                } else {
+                    '\''
+                };
+                let mut out = String::new();
+                out.push(q);
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\t' => out.push_str("\\t"),
+                        c if c == q => {
+                            out.push('\\');
+                            out.push(c);
                         }
-                    }
-                    let never = stuff.is_empty() || (!neg && items.iter().all(|(a, b)| a > b));
-                    items.retain(|(a, b)| a <= b);
-                    out.push(Tok::Set { neg, items, never });
-                }
-            }
-            c => out.push(Tok::Lit(c)),
-        }
-    }
-    out
-}
-
-fn match_from(n: &[char], ni: usize, p: &[Tok], pi: usize) -> bool {
-    if pi == p.len() {
-        return ni == n.len();
-    }
-    match &p[pi] {
-        Tok::Star => (ni..=n.len()).any(|k| match_from(n, k, p, pi + 1)),
-        tok => {
-            if ni >= n.len() {
-                return false;
-            }
-            let c = n[ni];
-            let ok = match tok {
-                Tok::Lit(l) => *l == c,
-                Tok::Any => true,
-                Tok::Set { neg, items, never } => {
-                    if *never {
-                        false
-                    } else {
-                        let inside = items.iter().any(|(a, b)| *a <= c && c <= *b);
-                        inside != *neg
+                        c => out.push(c),
                     }
                 }
-                Tok::Star => unreachable!(),
-            };
-            ok && match_from(n, ni + 1, p, pi + 1)
+                out.push(q);
+                out
+            }
+            Value::Array(a) => {
+                format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", "))
+            }
+            Value::Object(o) => format!(
+                "{{{}}}",
+                o.iter()
+                    .map(|(k, v)| format!("{}: {}", py_repr(&Value::String(k.clone())), py_repr(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
-}
 
-/// Entry names of a directory in listing order (`os.scandir`), optionally directories only
-/// (`entry.is_dir()` follows symlinks). An unreadable directory lists nothing.
-pub fn listdir(dir: &str, dironly: bool) -> Vec<String> {
-    let d = if dir.is_empty() { "." } else { dir };
-    let Ok(rd) = std::fs::read_dir(d) else { return Vec::new() };
-    let mut out = Vec::new();
-    for e in rd.flatten() {
-        if dironly {
-            let is_dir = match e.file_type() {
-                Ok(ft) if ft.is_symlink() => e.path().is_dir(),
-                Ok(ft) => ft.is_dir(),
-                Err(_) => false,
-            };
-            if !is_dir {
+    /// `json.load` of a file opened as UTF-8: invalid UTF-8 fails; `NaN`, `Infinity` and
+    /// `-Infinity` are accepted (read as null here, which no lookup field depends on).
+    pub fn py_json_load(bytes: &[u8]) -> Result<Value, String> {
+        let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let patched = replace_nonfinite(text);
+                match patched {
+                    Some(p) => serde_json::from_str::<Value>(&p).map_err(|_| e.to_string()),
+                    None => Err(e.to_string()),
+                }
+            }
+        }
+    }
+
+    fn replace_nonfinite(text: &str) -> Option<String> {
+        let mut out = String::with_capacity(text.len());
+        let mut in_str = false;
+        let mut esc = false;
+        let mut changed = false;
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            if in_str {
+                out.push(c);
+                if esc {
+                    esc = false;
+                } else if c == '\\' {
+                    esc = true;
+                } else if c == '"' {
+                    in_str = false;
+                }
+                rest = &rest[c.len_utf8()..];
                 continue;
             }
+            if c == '"' {
+                in_str = true;
+                out.push(c);
+                rest = &rest[1..];
+                continue;
+            }
+            let mut matched = false;
+            for tok in ["-Infinity", "Infinity", "NaN"] {
+                if rest.starts_with(tok) {
+                    out.push_str("null");
+                    rest = &rest[tok.len()..];
+                    changed = true;
+                    matched = true;
+                    break;
+                }
+            }
+            if !matched {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
         }
-        out.push(e.file_name().to_string_lossy().into_owned());
+        changed.then_some(out)
     }
-    out
-}
 
-/// `glob` filtering of already listed names: hidden names skipped unless the pattern is hidden.
-pub fn filter_names<'a>(names: &'a [String], pattern: &str) -> Vec<&'a String> {
-    let hidden_ok = pattern.starts_with('.');
-    names.iter().filter(|n| (hidden_ok || !n.starts_with('.')) && fnmatch(n, pattern)).collect()
-}
+    /// `glob.has_magic`.
+    pub fn has_magic(s: &str) -> bool {
+        s.contains(['*', '?', '['])
+    }
 
-/// `glob.glob(pathname)` (non-recursive), results in Python's order.
-pub fn glob(pathname: &str) -> Vec<String> {
-    iglob(pathname, false)
-}
+    /// `fnmatch.fnmatchcase(name, pat)` (POSIX: case-sensitive).
+    pub fn fnmatch(name: &str, pat: &str) -> bool {
+        let n: Vec<char> = name.chars().collect();
+        let p = compile(pat);
+        match_from(&n, 0, &p, 0)
+    }
 
-fn iglob(pathname: &str, dironly: bool) -> Vec<String> {
-    let (dirname, base) = split(pathname);
-    if !has_magic(pathname) {
-        if !base.is_empty() {
-            if std::fs::symlink_metadata(pathname).is_ok() {
+    #[derive(Debug)]
+    enum Tok {
+        Lit(char),
+        Any,
+        Star,
+        Set {
+            neg: bool,
+            items: Vec<(char, char)>,
+            never: bool,
+        },
+    }
+
+    fn compile(pat: &str) -> Vec<Tok> {
+        let p: Vec<char> = pat.chars().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < p.len() {
+            let c = p[i];
+            i += 1;
+            match c {
+                '*' => {
+                    if !matches!(out.last(), Some(Tok::Star)) {
+                        out.push(Tok::Star)
+                    }
+                }
+                '?' => out.push(Tok::Any),
+                '[' => {
+                    let mut j = i;
+                    if j < p.len() && p[j] == '!' {
+                        j += 1;
+                    }
+                    if j < p.len() && p[j] == ']' {
+                        j += 1;
+                    }
+                    while j < p.len() && p[j] != ']' {
+                        j += 1;
+                    }
+                    if j >= p.len() {
+                        out.push(Tok::Lit('['));
+                    } else {
+                        let stuff: Vec<char> = p[i..j].to_vec();
+                        i = j + 1;
+                        let (neg, body) = if stuff.first() == Some(&'!') {
+                            (true, &stuff[1..])
+                        } else {
+                            (false, &stuff[..])
+                        };
+                        let mut items = Vec::new();
+                        let mut k = 0;
+                        while k < body.len() {
+                            if k + 2 < body.len() && body[k + 1] == '-' {
+                                items.push((body[k], body[k + 2]));
+                                k += 3;
+                            } else {
+                                items.push((body[k], body[k]));
+                                k += 1;
+                            }
+                        }
+                        let never = stuff.is_empty() || (!neg && items.iter().all(|(a, b)| a > b));
+                        items.retain(|(a, b)| a <= b);
+                        out.push(Tok::Set { neg, items, never });
+                    }
+                }
+                c => out.push(Tok::Lit(c)),
+            }
+        }
+        out
+    }
+
+    fn match_from(n: &[char], ni: usize, p: &[Tok], pi: usize) -> bool {
+        if pi == p.len() {
+            return ni == n.len();
+        }
+        match &p[pi] {
+            Tok::Star => (ni..=n.len()).any(|k| match_from(n, k, p, pi + 1)),
+            tok => {
+                if ni >= n.len() {
+                    return false;
+                }
+                let c = n[ni];
+                let ok = match tok {
+                    Tok::Lit(l) => *l == c,
+                    Tok::Any => true,
+                    Tok::Set { neg, items, never } => {
+                        if *never {
+                            false
+                        } else {
+                            let inside = items.iter().any(|(a, b)| *a <= c && c <= *b);
+                            inside != *neg
+                        }
+                    }
+                    Tok::Star => unreachable!(),
+                };
+                ok && match_from(n, ni + 1, p, pi + 1)
+            }
+        }
+    }
+
+    /// Entry names of a directory in listing order (`os.scandir`), optionally directories only
+    /// (`entry.is_dir()` follows symlinks). An unreadable directory lists nothing.
+    pub fn listdir(dir: &str, dironly: bool) -> Vec<String> {
+        let d = if dir.is_empty() { "." } else { dir };
+        let Ok(rd) = std::fs::read_dir(d) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in rd.flatten() {
+            if dironly {
+                let is_dir = match e.file_type() {
+                    Ok(ft) if ft.is_symlink() => e.path().is_dir(),
+                    Ok(ft) => ft.is_dir(),
+                    Err(_) => false,
+                };
+                if !is_dir {
+                    continue;
+                }
+            }
+            out.push(e.file_name().to_string_lossy().into_owned());
+        }
+        out
+    }
+
+    /// `glob` filtering of already listed names: hidden names skipped unless the pattern is hidden.
+    pub fn filter_names<'a>(names: &'a [String], pattern: &str) -> Vec<&'a String> {
+        let hidden_ok = pattern.starts_with('.');
+        let p = compile(pattern);
+        names
+            .iter()
+            .filter(|n| {
+                (hidden_ok || !n.starts_with('.')) && {
+                    let c: Vec<char> = n.chars().collect();
+                    match_from(&c, 0, &p, 0)
+                }
+            })
+            .collect()
+    }
+
+    /// `glob.glob(pathname)` (non-recursive), results in Python's order.
+    pub fn glob(pathname: &str) -> Vec<String> {
+        iglob(pathname, false)
+    }
+
+    fn iglob(pathname: &str, dironly: bool) -> Vec<String> {
+        let (dirname, base) = split(pathname);
+        if !has_magic(pathname) {
+            if !base.is_empty() {
+                if std::fs::symlink_metadata(pathname).is_ok() {
+                    return vec![pathname.to_string()];
+                }
+            } else if Path::new(if dirname.is_empty() { "." } else { &dirname }).is_dir() {
                 return vec![pathname.to_string()];
             }
-        } else if Path::new(if dirname.is_empty() { "." } else { &dirname }).is_dir() {
-            return vec![pathname.to_string()];
+            return Vec::new();
         }
-        return Vec::new();
-    }
-    if dirname.is_empty() {
-        return glob_in_dir("", &base, dironly);
-    }
-    let dirs = if dirname != pathname && has_magic(&dirname) { iglob(&dirname, true) } else { vec![dirname] };
-    let mut out = Vec::new();
-    for d in dirs {
-        for name in glob_in_dir(&d, &base, dironly) {
-            out.push(join(&d, &name));
+        if dirname.is_empty() {
+            return glob_in_dir("", &base, dironly);
         }
+        let dirs = if dirname != pathname && has_magic(&dirname) {
+            iglob(&dirname, true)
+        } else {
+            vec![dirname]
+        };
+        let mut out = Vec::new();
+        for d in dirs {
+            for name in glob_in_dir(&d, &base, dironly) {
+                out.push(join(&d, &name));
+            }
+        }
+        out
     }
-    out
-}
 
-fn glob_in_dir(dir: &str, base: &str, dironly: bool) -> Vec<String> {
-    if has_magic(base) {
-        let names = listdir(dir, dironly);
-        filter_names(&names, base).into_iter().cloned().collect()
-    } else if !base.is_empty() {
-        let p = join(if dir.is_empty() { "." } else { dir }, base);
-        if std::fs::symlink_metadata(&p).is_ok() {
+    fn glob_in_dir(dir: &str, base: &str, dironly: bool) -> Vec<String> {
+        if has_magic(base) {
+            let names = listdir(dir, dironly);
+            filter_names(&names, base).into_iter().cloned().collect()
+        } else if !base.is_empty() {
+            let p = join(if dir.is_empty() { "." } else { dir }, base);
+            if std::fs::symlink_metadata(&p).is_ok() {
+                vec![base.to_string()]
+            } else {
+                Vec::new()
+            }
+        } else if Path::new(if dir.is_empty() { "." } else { dir }).is_dir() {
             vec![base.to_string()]
         } else {
             Vec::new()
         }
-    } else if Path::new(if dir.is_empty() { "." } else { dir }).is_dir() {
-        vec![base.to_string()]
-    } else {
-        Vec::new()
     }
-}
 
-/// One part of evaluation's natural-sort key: `re.split(r"(\d+)", name)` with digit runs as
-/// integers. Parts alternate text, number, text, ... so a comparison never mixes types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum NatPart {
-    Text(String),
-    /// Digits with leading zeros removed (compared by length, then text).
-    Num(String),
-}
+    /// One part of evaluation's natural-sort key: `re.split(r"(\d+)", name)` with digit runs as
+    /// integers. Parts alternate text, number, text, ... so a comparison never mixes types.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum NatPart {
+        Text(String),
+        /// Digits with leading zeros removed (compared by length, then text).
+        Num(String),
+    }
 
-fn nat_key(name: &str) -> Vec<NatPart> {
-    let mut parts = Vec::new();
-    let mut cur = String::new();
-    let mut in_num = false;
-    for c in name.chars() {
-        let d = c.is_ascii_digit();
-        if d != in_num {
-            parts.push(if in_num { num_part(&cur) } else { NatPart::Text(cur.clone()) });
-            cur.clear();
-            in_num = d;
+    fn nat_key(name: &str) -> Vec<NatPart> {
+        let mut parts = Vec::new();
+        let mut cur = String::new();
+        let mut in_num = false;
+        for c in name.chars() {
+            let d = c.is_ascii_digit();
+            if d != in_num {
+                parts.push(if in_num {
+                    num_part(&cur)
+                } else {
+                    NatPart::Text(cur.clone())
+                });
+                cur.clear();
+                in_num = d;
+            }
+            cur.push(c);
         }
-        cur.push(c);
+        parts.push(if in_num {
+            num_part(&cur)
+        } else {
+            NatPart::Text(cur)
+        });
+        if in_num {
+            parts.push(NatPart::Text(String::new()));
+        }
+        parts
     }
-    parts.push(if in_num { num_part(&cur) } else { NatPart::Text(cur) });
-    if in_num {
-        parts.push(NatPart::Text(String::new()));
+
+    fn num_part(s: &str) -> NatPart {
+        let t = s.trim_start_matches('0');
+        NatPart::Num(t.to_string())
     }
-    parts
-}
 
-fn num_part(s: &str) -> NatPart {
-    let t = s.trim_start_matches('0');
-    NatPart::Num(t.to_string())
-}
-
-fn cmp_part(a: &NatPart, b: &NatPart) -> std::cmp::Ordering {
-    match (a, b) {
-        (NatPart::Text(x), NatPart::Text(y)) => x.cmp(y),
-        (NatPart::Num(x), NatPart::Num(y)) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
-        // Cannot happen: both keys alternate the same way.
-        (NatPart::Text(_), NatPart::Num(_)) => std::cmp::Ordering::Less,
-        (NatPart::Num(_), NatPart::Text(_)) => std::cmp::Ordering::Greater,
-    }
-}
-
-/// Evaluation's `_nat_key` comparison of two base names (Python list comparison).
-pub fn eval_nat_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    let (ka, kb) = (nat_key(a), nat_key(b));
-    for (x, y) in ka.iter().zip(kb.iter()) {
-        let o = cmp_part(x, y);
-        if o != std::cmp::Ordering::Equal {
-            return o;
+    fn cmp_part(a: &NatPart, b: &NatPart) -> std::cmp::Ordering {
+        match (a, b) {
+            (NatPart::Text(x), NatPart::Text(y)) => x.cmp(y),
+            (NatPart::Num(x), NatPart::Num(y)) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
+            // Cannot happen: both keys alternate the same way.
+            (NatPart::Text(_), NatPart::Num(_)) => std::cmp::Ordering::Less,
+            (NatPart::Num(_), NatPart::Text(_)) => std::cmp::Ordering::Greater,
         }
     }
-    ka.len().cmp(&kb.len())
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::cmp::Ordering;
-
-    #[test]
-    fn joins_and_splits() {
-        assert_eq!(join("/r", "a"), "/r/a");
-        assert_eq!(join("/r/", "a"), "/r/a");
-        assert_eq!(join("/r", ""), "/r/");
-        assert_eq!(join("/r", "/abs"), "/abs");
-        assert_eq!(split("/a/b/c*.jpg"), ("/a/b".into(), "c*.jpg".into()));
-        assert_eq!(split("/x"), ("/".into(), "x".into()));
-        assert_eq!(split("x"), ("".into(), "x".into()));
-        assert_eq!(split("a//b"), ("a".into(), "b".into()));
+    /// Evaluation's `_nat_key` comparison of two base names (Python list comparison).
+    pub fn eval_nat_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+        let (ka, kb) = (nat_key(a), nat_key(b));
+        for (x, y) in ka.iter().zip(kb.iter()) {
+            let o = cmp_part(x, y);
+            if o != std::cmp::Ordering::Equal {
+                return o;
+            }
+        }
+        ka.len().cmp(&kb.len())
     }
 
-    #[test]
-    fn stems_like_pathlib() {
-        assert_eq!(path_stem("videos/ytb_X.mp4"), "ytb_X");
-        assert_eq!(path_stem("a/."), "a");
-        assert_eq!(path_stem(".."), "..");
-        assert_eq!(path_stem("/"), "");
-        assert_eq!(path_stem("x.mp4.mp4"), "x.mp4");
-    }
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use std::cmp::Ordering;
 
-    #[test]
-    fn ints() {
-        assert_eq!(py_int(" 8 "), Some(8));
-        assert_eq!(py_int("+8"), Some(8));
-        assert_eq!(py_int("1_0"), Some(10));
-        assert_eq!(py_int("-3"), Some(-3));
-        assert_eq!(py_int("8.0"), None);
-        assert_eq!(py_int(""), None);
-        assert_eq!(py_int("_1"), None);
-    }
+        #[test]
+        fn joins_and_splits() {
+            assert_eq!(join("/r", "a"), "/r/a");
+            assert_eq!(join("/r/", "a"), "/r/a");
+            assert_eq!(join("/r", ""), "/r/");
+            assert_eq!(join("/r", "/abs"), "/abs");
+            assert_eq!(split("/a/b/c*.jpg"), ("/a/b".into(), "c*.jpg".into()));
+            assert_eq!(split("/x"), ("/".into(), "x".into()));
+            assert_eq!(split("x"), ("".into(), "x".into()));
+            assert_eq!(split("a//b"), ("a".into(), "b".into()));
+        }
 
-    #[test]
-    fn strs() {
-        assert_eq!(py_str(&serde_json::json!(5)), "5");
-        assert_eq!(py_str(&serde_json::json!(5.0)), "5.0");
-        assert_eq!(py_str(&serde_json::json!(true)), "True");
-        assert_eq!(py_str(&serde_json::json!(["a", 1])), "['a', 1]");
-        assert!(!truthy(&serde_json::json!("")));
-        assert!(!truthy(&serde_json::json!(0)));
-    }
+        #[test]
+        fn stems_like_pathlib() {
+            assert_eq!(path_stem("videos/ytb_X.mp4"), "ytb_X");
+            assert_eq!(path_stem("a/."), "a");
+            assert_eq!(path_stem(".."), "..");
+            assert_eq!(path_stem("/"), "");
+            assert_eq!(path_stem("x.mp4.mp4"), "x.mp4");
+        }
 
-    #[test]
-    fn json_nan() {
-        let v = py_json_load(br#"{"a": NaN, "s": "NaN", "b": -Infinity}"#).unwrap();
-        assert_eq!(v["s"], "NaN");
-        assert!(v["a"].is_null());
-        assert!(py_json_load(b"{\"a\": \xff}").is_err());
-    }
+        #[test]
+        fn ints() {
+            assert_eq!(py_int(" 8 "), Some(8));
+            assert_eq!(py_int("+8"), Some(8));
+            assert_eq!(py_int("1_0"), Some(10));
+            assert_eq!(py_int("-3"), Some(-3));
+            assert_eq!(py_int("8.0"), None);
+            assert_eq!(py_int(""), None);
+            assert_eq!(py_int("_1"), None);
+        }
 
-    #[test]
-    fn fnmatch_rules() {
-        assert!(fnmatch("mosaic_000.jpg", "mosaic*.jpg"));
-        assert!(!fnmatch("mosaic_000.JPG", "*.jpg"));
-        assert!(fnmatch("video1", "video[1]"));
-        assert!(!fnmatch("video[1]", "video[1]"));
-        assert!(fnmatch("a[b", "a[b"));
-        assert!(fnmatch("ab", "a[!c]"));
-        assert!(!fnmatch("ac", "a[!c]"));
-        assert!(fnmatch("a5", "a[0-9]"));
-        assert!(fnmatch("x.jpg", "*.jpg"));
-        assert!(!fnmatch("x.jpgx", "*.jpg"));
-    }
+        #[test]
+        fn strs() {
+            assert_eq!(py_str(&serde_json::json!(5)), "5");
+            assert_eq!(py_str(&serde_json::json!(5.0)), "5.0");
+            assert_eq!(py_str(&serde_json::json!(true)), "True");
+            assert_eq!(py_str(&serde_json::json!(["a", 1])), "['a', 1]");
+            assert!(!truthy(&serde_json::json!("")));
+            assert!(!truthy(&serde_json::json!(0)));
+        }
 
-    #[test]
-    fn natural_key_like_python() {
-        assert_eq!(eval_nat_cmp("0_preview.png", "mosaic_000.jpg"), Ordering::Less);
-        assert_eq!(eval_nat_cmp("mosaic_2.jpg", "mosaic_010.jpg"), Ordering::Less);
-        assert_eq!(eval_nat_cmp("mosaic_1.jpg", "mosaic_01.jpg"), Ordering::Equal);
-        // Whole text parts compare: 'a' < 'a!' although '!' < '1'.
-        assert_eq!(eval_nat_cmp("a1", "a!"), Ordering::Less);
-        assert_eq!(eval_nat_cmp("B.jpg", "a.jpg"), Ordering::Less);
-        assert_eq!(eval_nat_cmp("mosaic_000.jpg", "mosaic_000.tmp.jpg"), Ordering::Less);
+        #[test]
+        fn json_nan() {
+            let v = py_json_load(br#"{"a": NaN, "s": "NaN", "b": -Infinity}"#).unwrap();
+            assert_eq!(v["s"], "NaN");
+            assert!(v["a"].is_null());
+            assert!(py_json_load(b"{\"a\": \xff}").is_err());
+        }
+
+        #[test]
+        fn fnmatch_rules() {
+            assert!(fnmatch("mosaic_000.jpg", "mosaic*.jpg"));
+            assert!(!fnmatch("mosaic_000.JPG", "*.jpg"));
+            assert!(fnmatch("video1", "video[1]"));
+            assert!(!fnmatch("video[1]", "video[1]"));
+            assert!(fnmatch("a[b", "a[b"));
+            assert!(fnmatch("ab", "a[!c]"));
+            assert!(!fnmatch("ac", "a[!c]"));
+            assert!(fnmatch("a5", "a[0-9]"));
+            assert!(fnmatch("x.jpg", "*.jpg"));
+            assert!(!fnmatch("x.jpgx", "*.jpg"));
+        }
+
+        #[test]
+        fn natural_key_like_python() {
+            assert_eq!(
+                eval_nat_cmp("0_preview.png", "mosaic_000.jpg"),
+                Ordering::Less
+            );
+            assert_eq!(
+                eval_nat_cmp("mosaic_2.jpg", "mosaic_010.jpg"),
+                Ordering::Less
+            );
+            assert_eq!(
+                eval_nat_cmp("mosaic_1.jpg", "mosaic_01.jpg"),
+                Ordering::Equal
+            );
+            // Whole text parts compare: 'a' < 'a!' although '!' < '1'.
+            assert_eq!(eval_nat_cmp("a1", "a!"), Ordering::Less);
+            assert_eq!(eval_nat_cmp("B.jpg", "a.jpg"), Ordering::Less);
+            assert_eq!(
+                eval_nat_cmp("mosaic_000.jpg", "mosaic_000.tmp.jpg"),
+                Ordering::Less
+            );
+        }
     }
-}
 }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde_json::Value;
 
 use super::eval_lookup::{self as el, py, AssetIndex, DirListing, MetaRead};
@@ -100,23 +101,32 @@ pub fn root_findings_with_index(index: &AssetIndex, num_images: usize) -> Vec<Fi
         .iter()
         .map(|m| (m.dir.as_str(), m.cfg.as_ref()))
         .collect();
-    for d in &index.dirs {
-        if d.depth == 0 {
-            continue;
-        }
-        let is_asset = d
-            .files
-            .iter()
-            .any(|f| f == "meta.json" || f == "error.json" || is_eval_image_name(f))
-            || (d.files.is_empty()
-                && d.subdirs.is_empty()
-                && (d.depth == 1
-                    || (root_depth_assets && d.depth == 2 && parent_is_assets(index, d))));
-        if is_asset {
-            let cfg = cfg_of.get(d.dir.as_str()).copied().flatten();
-            out.extend(listing_findings(d, n, false, cfg));
-        }
-    }
+    let per_dir: Vec<Vec<Finding>> = el::io_pool().install(|| {
+        index
+            .dirs
+            .par_iter()
+            .map(|d| {
+                if d.depth == 0 {
+                    return Vec::new();
+                }
+                let is_asset = d
+                    .files
+                    .iter()
+                    .any(|f| f == "meta.json" || f == "error.json" || is_eval_image_name(f))
+                    || (d.files.is_empty()
+                        && d.subdirs.is_empty()
+                        && (d.depth == 1
+                            || (root_depth_assets && d.depth == 2 && parent_is_assets(index, d))));
+                if is_asset {
+                    let cfg = cfg_of.get(d.dir.as_str()).copied().flatten();
+                    listing_findings(d, n, false, cfg, None)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect()
+    });
+    out.extend(per_dir.into_iter().flatten());
     out
 }
 
@@ -298,7 +308,7 @@ pub fn asset_folder_findings(dir: &Path, num_images: usize) -> Vec<Finding> {
         entries: vec![],
     };
     let cfg = folder_cfg(&d);
-    let mut out = listing_findings(&listing, num_images.max(1), true, cfg.as_ref());
+    let mut out = listing_findings(&listing, num_images.max(1), true, cfg.as_ref(), None);
     let imgs = el::eval_images(&d, num_images.max(1));
     let square = folder_square(&d);
     for p in &imgs {
@@ -373,6 +383,7 @@ pub fn listing_findings(
     n: usize,
     single: bool,
     cfg: Option<&Value>,
+    positions: Option<Option<&el::PositionsInfo>>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let all_imgs = if py::has_magic(&d.dir) {
@@ -506,15 +517,30 @@ pub fn listing_findings(
                 ),
             );
         }
-        out.extend(positions_findings(&d.dir, imgs.len(), s_total_of(cfg)));
+        let s_total = s_total_of(cfg);
+        out.extend(match positions {
+            Some(p) => positions_info_findings(&d.dir, p, imgs.len(), s_total),
+            None => positions_findings(&d.dir, imgs.len(), s_total),
+        });
     }
     out
 }
 
 /// What evaluation makes of the folder's positions, as findings (for a folder with images).
 pub fn positions_findings(dir: &str, images: usize, s_total: usize) -> Vec<Finding> {
+    let info = el::eval_positions_file(dir).map(|p| el::eval_positions(&p));
+    positions_info_findings(dir, info.as_ref(), images, s_total)
+}
+
+/// [`positions_findings`] from what the lookup already read (`None`: no positions file).
+pub fn positions_info_findings(
+    dir: &str,
+    info: Option<&el::PositionsInfo>,
+    images: usize,
+    s_total: usize,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    match el::eval_positions_file(dir) {
+    match info.map(|i| (i.path.clone(), i)) {
         None => out.push(
             Finding::error(
                 "positions-missing",
@@ -527,8 +553,7 @@ pub fn positions_findings(dir: &str, images: usize, s_total: usize) -> Vec<Findi
             )
             .with_hint("re-run precompute for this key with --overwrite"),
         ),
-        Some(p) => {
-            let info = el::eval_positions(&p);
+        Some((p, info)) => {
             if !info.used {
                 let code = if info.shape.is_some() && info.dtype.is_some() && !info.ignored_because.as_deref().unwrap_or("").contains("truncated") {
                     "positions-shape-ignored"

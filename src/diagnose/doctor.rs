@@ -220,22 +220,24 @@ pub fn run_doctor_with_index(
     let opts = LookupOptions { decode: cfg.decode };
     let out_root = ar::out_root_finding(index).is_some();
     let allow_edit = videos.len().saturating_mul(suggest.names.len()) <= 50_000_000;
-    let mut reports: Vec<VideoReport> = videos
-        .par_iter()
-        .map(|v| {
-            diagnose_video(
-                cfg,
-                &root_raw,
-                index,
-                &suggest,
-                v,
-                opts,
-                root_problem.as_ref(),
-                out_root,
-                allow_edit,
-            )
-        })
-        .collect();
+    let mut reports: Vec<VideoReport> = el::io_pool().install(|| {
+        videos
+            .par_iter()
+            .map(|v| {
+                diagnose_video(
+                    cfg,
+                    &root_raw,
+                    index,
+                    &suggest,
+                    v,
+                    opts,
+                    root_problem.as_ref(),
+                    out_root,
+                    allow_edit,
+                )
+            })
+            .collect()
+    });
     if let Some(l) = log {
         for r in &mut reports {
             if let Some(vl) = l.get(&r.video) {
@@ -448,6 +450,7 @@ fn hit_findings(cfg: &DoctorConfig, index: &AssetIndex, report: &mut VideoReport
         cfg.num_images,
         true,
         folder_cfg.as_ref(),
+        Some(lr.positions.as_ref()),
     ));
     let square = Some(
         folder_cfg

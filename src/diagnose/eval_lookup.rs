@@ -377,12 +377,14 @@ impl AssetIndex {
             idx.elapsed = t0.elapsed();
             return idx;
         }
-        let mut meta_dirs: Vec<(String, usize)> = Vec::new();
-        walk(&root, 0, &mut idx.dirs, &mut meta_dirs);
-        let metas: Vec<MetaEntry> = meta_dirs
-            .par_iter()
-            .map(|(dir, depth)| read_meta(dir, *depth))
-            .collect();
+        let walked = io_pool().install(|| walk(&root, 0));
+        let mut metas: Vec<MetaEntry> = Vec::new();
+        for (d, m) in walked {
+            idx.dirs.push(d);
+            if let Some(m) = m {
+                metas.push(m);
+            }
+        }
         for (i, m) in metas.iter().enumerate() {
             if m.read == MetaRead::NotObject && idx.crashed_at.is_none() {
                 idx.crashed_at = Some(i);
@@ -452,49 +454,69 @@ impl AssetIndex {
 /// `os.walk(root)` top-down: yield a directory (its files in listing order) before entering
 /// its subdirectories in listing order; symlinked directories are listed but not entered;
 /// an unreadable directory yields nothing.
-fn walk(dir: &str, depth: usize, dirs: &mut Vec<DirListing>, metas: &mut Vec<(String, usize)>) {
+fn walk(dir: &str, depth: usize) -> Vec<(DirListing, Option<MetaEntry>)> {
     let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
+        return Vec::new();
     };
     let mut files = Vec::new();
     let mut subdirs = Vec::new();
     let mut entries = Vec::new();
+    // Subdirectories os.walk enters: not symlinks (its `islink` check).
+    let mut enter = Vec::new();
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if depth == 0 {
             entries.push(name.clone());
         }
-        let is_dir = match e.file_type() {
-            Ok(ft) if ft.is_symlink() => e.path().is_dir(),
-            Ok(ft) => ft.is_dir(),
-            Err(_) => false,
+        let (is_dir, is_link) = match e.file_type() {
+            Ok(ft) if ft.is_symlink() => (e.path().is_dir(), true),
+            Ok(ft) => (ft.is_dir(), false),
+            Err(_) => (false, false),
         };
         if is_dir {
+            if !is_link {
+                enter.push(py::join(dir, &name));
+            }
             subdirs.push(name);
         } else {
             files.push(name);
         }
     }
-    if files.iter().any(|f| f == "meta.json") {
-        metas.push((dir.to_string(), depth));
+    let meta = files
+        .iter()
+        .any(|f| f == "meta.json")
+        .then(|| read_meta(dir, depth));
+    let mut out = vec![(
+        DirListing {
+            dir: dir.to_string(),
+            depth,
+            files,
+            subdirs,
+            entries,
+        },
+        meta,
+    )];
+    // Subtrees in parallel, reassembled in listing order: os.walk's top-down order.
+    let subtrees: Vec<Vec<(DirListing, Option<MetaEntry>)>> =
+        enter.par_iter().map(|p| walk(p, depth + 1)).collect();
+    for t in subtrees {
+        out.extend(t);
     }
-    let subs = subdirs.clone();
-    dirs.push(DirListing {
-        dir: dir.to_string(),
-        depth,
-        files,
-        subdirs,
-        entries,
-    });
-    for s in subs {
-        let p = py::join(dir, &s);
-        let is_link = std::fs::symlink_metadata(&p)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
-        if !is_link {
-            walk(&p, depth + 1, dirs, metas);
-        }
-    }
+    out
+}
+
+/// A pool for file-system work, which waits on I/O more than it computes.
+pub fn io_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let n = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads((n * 4).clamp(4, 32))
+            .build()
+            .expect("thread pool")
+    })
 }
 
 fn read_meta(dir: &str, depth: usize) -> MetaEntry {

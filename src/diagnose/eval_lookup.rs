@@ -663,6 +663,9 @@ pub fn eval_images(dir: &str, num_images: usize) -> Vec<String> {
 
 /// `_find_positions_npy(dir)`: the positions file evaluation picks, if any.
 pub fn eval_positions_file(dir: &str) -> Option<String> {
+    if !py::has_magic(dir) {
+        return positions_file_from_names(dir, &py::listdir(dir, false));
+    }
     for n in POSITION_NAMES {
         let p = py::join(dir, n);
         if Path::new(&p).exists() {
@@ -670,6 +673,25 @@ pub fn eval_positions_file(dir: &str) -> Option<String> {
         }
     }
     let mut hits = py::glob(&py::join(dir, "*position*.npy"));
+    hits.sort();
+    hits.into_iter().next()
+}
+
+/// [`eval_positions_file`] for a directory without glob characters whose entry names are
+/// known: a name not listed does not exist; a listed one must still exist through symlinks.
+pub fn positions_file_from_names(dir: &str, names: &[String]) -> Option<String> {
+    for n in POSITION_NAMES {
+        if names.iter().any(|x| x == n) {
+            let p = py::join(dir, n);
+            if Path::new(&p).exists() {
+                return Some(p);
+            }
+        }
+    }
+    let mut hits: Vec<String> = py::filter_names(names, "*position*.npy")
+        .into_iter()
+        .map(|n| py::join(dir, n))
+        .collect();
     hits.sort();
     hits.into_iter().next()
 }
@@ -1242,18 +1264,30 @@ pub fn lookup_with(
     }
     let mut chosen: Option<usize> = None;
     let mut won = false;
+    // The winning candidate's entry names, when it was listed here.
+    let mut listing: Option<Vec<String>> = None;
     for &ci in &live {
         if won {
             res.candidates[ci].rejected = Some(Rejection::NotTried);
             continue;
         }
+        listing = None;
         let imgs = if res.candidates[ci].source == CandidateSource::FlatRoot
             && index.root == root
             && !index.dirs.is_empty()
         {
             index.root_images.iter().take(n).cloned().collect()
         } else {
-            eval_images(&res.candidates[ci].path, n)
+            let path = &res.candidates[ci].path;
+            if py::has_magic(path) {
+                eval_images(path, n)
+            } else {
+                let names = py::listdir(path, false);
+                let mut l = image_list_from_names(path, &names);
+                l.truncate(n);
+                listing = Some(names);
+                l
+            }
         };
         res.candidates[ci].images = imgs.clone();
         if imgs.is_empty() {
@@ -1293,7 +1327,11 @@ pub fn lookup_with(
         let dir = res.candidates[ci].path.clone();
         res.status = LookupStatus::Hit;
         res.images = res.candidates[ci].images.clone();
-        res.positions = eval_positions_file(&dir).map(|p| eval_positions(&p));
+        let file = match (&listing, py::has_magic(&dir)) {
+            (Some(names), false) => positions_file_from_names(&dir, names),
+            _ => eval_positions_file(&dir),
+        };
+        res.positions = file.map(|p| eval_positions(&p));
         res.message = match &res.candidates[ci].source {
             CandidateSource::StemFolder => format!("HIT {dir} (root/{stem})"),
             CandidateSource::FlatRoot => {

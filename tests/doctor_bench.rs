@@ -122,6 +122,7 @@ fn bench_100k_folders() {
         num_images: 8,
         decode: false,
         expect: vec![],
+        all_folders: false,
     };
     let inputs: Vec<VideoInput> = videos
         .iter()

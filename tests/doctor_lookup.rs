@@ -128,6 +128,7 @@ fn cfg(root: &Path) -> DoctorConfig {
         num_images: 8,
         decode: true,
         expect: vec![],
+        all_folders: false,
     }
 }
 

@@ -182,11 +182,12 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let mut seen = std::collections::HashSet::new();
     inputs.retain(|v| seen.insert(v.video.clone()));
 
-    let cfg = DoctorConfig {
+    let mut cfg = DoctorConfig {
         root: root.clone(),
         use_offline,
         num_images,
         decode: !args.no_decode,
+        all_folders: false,
         expect,
     };
     let root_disp = root.clone().unwrap_or_default();
@@ -214,6 +215,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
     if inputs.is_empty() && doctor::root_usable(&cfg) {
         inputs = doctor::videos_in_index(&index);
+        cfg.all_folders = true;
         note(
             args.json,
             &format!(

@@ -47,6 +47,16 @@ pub fn root_problem_finding(root_raw: &str, p: &el::RootProblem) -> Finding {
 
 /// [`asset_root_findings`] on an index already built (no second walk).
 pub fn root_findings_with_index(index: &AssetIndex, num_images: usize) -> Vec<Finding> {
+    root_findings_impl(index, num_images, true)
+}
+
+/// Root-wide findings only (root problems, out_root, flat images, metas, duplicates, config
+/// drift), without the per-folder pass: `doctor` reports folders through the videos that use them.
+pub fn root_level_findings(index: &AssetIndex, num_images: usize) -> Vec<Finding> {
+    root_findings_impl(index, num_images, false)
+}
+
+fn root_findings_impl(index: &AssetIndex, num_images: usize, per_folder: bool) -> Vec<Finding> {
     let n = num_images.max(1);
     let root = index.root.as_str();
     let mut out = Vec::new();
@@ -101,6 +111,9 @@ pub fn root_findings_with_index(index: &AssetIndex, num_images: usize) -> Vec<Fi
         .iter()
         .map(|m| (m.dir.as_str(), m.cfg.as_ref()))
         .collect();
+    if !per_folder {
+        return out;
+    }
     let per_dir: Vec<Vec<Finding>> = el::io_pool().install(|| {
         index
             .dirs

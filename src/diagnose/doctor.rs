@@ -37,6 +37,8 @@ pub struct DoctorConfig {
     pub decode: bool,
     /// `--expect` asset parameters.
     pub expect: Vec<(String, Value)>,
+    /// Also report every asset folder of the root (not only those the videos use).
+    pub all_folders: bool,
 }
 
 /// A name in the root close to a stem that was not found.
@@ -127,6 +129,14 @@ pub fn run_doctor(
     run_doctor_with_index(cfg, &index, videos, log, strict)
 }
 
+fn root_scan(index: &AssetIndex, cfg: &DoctorConfig) -> Vec<Finding> {
+    if cfg.all_folders {
+        ar::root_findings_with_index(index, cfg.num_images)
+    } else {
+        ar::root_level_findings(index, cfg.num_images)
+    }
+}
+
 /// Whether the root in `cfg` is walked at all (offline on, the root a directory).
 pub fn root_usable(cfg: &DoctorConfig) -> bool {
     let root_raw = cfg.root.clone().unwrap_or_default();
@@ -190,13 +200,13 @@ pub fn run_doctor_with_index(
         root_findings.push(ar::root_problem_finding(&root_raw, p));
         if p.code == "root-glob-magic" {
             root_findings.extend(
-                ar::root_findings_with_index(index, cfg.num_images)
+                root_scan(index, cfg)
                     .into_iter()
                     .filter(|f| f.code != p.code),
             );
         }
     } else {
-        root_findings.extend(ar::root_findings_with_index(index, cfg.num_images));
+        root_findings.extend(root_scan(index, cfg));
     }
     if usable_root && !cfg.expect.is_empty() {
         root_findings.extend(ar::expect_findings(index, &cfg.expect));
@@ -347,7 +357,12 @@ fn listing_of(dir: &str) -> DirListing {
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if e.path().is_dir() {
+            let is_dir = match e.file_type() {
+                Ok(ft) if ft.is_symlink() => e.path().is_dir(),
+                Ok(ft) => ft.is_dir(),
+                Err(_) => false,
+            };
+            if is_dir {
                 subdirs.push(name);
             } else {
                 files.push(name);

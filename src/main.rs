@@ -32,6 +32,8 @@ enum Command {
     Precompute(cli::precompute::PrecomputeArgs),
     /// Per sampled frame: type, vectors, motion/residual/fused energy, patches kept.
     Analyze(cli::analyze::AnalyzeArgs),
+    /// Why evaluation HITs or MISSes offline assets, video by video, and how to fix it.
+    Doctor(cli::doctor::DoctorArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Some(Command::Pack(args)) => cli::pack::run(args),
         Some(Command::Precompute(args)) => cli::precompute::run(args),
         Some(Command::Analyze(args)) => cli::analyze::run(args),
+        Some(Command::Doctor(args)) => cli::doctor::run(args),
         None => {
             let _ = <Cli as clap::CommandFactory>::command().print_help();
             return ExitCode::from(2);

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod doctor;
 pub mod knobs;
 pub mod output;
 pub mod pack;

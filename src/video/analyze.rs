@@ -566,9 +566,7 @@ fn analyze_pass(
         let (pass_result, exact_result) = std::thread::scope(|scope| {
             let worker = is_exact.then(|| {
                 let (packets, wanted) = (&scan.packets, &wanted);
-                scope.spawn(move || {
-                    exact::decode_exact(path, packets, wanted, PatchedLuma::Stage1)
-                })
+                scope.spawn(move || exact::decode_exact(path, packets, wanted, PatchedLuma::Stage1))
             });
             let r = run_pass(path, &plan, &cfg, progress);
             (r, worker.map(|h| h.join()))

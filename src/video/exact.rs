@@ -143,7 +143,9 @@ impl Collector<'_> {
     }
 
     fn done(&self) -> bool {
-        self.wanted.iter().all(|p| self.result.planes.contains_key(p))
+        self.wanted
+            .iter()
+            .all(|p| self.result.planes.contains_key(p))
     }
 }
 

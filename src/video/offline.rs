@@ -487,9 +487,7 @@ fn offline_pass(
         |scope| -> Result<(OfflineSink, HashMap<usize, Plane>, _), VideoError> {
             let exact_worker = is_exact.then(|| {
                 let guess = &guess;
-                scope.spawn(move || {
-                    exact::decode_exact(path, packets, guess, PatchedLuma::Raw)
-                })
+                scope.spawn(move || exact::decode_exact(path, packets, guess, PatchedLuma::Raw))
             });
             let (tx, rx) = sync_channel::<EmuFrame>(4);
             let worker = (residual == ResidualSource::Emulate).then(|| {

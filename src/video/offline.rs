@@ -559,7 +559,13 @@ fn offline_pass(
                 Err(_) => return Ok(Err("internal error in the project's decoder".into())),
             };
             match r {
-                Ok(r) => r.planes,
+                Ok(r) => {
+                    notes.insert(
+                        0,
+                        "residual: exact, the raw Y plane of the project's H.264 decoder in upstream's residual mode (SPEC 2.2); motion vectors from FFmpeg".into(),
+                    );
+                    r.planes
+                }
                 Err(f) => return Ok(Err(f.reason().to_string())),
             }
         }

@@ -5,8 +5,10 @@
 //!
 //! Every picture up to the last wanted one is decoded: the patched pictures propagate through
 //! the references, and FFmpeg's carried-over coded-block state crosses pictures, so a picture
-//! left out (even a non-reference one) could change what a later one outputs. Decoding stops
-//! once the last wanted picture is out.
+//! left out (even a non-reference one) changes what later ones output. Measured on the
+//! fixture: leaving out the unsampled non-reference pictures made 24 of the 64 sampled
+//! frames differ from upstream (28 to 3425 pixels each). Decoding stops once the last
+//! wanted picture is out.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -115,7 +117,6 @@ fn to_yuv(p: Picture) -> YuvFrame {
 
 struct Collector<'a> {
     wanted: &'a BTreeSet<usize>,
-    last: usize,
     map: Option<Vec<Option<usize>>>,
     raw_outputs: usize,
     luma: PatchedLuma,
@@ -173,7 +174,6 @@ pub(crate) fn decode_exact(
     }
     let mut col = Collector {
         wanted,
-        last: wanted.iter().next_back().copied().unwrap_or(0),
         map: output_map(packets),
         raw_outputs: 0,
         luma,
@@ -211,7 +211,7 @@ pub(crate) fn decode_exact(
         while let Some(pic) = dec.next_frame() {
             col.take(pic);
         }
-        if col.result.outputs > col.last && col.done() {
+        if col.done() {
             return Ok(col.result);
         }
     }

@@ -72,7 +72,7 @@ fn missing_empty_and_text_files_are_typed_errors() {
     assert!(read_frames_rgb(text.to_str().unwrap(), &[0]).is_err());
     assert!(matches!(
         analyze(text.to_str().unwrap(), &opts(ResidualSource::Exact)),
-        Err(VideoError::ExactUnavailable)
+        Err(VideoError::NotAVideo { .. })
     ));
 }
 

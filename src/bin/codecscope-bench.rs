@@ -96,8 +96,11 @@ fn bench_pipeline(given: Option<&str>) {
         .unwrap();
         let pre = dir.join("pre.jsonl");
         std::fs::write(&pre, format!("{{\"video\": {v:?}, \"key\": \"b\"}}\n")).unwrap();
-        println!("{v}: ffmpeg -threads 1 -f null: {:.2} s", floor.secs);
-        for residual in ["emulate", "none"] {
+        println!(
+            "{v}: ffmpeg -threads 1 -f null: {:.2} s (CPU {:.2} s)",
+            floor.secs, floor.cpu_secs
+        );
+        for residual in ["exact", "emulate", "none"] {
             let s1 = dir.join(format!("s1-{residual}"));
             let _ = std::fs::remove_dir_all(&s1);
             let sel = run_measured(
@@ -155,8 +158,8 @@ fn bench_pipeline(given: Option<&str>) {
             );
             let r = |x: f64| x / floor.secs.max(1e-9);
             println!(
-                "  residual {residual:<8} select {:.2} s ({:.2}x, {:.0} MB) | select+pack {:.2} s ({:.2}x) | precompute {:.2} s ({:.2}x, {:.0} MB)",
-                sel.secs, r(sel.secs), sel.peak_rss_kb as f64 / 1024.0,
+                "  residual {residual:<8} select {:.2} s ({:.2}x, CPU {:.2} s = {:.2}x, {:.0} MB) | select+pack {:.2} s ({:.2}x) | precompute {:.2} s ({:.2}x, {:.0} MB)",
+                sel.secs, r(sel.secs), sel.cpu_secs, sel.cpu_secs / floor.cpu_secs.max(1e-9), sel.peak_rss_kb as f64 / 1024.0,
                 sel.secs + pack.secs, r(sel.secs + pack.secs),
                 prec.secs, r(prec.secs), prec.peak_rss_kb as f64 / 1024.0,
             );
@@ -264,6 +267,8 @@ fn tempfile_dir() -> std::path::PathBuf {
 
 struct Measured {
     secs: f64,
+    /// User + system CPU seconds (sampled from /proc every 20 ms, so a slight undercount).
+    cpu_secs: f64,
     peak_rss_kb: u64,
     code: Option<i32>,
     stdout: String,
@@ -278,6 +283,8 @@ fn run_measured(cmd: &mut Command) -> Measured {
         .spawn()
         .expect("spawn");
     let status_path = format!("/proc/{}/status", child.id());
+    let stat_path = format!("/proc/{}/stat", child.id());
+    let mut ticks = 0u64;
     let mut stdout = child.stdout.take().unwrap();
     let reader = std::thread::spawn(move || {
         let mut s = String::new();
@@ -296,6 +303,20 @@ fn run_measured(cmd: &mut Command) -> Measured {
                 peak = peak.max(kb);
             }
         }
+        if let Ok(text) = std::fs::read_to_string(&stat_path) {
+            // Fields after the command name: utime and stime are the 12th and 13th.
+            if let Some(rest) = text.rsplit_once(')').map(|(_, r)| r) {
+                let f: Vec<u64> = rest
+                    .split_whitespace()
+                    .skip(11)
+                    .take(2)
+                    .filter_map(|x| x.parse().ok())
+                    .collect();
+                if f.len() == 2 {
+                    ticks = ticks.max(f[0] + f[1]);
+                }
+            }
+        }
         if let Some(st) = child.try_wait().expect("wait") {
             break st;
         }
@@ -303,6 +324,7 @@ fn run_measured(cmd: &mut Command) -> Measured {
     };
     Measured {
         secs: t.elapsed().as_secs_f64(),
+        cpu_secs: ticks as f64 / 100.0,
         peak_rss_kb: peak,
         code: status.code(),
         stdout: reader.join().unwrap(),

@@ -53,8 +53,8 @@ impl EnergyKnobs {
             Some(r) => (r, format!("asked for: {}", r.as_str())),
             None if self.w_res == 0.0 => (ResidualSource::None, "w_res is 0: the residual is not decoded".into()),
             None => (
-                ResidualSource::Emulate,
-                "default: the exact residual decoder is not in this build, so the stock-FFmpeg emulator is used".into(),
+                ResidualSource::Exact,
+                "default: exact (the project's H.264 decoder in residual mode); streams it does not support fall back to the emulator, per video".into(),
             ),
         }
     }

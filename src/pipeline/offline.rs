@@ -444,7 +444,8 @@ fn build(
         "stats": {"elapsed_sec": started.elapsed().as_secs_f64()},
         "codecscope": {
             "version": env!("CARGO_PKG_VERSION"),
-            "residual_source": run.residual.as_str(),
+            "residual_source": oa.analysis.residual_source.as_str(),
+            "residual_requested": run.residual.as_str(),
             "residual_why": run.residual_why,
             "w_res_used": sel.w_res_used,
             "notes": notes,

@@ -1,13 +1,14 @@
 //! Stage 1's view of a video in one decode: the sampled frames' motion grids, their
 //! residual pictures from the chosen source, and optionally their RGB pictures.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::Instant;
 
 use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView, PacketAction};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
+use super::exact;
 use super::frames::RgbFrame;
 use super::motion::{fill_grid_l0, MotionVector};
 use super::plan::{picture_packets, timestamp_ranks, Indexing, Plan};
@@ -424,23 +425,64 @@ fn residual_note(src: ResidualSource, codec: &str, height: usize) -> String {
             "residual: |Y_t - Y_(t-1)| of the decoded luma (frame 0: zero)".into()
         }
         ResidualSource::None => "residual: none (motion only; w_res = 0)".into(),
-        ResidualSource::Exact => "residual: exact".into(),
+        ResidualSource::Exact => "residual: exact, from the project's H.264 decoder in upstream's residual mode (SPEC 2.2); motion vectors from FFmpeg".into(),
     }
 }
 
 /// Like [`analyze`], with a progress callback (return `false` to cancel), the RGB pictures
 /// of the sampled frames when `opts.with_rgb`, and decode statistics.
+///
+/// With `ResidualSource::Exact`, streams the project's decoder does not handle (or on which
+/// it fails) fall back to the emulator: `residual_source` says what was used and the first
+/// note says why.
 pub fn analyze_with(
     path: &str,
     opts: &AnalyzeOptions,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<VideoAnalysis, VideoError> {
-    if opts.residual == ResidualSource::Exact {
-        return Err(VideoError::ExactUnavailable);
+    match analyze_pass(path, opts, progress)? {
+        Ok(a) => Ok(a),
+        Err(why) => {
+            let o = AnalyzeOptions {
+                residual: ResidualSource::Emulate,
+                ..opts.clone()
+            };
+            let mut a = match analyze_pass(path, &o, progress)? {
+                Ok(a) => a,
+                Err(e) => {
+                    return Err(VideoError::Corrupt {
+                        path: path.into(),
+                        reason: e,
+                    })
+                }
+            };
+            a.analysis.notes.insert(0, fallback_note(&why));
+            Ok(a)
+        }
     }
+}
+
+/// The note recorded when the exact residual is not available for a stream.
+pub(crate) fn fallback_note(why: &str) -> String {
+    format!("no exact residual for this stream: {why}; using the emulator")
+}
+
+/// One analysis with the requested source; `Ok(Err(why))` when the exact path is not
+/// possible for this stream.
+fn analyze_pass(
+    path: &str,
+    opts: &AnalyzeOptions,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Result<VideoAnalysis, String>, VideoError> {
     let t0 = Instant::now();
     let mut src = Source::open(path)?;
     src.require_supported()?;
+    let is_exact = opts.residual == ResidualSource::Exact;
+    if is_exact {
+        if let Some(why) = exact::unsupported_reason(&src) {
+            return Ok(Err(why));
+        }
+    }
     let info = src.info.clone();
     let scan: PacketScan = src.scan(&mut |done| {
         progress(Progress {
@@ -507,7 +549,11 @@ pub fn analyze_with(
         }
         let cfg = PassConfig {
             packets: &scan.packets,
-            residual: opts.residual,
+            residual: if is_exact {
+                ResidualSource::None
+            } else {
+                opts.residual
+            },
             with_rgb: opts.with_rgb,
             export_mvs: true,
             no_vectors: hevc,
@@ -515,7 +561,17 @@ pub fn analyze_with(
             pass,
             stop_after_last: false,
         };
-        let (res, mut residuals) = run_pass(path, &plan, &cfg, progress)?;
+        // The exact residual decodes on its own thread beside FFmpeg's pass (vectors).
+        let wanted: BTreeSet<usize> = plan.frame_ids.iter().map(|&f| f as usize).collect();
+        let (pass_result, exact_result) = std::thread::scope(|scope| {
+            let worker = is_exact.then(|| {
+                let (packets, wanted) = (&scan.packets, &wanted);
+                scope.spawn(move || exact::decode_exact(path, packets, wanted, PatchedLuma::Stage1))
+            });
+            let r = run_pass(path, &plan, &cfg, progress);
+            (r, worker.map(|h| h.join()))
+        });
+        let (res, mut residuals) = pass_result?;
         let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
         let n_actual = if by_ts {
             res.outputs.len() + res.skipped_pictures
@@ -548,6 +604,33 @@ pub fn analyze_with(
             };
             continue;
         }
+        if let Some(r) = exact_result {
+            let r = match r {
+                Ok(Ok(r)) => r,
+                Ok(Err(f)) => return Ok(Err(f.reason().to_string())),
+                Err(_) => return Ok(Err("internal error in the project's decoder".into())),
+            };
+            if r.reached_end && r.outputs != n {
+                return Ok(Err(format!(
+                    "the project's decoder outputs {} frames where FFmpeg outputs {n}",
+                    r.outputs
+                )));
+            }
+            for &fid in &wanted {
+                let ours = r.types.get(&fid).copied().unwrap_or('?');
+                let theirs = res.frames[&fid].frame_type.as_char();
+                if theirs != '?' && ours != theirs {
+                    return Ok(Err(format!(
+                        "frame numbering differs from FFmpeg's at frame {fid} ({ours} vs {theirs})"
+                    )));
+                }
+            }
+            residuals = r
+                .planes
+                .into_iter()
+                .map(|(p, plane)| (p, ResidualPlane::Patched(plane)))
+                .collect();
+        }
         if let Some(e) = &res.run.error {
             if scan.error.is_none() {
                 notes.push(format!(
@@ -569,8 +652,9 @@ pub fn analyze_with(
         for &fid in &plan.frame_ids {
             let o = &res.frames[&(fid as usize)];
             let residual = match opts.residual {
-                ResidualSource::None | ResidualSource::Exact => None,
+                ResidualSource::None => None,
                 ResidualSource::FrameDiff => o.residual.clone(),
+                ResidualSource::Exact => residuals.get(&(fid as usize)).cloned(),
                 ResidualSource::Emulate => residuals.remove(&(fid as usize)).or_else(|| {
                     // A duplicate id (N < T): the plane was moved out already.
                     frames
@@ -611,11 +695,11 @@ pub fn analyze_with(
             residual_source: opts.residual,
             notes,
         };
-        return Ok(VideoAnalysis {
+        return Ok(Ok(VideoAnalysis {
             analysis,
             info,
             rgb,
             stats,
-        });
+        }));
     }
 }

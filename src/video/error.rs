@@ -33,9 +33,6 @@ pub enum VideoError {
     /// The progress callback asked to stop.
     #[error("{path}: cancelled")]
     Cancelled { path: String },
-    /// The project's own decoder in residual mode is not part of this build.
-    #[error("exact residual decoder not available")]
-    ExactUnavailable,
     /// A bad argument (for example an empty frame list where one is required).
     #[error("{path}: invalid request: {reason}")]
     InvalidRequest { path: String, reason: String },
@@ -54,7 +51,6 @@ impl VideoError {
             | VideoError::Corrupt { path, .. }
             | VideoError::Cancelled { path }
             | VideoError::InvalidRequest { path, .. } => Some(path),
-            VideoError::ExactUnavailable => None,
         }
     }
 

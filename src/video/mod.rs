@@ -24,6 +24,7 @@ mod analyze;
 mod decode;
 pub mod emulate;
 pub mod error;
+mod exact;
 mod frames;
 pub mod motion;
 pub mod nal;

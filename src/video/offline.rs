@@ -3,16 +3,17 @@
 //! (`av_rescale_q(best_effort_timestamp, time_base, 1/fps)`, rounded to nearest), missing
 //! ids filled from a neighbour, and the raw patched Y plane as residual.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{sync_channel, SyncSender};
 
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::analyze::PatchedLuma;
+use super::analyze::{fallback_note, PatchedLuma};
 use super::decode::{decode_stream, Flow, FrameSink, FrameView};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
+use super::exact;
 use super::frames::{read_frames_rgb, RgbFrame};
 use super::motion::fill_grid_l0;
 use super::reorder::ReorderQueue;
@@ -367,12 +368,39 @@ impl FrameSink for OfflineSink {
 
 /// The offline precompute's analysis of one video: container frame count, optional window,
 /// frame numbers from timestamps, raw patched luma as residual (SPEC 2.1, 2.2).
+///
+/// With `ResidualSource::Exact`, streams the project's decoder does not handle fall back to
+/// the emulator, with the reason as the first note.
 pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnalysis, VideoError> {
-    if opts.residual == ResidualSource::Exact {
-        return Err(VideoError::ExactUnavailable);
+    match offline_pass(path, opts)? {
+        Ok(a) => Ok(a),
+        Err(why) => {
+            let o = OfflineOptions {
+                residual: ResidualSource::Emulate,
+                ..opts.clone()
+            };
+            let mut a = offline_pass(path, &o)?.map_err(|e| VideoError::Corrupt {
+                path: path.into(),
+                reason: e,
+            })?;
+            a.analysis.notes.insert(0, fallback_note(&why));
+            Ok(a)
+        }
     }
+}
+
+fn offline_pass(
+    path: &str,
+    opts: &OfflineOptions,
+) -> Result<Result<OfflineAnalysis, String>, VideoError> {
     let mut src = Source::open(path)?;
     src.require_supported()?;
+    let is_exact = opts.residual == ResidualSource::Exact;
+    if is_exact {
+        if let Some(why) = exact::unsupported_reason(&src) {
+            return Ok(Err(why));
+        }
+    }
     let info = src.info.clone();
     let scan = src.scan(&mut |_| true)?;
     drop(src);
@@ -393,6 +421,12 @@ pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnaly
         frame_ids = vec![0; t];
     }
     let seek_to = (start > 0).then_some(start);
+    if is_exact && seek_to.is_some() {
+        return Ok(Err(
+            "the window starts past frame 0 and the exact decode cannot start at a seek point yet"
+                .into(),
+        ));
+    }
     let span = end - start + 1;
     let max_fid = frame_ids.iter().copied().max().unwrap_or(0) as usize;
     let (decode_len, max_frames) = match seek_to {
@@ -445,8 +479,16 @@ pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnaly
         }
     }
     let residual = opts.residual;
-    let (sink, residuals) = std::thread::scope(
-        |scope| -> Result<(OfflineSink, HashMap<usize, Plane>), VideoError> {
+    // Frames are numbered by timestamp here; on constant-frame-rate video the output
+    // position of frame id f is f, so the exact decode starts on that guess in parallel.
+    let guess: BTreeSet<usize> = frame_ids.iter().map(|&f| f.max(0) as usize).collect();
+    let packets = &scan.packets;
+    let (sink, residuals, exact_result) = std::thread::scope(
+        |scope| -> Result<(OfflineSink, HashMap<usize, Plane>, _), VideoError> {
+            let exact_worker = is_exact.then(|| {
+                let guess = &guess;
+                scope.spawn(move || exact::decode_exact(path, packets, guess, PatchedLuma::Raw))
+            });
             let (tx, rx) = sync_channel::<EmuFrame>(4);
             let worker = (residual == ResidualSource::Emulate).then(|| {
                 scope.spawn(move || {
@@ -463,7 +505,11 @@ pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnaly
             });
             let mut sink = OfflineSink {
                 path: path.to_string(),
-                residual,
+                residual: if is_exact {
+                    ResidualSource::None
+                } else {
+                    residual
+                },
                 tb,
                 fr,
                 decode_len,
@@ -494,13 +540,36 @@ pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnaly
                 })?,
                 None => HashMap::new(),
             };
+            let exact_result = exact_worker.map(|h| h.join());
             let run = run?;
             if let Some(e) = &run.error {
                 notes.push(format!("decoding stopped early: {e}"));
             }
-            Ok((sink, residuals))
+            Ok((sink, residuals, exact_result))
         },
     )?;
+    let residuals = match exact_result {
+        None => residuals,
+        Some(r) => {
+            let needed: BTreeSet<usize> = sink.filled.iter().map(|s| s.decoded_idx).collect();
+            let r = match r {
+                Ok(Ok(r)) if needed.iter().all(|d| r.planes.contains_key(d)) => Ok(r),
+                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, PatchedLuma::Raw),
+                Ok(Err(f)) => Err(f),
+                Err(_) => return Ok(Err("internal error in the project's decoder".into())),
+            };
+            match r {
+                Ok(r) => {
+                    notes.insert(
+                        0,
+                        "residual: exact, the raw Y plane of the project's H.264 decoder in upstream's residual mode (SPEC 2.2); motion vectors from FFmpeg".into(),
+                    );
+                    r.planes
+                }
+                Err(f) => return Ok(Err(f.reason().to_string())),
+            }
+        }
+    };
     if let Some(e) = sink.error {
         return Err(VideoError::Corrupt {
             path: sink.path,
@@ -531,7 +600,7 @@ pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnaly
     for (k, s) in slots.iter().enumerate() {
         let slot = &sink.filled[s.unwrap_or(last)];
         let residual = match residual {
-            ResidualSource::Emulate => residuals
+            ResidualSource::Emulate | ResidualSource::Exact => residuals
                 .get(&slot.decoded_idx)
                 .cloned()
                 .map(ResidualPlane::Patched),
@@ -573,12 +642,12 @@ pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnaly
         residual_source: residual,
         notes,
     };
-    Ok(OfflineAnalysis {
+    Ok(Ok(OfflineAnalysis {
         analysis,
         info,
         window,
         seek_to,
         used_frame,
         rgb,
-    })
+    }))
 }

@@ -99,6 +99,8 @@ pub(crate) struct Source {
     pub info: VideoInfo,
     pub nal_codec: Option<NalCodec>,
     pub framing: NalFraming,
+    /// The stream's codec extradata (`avcC` for MP4 H.264), possibly empty.
+    pub extradata: Vec<u8>,
 }
 
 fn rational(r: ffi::AVRational) -> (i32, i32) {
@@ -211,21 +213,19 @@ impl Source {
             "hevc" => Some(NalCodec::Hevc),
             _ => None,
         };
-        let framing = match nal_codec {
-            Some(c) => {
-                // SAFETY: extradata is `extradata_size` bytes owned by the stream parameters.
-                let extradata = unsafe {
-                    let st = *(*input.as_ptr()).streams.add(stream_index);
-                    let par = (*st).codecpar;
-                    if (*par).extradata.is_null() || (*par).extradata_size <= 0 {
-                        Vec::new()
-                    } else {
-                        std::slice::from_raw_parts((*par).extradata, (*par).extradata_size as usize)
-                            .to_vec()
-                    }
-                };
-                NalFraming::from_extradata(c, &extradata)
+        // SAFETY: extradata is `extradata_size` bytes owned by the stream parameters.
+        let extradata = unsafe {
+            let st = *(*input.as_ptr()).streams.add(stream_index);
+            let par = (*st).codecpar;
+            if (*par).extradata.is_null() || (*par).extradata_size <= 0 {
+                Vec::new()
+            } else {
+                std::slice::from_raw_parts((*par).extradata, (*par).extradata_size as usize)
+                    .to_vec()
             }
+        };
+        let framing = match nal_codec {
+            Some(c) => NalFraming::from_extradata(c, &extradata),
             None => NalFraming::AnnexB,
         };
         Ok(Source {
@@ -233,6 +233,7 @@ impl Source {
             info,
             nal_codec,
             framing,
+            extradata,
         })
     }
 

@@ -11,3 +11,5 @@ pub mod formats;
 pub mod pipeline;
 pub mod select;
 pub mod video;
+pub mod engine;
+pub mod tui;

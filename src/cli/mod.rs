@@ -2,5 +2,8 @@
 //! library.
 
 pub mod check;
+pub mod env;
+pub mod open;
 pub mod output;
 pub mod progress;
+pub mod show;

@@ -10,7 +10,7 @@ pub const HELP: &[(&str, &str, &str)] = &[
     ("?", "this help", "all"),
     ("1-7  Tab  S-Tab", "list, mosaics, grid, energy, params, findings, doctor", "all"),
     ("↑↓ jk PgUp PgDn g G", "move, page, first, last", "lists"),
-    ("Enter", "open the sample (doctor: the folder eval would use)", "list"),
+    ("Enter", "open the sample (doctor: eval's folder)", "list"),
     ("/  f  s", "search, filter (findings, by code), sort", "list"),
     ("← → h l n p", "previous / next mosaic", "mosaics"),
     ("z  w", "strip or one large; on-disk or re-selected", "mosaics"),

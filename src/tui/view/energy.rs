@@ -11,7 +11,7 @@ use super::video_needed;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 
-const LABEL: u16 = 13;
+const LABEL: u16 = 14;
 
 fn series(f: &mut Frame<'_>, area: Rect, label: &str, values: &[f64], theme: &Theme, style: Style) {
     let [l, r] = Layout::horizontal([Constraint::Length(LABEL), Constraint::Min(1)]).areas(area);
@@ -80,11 +80,11 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let col = |g: fn(&crate::select::FrameEnergy) -> f64| -> Vec<f64> { e.iter().map(g).collect() };
     let raw = [
         ("motion raw", col(|x| x.motion_raw_sum)),
-        ("residual raw", col(|x| x.residual_raw_sum)),
+        ("resid. raw", col(|x| x.residual_raw_sum)),
     ];
     let norm = [
         ("motion norm", col(|x| x.motion_norm_sum)),
-        ("residual norm", col(|x| x.residual_norm_sum)),
+        ("resid. norm", col(|x| x.residual_norm_sum)),
     ];
     let fused = col(|x| x.score_sum);
     let types: String = o.summary.frame_types.iter().map(|t| t.as_char()).collect();
@@ -127,7 +127,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         series(f, rows[3], norm[0].0, &norm[0].1, theme, Style::new().fg(cm));
         series(f, rows[4], raw[1].0, &raw[1].1, theme, Style::new().fg(cr));
         series(f, rows[5], norm[1].0, &norm[1].1, theme, Style::new().fg(cr));
-        series(f, rows[6], "fused · kept", &fused, theme, Style::new().fg(cf));
+        series(f, rows[6], "fused score", &fused, theme, Style::new().fg(cf));
     }
     let last = rows[rows.len() - 1];
     let t = app.t;

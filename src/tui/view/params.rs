@@ -14,24 +14,19 @@ use crate::tui::app::App;
 use crate::tui::knobs;
 use crate::tui::theme::Theme;
 
-fn diff_line(theme: &Theme, label: &str, d: &RowDiff) -> Vec<Line<'static>> {
+fn diff_lines(theme: &Theme, label: &str, what: &str, d: &RowDiff) -> Vec<Line<'static>> {
     vec![
-        Line::styled(label.to_string(), theme.title()),
-        kv(
-            theme,
-            &[
-                ("+", d.total_added().to_string()),
-                ("−", d.total_removed().to_string()),
-                ("common", d.common.to_string()),
-            ],
-        ),
-        kv(
-            theme,
-            &[
-                ("recall", format!("{:.3}", d.recall())),
-                ("Jaccard", format!("{:.3}", d.jaccard())),
-            ],
-        ),
+        Line::from(vec![
+            Span::styled(label.to_string(), theme.title()),
+            Span::styled(format!(" · {what}"), theme.dim()),
+        ]),
+        Line::raw(format!(
+            "  +{} −{}  recall {:.3}  Jaccard {:.3}",
+            d.total_added(),
+            d.total_removed(),
+            d.recall(),
+            d.jaccard()
+        )),
     ]
 }
 
@@ -88,7 +83,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         theme,
         &[
             ("residual", app.residual.as_str().to_string()),
-            ("changed", if changed.is_empty() { "none".into() } else { changed.join(", ") }),
+            ("changed", if changed.is_empty() { "none".into() } else { changed.join(",") }),
         ],
     ));
     if let crate::engine::Pipeline::Stage1(sp) = p {
@@ -118,14 +113,14 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     lines.push(kv(
         theme,
         &[
-            ("source used", o.summary.residual_source.as_str().to_string()),
+            ("in use", o.summary.residual_source.as_str().to_string()),
             ("w_res used", format!("{}", o.new.w_res_used)),
             ("rows", o.new.rows.len().to_string()),
         ],
     ));
-    lines.extend(diff_line(theme, "Knob effect (new vs on-disk params, same analysis)", &o.effect));
+    lines.extend(diff_lines(theme, "Knob effect", "new vs on-disk params, same analysis", &o.effect));
     match &o.agreement {
-        Some(a) => lines.extend(diff_line(theme, "Proxy agreement (engine at on-disk params vs files)", a)),
+        Some(a) => lines.extend(diff_lines(theme, "Proxy vs files", "engine at on-disk params vs disk", a)),
         None => lines.push(Line::styled("no selection on disk to compare with", theme.dim())),
     }
     if let Some(e) = &o.new.upstream_failure {
@@ -155,6 +150,6 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         let data: Vec<u64> = v.iter().map(|&x| x as u64).collect();
         f.render_widget(Sparkline::default().data(&data).style(if theme.color { st } else { Style::new() }), r);
     };
-    spark(f, c1, "+/frame", &o.effect.added, Style::new().fg(Theme::ADDED));
-    spark(f, c2, "−/frame", &o.effect.removed, Style::new().fg(Theme::REMOVED));
+    spark(f, c1, "effect +", &o.effect.added, Style::new().fg(Theme::ADDED));
+    spark(f, c2, "effect −", &o.effect.removed, Style::new().fg(Theme::REMOVED));
 }

@@ -103,6 +103,16 @@ pub enum InputMode {
     Knob,
 }
 
+/// What the grid's diff view compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiffView {
+    Off,
+    /// The knob's effect: engine at the new parameters vs engine at the on-disk ones.
+    Effect,
+    /// The proxy's agreement: engine at the on-disk parameters vs the files.
+    Agreement,
+}
+
 /// What the grid's cells are painted with under the selection marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Underlay {
@@ -222,7 +232,7 @@ pub struct App {
     pub reverse: bool,
     /// Reverse mode's mosaic cursor: image, row, column.
     pub rev: (usize, usize, usize),
-    pub diff_view: bool,
+    pub diff_view: DiffView,
     pub knob: usize,
     pub residual: ResidualSource,
     pub params: Option<Pipeline>,
@@ -262,7 +272,7 @@ impl App {
             underlay: Underlay::None,
             reverse: false,
             rev: (0, 0, 0),
-            diff_view: false,
+            diff_view: DiffView::Off,
             knob: 0,
             residual: ResidualSource::Emulate,
             params: None,
@@ -701,7 +711,11 @@ impl App {
             }
             Action::ToggleDiff => {
                 if self.outcome.is_some() {
-                    self.diff_view = !self.diff_view;
+                    self.diff_view = match self.diff_view {
+                        DiffView::Off => DiffView::Effect,
+                        DiffView::Effect => DiffView::Agreement,
+                        DiffView::Agreement => DiffView::Off,
+                    };
                 } else {
                     self.message = "the diff needs the engine's selection (the video)".into();
                 }
@@ -770,7 +784,12 @@ impl App {
             return;
         };
         match whatif::write(s, o, p, self.residual) {
-            Ok(dir) => self.message = format!("wrote {}", dir.display()),
+            Ok(dir) => {
+                self.message = match &o.pack_error {
+                    None => format!("wrote {}", dir.display()),
+                    Some(e) => format!("wrote {} (rows only: stage 2 would fail: {e})", dir.display()),
+                }
+            }
             Err(e) => self.message = format!("write failed: {e}"),
         }
     }

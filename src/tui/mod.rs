@@ -32,6 +32,8 @@ use sample::LoadOptions;
 use source::Opened;
 use theme::Theme;
 
+pub use view::grid::counts as grid_counts;
+
 /// How the inspector runs.
 #[derive(Debug, Clone)]
 pub struct RunOptions {

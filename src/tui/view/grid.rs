@@ -11,7 +11,7 @@ use ratatui::Frame;
 
 use super::kv;
 use crate::engine::CellSet;
-use crate::tui::app::{App, Underlay};
+use crate::tui::app::{App, DiffView, Underlay};
 use crate::tui::theme::Theme;
 
 /// What one cell shows.
@@ -183,18 +183,18 @@ pub fn frame_cells(app: &App, t: usize) -> Vec<CellPaint> {
         let max = fr.iter().cloned().fold(0.0f32, f32::max);
         Some(fr.iter().map(|v| if max > 0.0 { (v / max).max(0.0) } else { 0.0 }).collect())
     });
-    let diff = if app.diff_view {
-        app.outcome.as_ref().map(|o| {
-            let disk = s.disk_rows().unwrap_or_default();
-            let frames = o.new.t.max(s.frames);
-            (
-                CellSet::from_rows(&o.new.rows, frames, hb, wb),
-                CellSet::from_rows(&disk, frames, hb, wb),
-            )
-        })
-    } else {
-        None
-    };
+    let diff = app.outcome.as_ref().and_then(|o| {
+        let frames = o.new.t.max(s.frames);
+        let (a, b) = match app.diff_view {
+            DiffView::Off => return None,
+            DiffView::Effect => (&o.new.rows, o.disk.rows.clone()),
+            DiffView::Agreement => (&o.disk.rows, s.disk_rows().unwrap_or_default()),
+        };
+        Some((
+            CellSet::from_rows(a, frames, hb, wb),
+            CellSet::from_rows(&b, frames, hb, wb),
+        ))
+    });
     (0..n)
         .map(|i| {
             let (h, w) = (i / wb, i % wb);
@@ -396,11 +396,32 @@ fn info_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
         theme,
         &[
             ("underlay", app.underlay.name().into()),
-            ("view", if app.diff_view { "diff".into() } else { "selection".into() }),
+            (
+                "view",
+                match app.diff_view {
+                    DiffView::Off => "selection".into(),
+                    DiffView::Effect => "knob effect".into(),
+                    DiffView::Agreement => "proxy vs files".into(),
+                },
+            ),
         ],
     ));
-    if app.diff_view {
+    if app.diff_view != DiffView::Off {
         lines.push(Line::styled("█ kept  + added  - removed", theme.dim()));
     }
     lines
+}
+
+/// Cells kept, added and removed in frame `t` as the diff view paints them.
+pub fn counts(app: &App, t: usize) -> (usize, usize, usize) {
+    let mut c = (0, 0, 0);
+    for p in frame_cells(app, t) {
+        match p.kind {
+            CellKind::Kept => c.0 += 1,
+            CellKind::Added => c.1 += 1,
+            CellKind::Removed => c.2 += 1,
+            _ => {}
+        }
+    }
+    c
 }

@@ -368,6 +368,9 @@ impl App {
                             Ok(o) => {
                                 self.outcome = Some(o);
                                 self.outcome_generation += 1;
+                                if let Some(m) = self.message.strip_suffix(": re-selecting") {
+                                    self.message = format!("{m}: re-selected");
+                                }
                                 self.engine_error = None;
                                 self.layout_generation += 1;
                             }

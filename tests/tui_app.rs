@@ -44,7 +44,10 @@ fn open(path: &Path) -> App {
     let mut app = App::new(o, Mode::Synchronous);
     match opened {
         Opened::One(s) => {
-            assert!(s.video.is_some(), "the fixture's video is found beside stage 1");
+            assert!(
+                s.video.is_some(),
+                "the fixture's video is found beside stage 1"
+            );
             app.set_sample(*s);
         }
         Opened::Many { .. } => panic!("one sample expected"),
@@ -63,7 +66,11 @@ fn knob_edit_reselects_and_the_diff_counts_add_up() {
     assert_eq!(o.new.rows.len(), 10368);
     // The proxy's agreement with the patched decoder's files (SPEC 2.2: about 0.8-0.9).
     let a = o.agreement.as_ref().unwrap();
-    assert!(a.recall() > 0.8 && a.recall() < 0.99, "recall {}", a.recall());
+    assert!(
+        a.recall() > 0.8 && a.recall() < 0.99,
+        "recall {}",
+        a.recall()
+    );
     assert_eq!(o.summary.frame_ids.len(), 64);
     assert_eq!(o.repacked.len(), 8);
 
@@ -77,7 +84,11 @@ fn knob_edit_reselects_and_the_diff_counts_add_up() {
     assert!(!o2.cached || o2.decode_seconds == o.decode_seconds);
     assert_eq!(o2.new.rows.len(), 11664);
     assert_eq!(o2.effect.total_added(), 1296, "one frame's worth more");
-    assert_eq!(o2.effect.total_removed(), 0, "a larger top-k keeps every row");
+    assert_eq!(
+        o2.effect.total_removed(),
+        0,
+        "a larger top-k keeps every row"
+    );
     assert!((o2.effect.recall() - 1.0).abs() < 1e-12);
     // The proxy's agreement does not move with the knob.
     assert_eq!(o2.agreement.as_ref().unwrap().common, a.common);
@@ -97,7 +108,11 @@ fn knob_edit_reselects_and_the_diff_counts_add_up() {
     let agree = o2.agreement.as_ref().unwrap();
     for t in 0..64 {
         let (_, added, removed) = grid_counts(&app, t);
-        assert_eq!((added, removed), (agree.added[t], agree.removed[t]), "t {t}");
+        assert_eq!(
+            (added, removed),
+            (agree.added[t], agree.removed[t]),
+            "t {t}"
+        );
     }
 
     // Type a value: w_res = 0 (motion only).
@@ -115,7 +130,10 @@ fn knob_edit_reselects_and_the_diff_counts_add_up() {
     key(&mut app, KeyCode::Enter);
     let o3 = app.outcome.clone().unwrap();
     assert_eq!(o3.new.w_res_used, 0.0);
-    assert!(o3.effect.total_removed() > 0, "motion only drops residual-driven rows");
+    assert!(
+        o3.effect.total_removed() > 0,
+        "motion only drops residual-driven rows"
+    );
 
     // Back to the on-disk parameters: no effect again.
     keys(&mut app, "0");
@@ -129,7 +147,11 @@ fn write_goes_beside_the_originals() {
     let root = tmp.path().join("upstream-demo");
     common::copy_tree(&fx.join("upstream-demo"), &root);
     let dir = stage2_dir(&root);
-    let before: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let before: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     let mut app = open(&dir);
     keys(&mut app, "5");
     let w_res = app.knob_names().iter().position(|k| k == "w_res").unwrap();
@@ -155,7 +177,11 @@ fn write_goes_beside_the_originals() {
     assert_eq!(rows.len(), 8 * 1296);
     assert!(w.join("positions_thw.npy").is_file());
     assert!(w.join("whatif.json").is_file());
-    let after: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    let after: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     assert_eq!(before.len(), after.len(), "originals untouched");
 }
 

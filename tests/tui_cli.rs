@@ -29,7 +29,14 @@ fn show_print_grid_matches_positions() {
     for t in [1usize, 9, 50] {
         let (code, out, err) = common::run_in(
             Path::new("/"),
-            &["show", &dir.to_string_lossy(), "--print", "--no-images", "--grid", &t.to_string()],
+            &[
+                "show",
+                &dir.to_string_lossy(),
+                "--print",
+                "--no-images",
+                "--grid",
+                &t.to_string(),
+            ],
         );
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("8 mosaics, 10368 positions rows"), "{out}");
@@ -46,7 +53,9 @@ fn show_print_grid_matches_positions() {
             assert_eq!(chars.len(), 72, "{line:?}");
             for w in 0..36 {
                 let c = chars[2 * w];
-                let i = rows.iter().position(|r| *r == [t as i32, h as i32, w as i32]);
+                let i = rows
+                    .iter()
+                    .position(|r| *r == [t as i32, h as i32, w as i32]);
                 match i {
                     Some(i) => assert_eq!(c, char::from_digit((i / 1296) as u32, 10).unwrap()),
                     None => assert!(c == ' ' || c == '.', "t {t} h {h} w {w}: {c}"),
@@ -70,7 +79,14 @@ fn show_print_pictures_and_bad_frame() {
     assert!(out.len() > 8 * 12 * 4, "{}", out.len());
     let (code, _, err) = common::run_in(
         Path::new("/"),
-        &["show", &dir.to_string_lossy(), "--print", "--no-images", "--grid", "64"],
+        &[
+            "show",
+            &dir.to_string_lossy(),
+            "--print",
+            "--no-images",
+            "--grid",
+            "64",
+        ],
     );
     assert_eq!(code, 2);
     assert!(err.contains("64 sampled frames"), "{err}");
@@ -82,14 +98,22 @@ fn env_reports_terminal_protocol_and_ffmpeg() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("terminal: TERM="), "{out}");
     assert!(out.contains("colour: off (NO_COLOR)"), "{out}");
-    assert!(out.contains("pictures: halfblocks (not a terminal"), "{out}");
+    assert!(
+        out.contains("pictures: halfblocks (not a terminal"),
+        "{out}"
+    );
     assert!(out.contains("ffmpeg (linked): libavcodec"), "{out}");
     assert!(out.contains("motion vectors, H.264:"), "{out}");
     assert!(out.contains("motion vectors, HEVC:"), "{out}");
-    if std::process::Command::new("ffmpeg").arg("-version").output().is_ok() {
+    if std::process::Command::new("ffmpeg")
+        .arg("-version")
+        .output()
+        .is_ok()
+    {
         assert!(out.contains("motion vectors, H.264: yes"), "{out}");
     }
-    let (code, out, _) = common::run_in(Path::new("/"), &["env", "--no-decode", "--images", "kitty"]);
+    let (code, out, _) =
+        common::run_in(Path::new("/"), &["env", "--no-decode", "--images", "kitty"]);
     assert_eq!(code, 0);
     assert!(!out.contains("motion vectors"), "{out}");
 }
@@ -106,7 +130,10 @@ fn bare_path_form_is_open() {
     assert!(err.contains("no such file or directory"), "{err}");
     let (code, out, _) = common::run_in(tmp.path(), &["--help"]);
     assert_eq!(code, 0);
-    assert!(out.contains("open") && out.contains("show") && out.contains("env"), "{out}");
+    assert!(
+        out.contains("open") && out.contains("show") && out.contains("env"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -130,7 +157,10 @@ fn million_line_jsonl_first_screen_under_a_second() {
     let mut app = App::new(o, Mode::Synchronous);
     app.open(opened);
     while app.browser.as_ref().unwrap().entries.len() < 40 {
-        assert!(t0.elapsed() < Duration::from_secs(1), "first screen took over a second");
+        assert!(
+            t0.elapsed() < Duration::from_secs(1),
+            "first screen took over a second"
+        );
         app.update(Action::Tick);
         std::thread::sleep(Duration::from_millis(5));
     }

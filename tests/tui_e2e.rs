@@ -13,7 +13,10 @@ struct Tmux {
 
 impl Tmux {
     fn available() -> bool {
-        Command::new("tmux").arg("-V").output().is_ok_and(|o| o.status.success())
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
     }
 
     fn start(tag: &str, w: u16, h: u16, cwd: &Path, args: &[&str]) -> Tmux {
@@ -94,12 +97,22 @@ fn stage2_dir(fx: &Path) -> PathBuf {
 }
 
 fn session(tag: &str, w: u16, h: u16, target: &Path) {
-    let tm = Tmux::start(tag, w, h, Path::new("/"), &[&target.to_string_lossy(), "--images", "halfblocks"]);
+    let tm = Tmux::start(
+        tag,
+        w,
+        h,
+        Path::new("/"),
+        &[&target.to_string_lossy(), "--images", "halfblocks"],
+    );
     // Open: the mosaic strip with all eight names.
-    tm.wait("the mosaics", 30, |s| s.contains("2 Mosaics") && s.contains("7 ytb_XwB"));
+    tm.wait("the mosaics", 30, |s| {
+        s.contains("2 Mosaics") && s.contains("7 ytb_XwB")
+    });
     // The background decode finishes while the UI stays live.
     tm.send(&["5"]);
-    let s = tm.wait("the first selection", 120, |s| s.contains("Knob effect") && s.contains("Proxy vs files"));
+    let s = tm.wait("the first selection", 120, |s| {
+        s.contains("Knob effect") && s.contains("Proxy vs files")
+    });
     assert!(s.contains("+0 −0  recall 1.000"), "{s}");
     // Step frames on the grid.
     tm.send(&["3", "l", "l", "Right"]);
@@ -149,10 +162,18 @@ fn asset_folder_without_video_in_tmux() {
         return;
     }
     let dir = fx.join("upstream-precompute/assets/ytb_XwB-dkS5BVM");
-    let tm = Tmux::start("asset", 80, 24, Path::new("/"), &[&dir.to_string_lossy(), "--images", "none"]);
+    let tm = Tmux::start(
+        "asset",
+        80,
+        24,
+        Path::new("/"),
+        &[&dir.to_string_lossy(), "--images", "none"],
+    );
     tm.wait("the mosaics", 30, |s| s.contains("mosaic_007.jpg"));
     tm.send(&["4"]);
-    tm.wait("the energy pane", 20, |s| s.contains("needs the video") && s.contains("--remap"));
+    tm.wait("the energy pane", 20, |s| {
+        s.contains("needs the video") && s.contains("--remap")
+    });
     tm.send(&["3", "l"]);
     tm.wait("the grid", 20, |s| s.contains(" t 1/63"));
     tm.send(&["Escape"]);
@@ -175,7 +196,9 @@ fn demo_opens_without_a_path_or_fails_clearly() {
         Some(_) => {
             for (tag, w, h) in [("demo-s", 80u16, 24u16), ("demo-l", 160, 50)] {
                 let tm = Tmux::start(tag, w, h, tmp.path(), &["--images", "halfblocks"]);
-                tm.wait("the demo", 30, |s| s.contains("1 List") && s.contains("2 Mosaics"));
+                tm.wait("the demo", 30, |s| {
+                    s.contains("1 List") && s.contains("2 Mosaics")
+                });
                 tm.send(&["3", "l", "l"]);
                 tm.wait("frame t=2", 20, |s| s.contains(" t 2/"));
                 tm.send(&["?"]);

@@ -53,7 +53,8 @@ fn sample_app(path: &Path) -> App {
 fn render(app: &App, w: u16, h: u16, theme: Theme, pictures: bool) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut cache = ImageCache::new(pictures.then(Picker::halfblocks));
-    term.draw(|f| view::draw(f, app, &mut cache, &theme)).unwrap();
+    term.draw(|f| view::draw(f, app, &mut cache, &theme))
+        .unwrap();
     term.backend().buffer().clone()
 }
 
@@ -112,7 +113,10 @@ fn grid_shows_exactly_the_selected_cells_plain_glyphs() {
                 }
             }
         }
-        let expected = cells.keys().filter(|r| r[0] == t as i32 && (r[1], r[2]) != (0, 0)).count();
+        let expected = cells
+            .keys()
+            .filter(|r| r[0] == t as i32 && (r[1], r[2]) != (0, 0))
+            .count();
         assert_eq!(shown, expected, "t {t}");
     }
 }
@@ -185,10 +189,16 @@ fn reverse_mode_names_the_source_of_a_slot() {
     let screen = text(&render(&app, 80, 24, Theme::plain(), false));
     assert!(screen.contains("mosaic 2 slots"), "{screen}");
     assert!(screen.contains(&format!("t {}", src[0])), "{screen}");
-    assert!(screen.contains(&format!("h {}  w {}", src[1], src[2])), "{screen}");
+    assert!(
+        screen.contains(&format!("h {}  w {}", src[1], src[2])),
+        "{screen}"
+    );
     app.update(Action::Enter);
     assert!(!app.reverse);
-    assert_eq!((app.t, app.cursor), (src[0] as usize, (src[1] as usize, src[2] as usize)));
+    assert_eq!(
+        (app.t, app.cursor),
+        (src[0] as usize, (src[1] as usize, src[2] as usize))
+    );
 }
 
 #[test]
@@ -199,7 +209,10 @@ fn mosaics_strip_and_large_with_halfblocks() {
     let buf = render(&app, 80, 24, Theme { color: true }, true);
     let screen = text(&buf);
     for i in 0..8 {
-        assert!(screen.contains(&format!("{i} ytb_XwB-dkS5BVM_")), "{screen}");
+        assert!(
+            screen.contains(&format!("{i} ytb_XwB-dkS5BVM_")),
+            "{screen}"
+        );
     }
     // Half-block pictures: coloured cells inside the first frame.
     let painted = (2..10u16)
@@ -303,7 +316,9 @@ fn browser_on_jsonl_with_and_without_remap() {
     assert_eq!(app.browser.as_ref().unwrap().view.len(), 1);
 
     let mut o = opts();
-    o.remaps = vec![format!("{REMOTE}={}", fx.join("upstream-demo").display()).parse().unwrap()];
+    o.remaps = vec![format!("{REMOTE}={}", fx.join("upstream-demo").display())
+        .parse()
+        .unwrap()];
     let mut app = browser_app(&jsonl, o);
     let screen = text(&render(&app, 80, 24, Theme::plain(), false));
     assert!(screen.contains("ok"), "{screen}");
@@ -346,7 +361,10 @@ fn stage1_output_alone_is_packed_as_stage2_would() {
     let app = sample_app(&stage1);
     let s = app.sample.as_ref().unwrap();
     let disk = npy::read_rows(&stage2_dir(&fx).join("positions_thw.npy")).unwrap();
-    assert_eq!(s.positions, disk, "stage 1 rows packed like stage 2's positions");
+    assert_eq!(
+        s.positions, disk,
+        "stage 1 rows packed like stage 2's positions"
+    );
     assert_eq!(s.frame_ids.as_ref().map(Vec::len), Some(64));
 }
 

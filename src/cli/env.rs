@@ -35,7 +35,11 @@ fn protocol(arg: ImagesArg) -> String {
     if raw {
         let _ = crossterm::terminal::disable_raw_mode();
     }
-    let how = if arg == ImagesArg::Auto { "detected" } else { "forced" };
+    let how = if arg == ImagesArg::Auto {
+        "detected"
+    } else {
+        "forced"
+    };
     let tmux = p.as_ref().is_some_and(|p| p.tmux_detected());
     format!(
         "{} ({how}{})",
@@ -54,7 +58,11 @@ pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
         var("TERM"),
         var("TERM_PROGRAM"),
         var("COLORTERM"),
-        if std::env::var_os("TMUX").is_some() { " (inside tmux)" } else { "" }
+        if std::env::var_os("TMUX").is_some() {
+            " (inside tmux)"
+        } else {
+            ""
+        }
     );
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     println!("colour: {}", if no_color { "off (NO_COLOR)" } else { "on" });
@@ -69,7 +77,21 @@ pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
 fn generate_clip(dir: &std::path::Path, encoder: &str) -> Result<std::path::PathBuf, String> {
     let out = dir.join(format!("check_{encoder}.mp4"));
     let status = std::process::Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=128x96:rate=25", "-frames:v", "12", "-c:v", encoder, "-pix_fmt", "yuv420p"])
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=128x96:rate=25",
+            "-frames:v",
+            "12",
+            "-c:v",
+            encoder,
+            "-pix_fmt",
+            "yuv420p",
+        ])
         .arg(&out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -115,7 +137,9 @@ fn ffmpeg_report(no_decode: bool) -> Vec<String> {
                         if with > 0 {
                             format!("motion vectors, {codec}: yes ({total} vectors on {with} of {} frames of a test clip)", a.frames.len())
                         } else {
-                            format!("motion vectors, {codec}: NO (decoding works, no vectors exported)")
+                            format!(
+                                "motion vectors, {codec}: NO (decoding works, no vectors exported)"
+                            )
                         }
                     }
                     Err(e) => format!("motion vectors, {codec}: decoding failed: {e}"),

@@ -86,7 +86,10 @@ pub fn demo_candidates() -> Vec<PathBuf> {
     if let Some(d) = std::env::var_os("CODECSCOPE_DEMO") {
         v.push(PathBuf::from(d));
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
         v.push(dir.join("assets/demo"));
         v.push(dir.join("../share/codecscope/demo"));
         v.push(dir.join("../../assets/demo"));

@@ -57,7 +57,9 @@ pub fn grid_text(s: &SampleData, t: usize, color: bool) -> String {
                 None => ' ',
             };
             if color {
-                if let (Some(m), ratatui::style::Color::Rgb(r, g, b)) = (cells[i], theme.mosaic(cells[i].unwrap_or(0))) {
+                if let (Some(m), ratatui::style::Color::Rgb(r, g, b)) =
+                    (cells[i], theme.mosaic(cells[i].unwrap_or(0)))
+                {
                     let _ = m;
                     out.push_str(&format!("\x1b[48;2;{r};{g};{b}m\x1b[30m{ch}{ch}\x1b[0m"));
                     continue;
@@ -77,11 +79,18 @@ fn load(args: &ShowArgs) -> anyhow::Result<SampleData> {
         Opened::One(s) => Ok(*s),
         Opened::Many { index, .. } => {
             let rows = index.collect_all();
-            let mut rows: Vec<_> = rows.into_iter().filter(|e| e.ordinal != usize::MAX).collect();
+            let mut rows: Vec<_> = rows
+                .into_iter()
+                .filter(|e| e.ordinal != usize::MAX)
+                .collect();
             rows.sort_by_key(|e| e.ordinal);
-            let e = rows
-                .get(args.row)
-                .with_context(|| format!("the list has {} rows; --row {} is past it", rows.len(), args.row))?;
+            let e = rows.get(args.row).with_context(|| {
+                format!(
+                    "the list has {} rows; --row {} is past it",
+                    rows.len(),
+                    args.row
+                )
+            })?;
             source::load_entry(e, &opts).map_err(anyhow::Error::msg)
         }
     }

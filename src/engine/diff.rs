@@ -71,7 +71,10 @@ pub fn diff_rows(new: &[Thw], reference: &[Thw], frames: usize) -> RowDiff {
         }
     }
     for r in b.difference(&a) {
-        if let Some(x) = usize::try_from(r[0]).ok().and_then(|t| d.removed.get_mut(t)) {
+        if let Some(x) = usize::try_from(r[0])
+            .ok()
+            .and_then(|t| d.removed.get_mut(t))
+        {
             *x += 1;
         }
     }
@@ -92,7 +95,12 @@ impl CellSet {
         let mut bits = vec![false; frames * hb * wb];
         for r in rows {
             let (t, h, w) = (r[0], r[1], r[2]);
-            if t >= 0 && h >= 0 && w >= 0 && (t as usize) < frames && (h as usize) < hb && (w as usize) < wb
+            if t >= 0
+                && h >= 0
+                && w >= 0
+                && (t as usize) < frames
+                && (h as usize) < hb
+                && (w as usize) < wb
             {
                 bits[(t as usize * hb + h as usize) * wb + w as usize] = true;
             }
@@ -106,10 +114,7 @@ impl CellSet {
     }
 
     pub fn contains(&self, t: usize, h: usize, w: usize) -> bool {
-        t < self.frames
-            && h < self.hb
-            && w < self.wb
-            && self.bits[(t * self.hb + h) * self.wb + w]
+        t < self.frames && h < self.hb && w < self.wb && self.bits[(t * self.hb + h) * self.wb + w]
     }
 }
 

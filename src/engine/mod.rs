@@ -380,8 +380,8 @@ fn components(a: &Analysis, p: &Pipeline) -> (Vec<f32>, Vec<f32>) {
     let (square, patch) = p.square_patch();
     let g = SquareGeometry::new(a.height, a.width, square, patch);
     let e = p.energy();
-    let has_residual = a.residual_source != ResidualSource::None
-        && a.frames.iter().any(|f| f.residual.is_some());
+    let has_residual =
+        a.residual_source != ResidualSource::None && a.frames.iter().any(|f| f.residual.is_some());
     let uses = has_residual && (e.fuse_mode != FuseMode::Weighted || e.w_res != 0.0);
     let m = select::score_frames(a, &g, &e, EnergyComponent::Motion, uses).scores;
     let r = if has_residual {

@@ -174,7 +174,11 @@ where
         }
         let generation = self.shared.generation.fetch_add(1, Ordering::SeqCst) + 1;
         {
-            let mut p = self.shared.progress.lock().unwrap_or_else(|e| e.into_inner());
+            let mut p = self
+                .shared
+                .progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             p.busy = true;
             p.label = "queued".into();
             p.done = 0;
@@ -183,8 +187,11 @@ where
         match self.sync_job.as_mut() {
             Some(job) => run_one(&self.shared, &self.notify_tx, job, generation, hash, req),
             None => {
-                *self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some((generation, hash, req));
+                *self
+                    .shared
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some((generation, hash, req));
                 self.shared.wake.notify_one();
             }
         }
@@ -236,7 +243,9 @@ fn run_one<Req, Out>(
     let latest = !ctl.cancelled();
     if let (Some(out), true) = (out, latest) {
         *sh.result.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, out));
-        *sh.last_finished_hash.lock().unwrap_or_else(|e| e.into_inner()) = Some(hash);
+        *sh.last_finished_hash
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(hash);
         let mut p = sh.progress.lock().unwrap_or_else(|e| e.into_inner());
         let still_pending = sh
             .pending

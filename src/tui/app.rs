@@ -185,7 +185,11 @@ impl Browser {
             SortKey::Name => v.sort_by(|&a, &b| self.entries[a].label.cmp(&self.entries[b].label)),
             SortKey::Findings => v.sort_by_key(|&i| {
                 let e = &self.entries[i];
-                (std::cmp::Reverse(e.worst()), std::cmp::Reverse(e.findings.len()), e.ordinal)
+                (
+                    std::cmp::Reverse(e.worst()),
+                    std::cmp::Reverse(e.findings.len()),
+                    e.ordinal,
+                )
             }),
             SortKey::K => v.sort_by_key(|&i| (self.entries[i].k, self.entries[i].ordinal)),
         }
@@ -332,7 +336,11 @@ impl App {
         self.findings_offset = 0;
         let has_images = !s.images.is_empty();
         self.sample = Some(s);
-        self.pane = if has_images { Pane::Mosaics } else { Pane::Grid };
+        self.pane = if has_images {
+            Pane::Mosaics
+        } else {
+            Pane::Grid
+        };
         self.layout_generation += 1;
         self.request_selection();
     }
@@ -592,7 +600,9 @@ impl App {
                 let codes = b.codes();
                 b.filter = match &b.filter {
                     Filter::All => Filter::WithFindings,
-                    Filter::WithFindings => codes.first().cloned().map_or(Filter::All, Filter::Code),
+                    Filter::WithFindings => {
+                        codes.first().cloned().map_or(Filter::All, Filter::Code)
+                    }
                     Filter::Code(c) => codes
                         .iter()
                         .position(|x| x == c)
@@ -613,7 +623,9 @@ impl App {
                 b.refresh_view();
             }
             Action::Enter => {
-                let Some(e) = b.current().cloned() else { return };
+                let Some(e) = b.current().cloned() else {
+                    return;
+                };
                 match source::load_entry(&e, &self.opts) {
                     Ok(s) => {
                         self.message = format!("opened {}", e.label);
@@ -630,10 +642,16 @@ impl App {
         let n = self.image_count().max(1);
         match action {
             Action::Right | Action::NextImage | Action::Down => self.mosaic = (self.mosaic + 1) % n,
-            Action::Left | Action::PrevImage | Action::Up => self.mosaic = (self.mosaic + n - 1) % n,
+            Action::Left | Action::PrevImage | Action::Up => {
+                self.mosaic = (self.mosaic + n - 1) % n
+            }
             Action::ToggleLarge => self.mosaic_large = !self.mosaic_large,
             Action::ToggleWhatIf => {
-                if self.outcome.as_ref().is_some_and(|o| !o.repacked.is_empty()) {
+                if self
+                    .outcome
+                    .as_ref()
+                    .is_some_and(|o| !o.repacked.is_empty())
+                {
                     self.show_whatif = !self.show_whatif;
                 } else {
                     self.message = "no re-selected mosaics yet (needs the video)".into();
@@ -665,9 +683,10 @@ impl App {
                 Action::ToggleReverse => self.reverse = false,
                 Action::Enter => {
                     let (m, r, c) = self.rev;
-                    let hit = self.sample.as_ref().and_then(|s| {
-                        s.by_cell.get(&(m, r, c)).map(|&i| s.positions[i])
-                    });
+                    let hit = self
+                        .sample
+                        .as_ref()
+                        .and_then(|s| s.by_cell.get(&(m, r, c)).map(|&i| s.positions[i]));
                     if let Some(src) = hit {
                         self.t = src[0] as usize;
                         self.cursor = (src[1] as usize, src[2] as usize);
@@ -746,11 +765,9 @@ impl App {
             Action::Down => self.knob = (self.knob + 1).min(n.saturating_sub(1)),
             Action::Right | Action::Increase => self.change_knob(1),
             Action::Left | Action::Decrease => self.change_knob(-1),
-            Action::Enter => {
-                if self.params.is_some() {
-                    self.input = InputMode::Knob;
-                    self.input_text.clear();
-                }
+            Action::Enter if self.params.is_some() => {
+                self.input = InputMode::Knob;
+                self.input_text.clear();
             }
             Action::CycleResidual => {
                 self.residual = match self.residual {
@@ -758,7 +775,10 @@ impl App {
                     ResidualSource::FrameDiff => ResidualSource::None,
                     _ => ResidualSource::Emulate,
                 };
-                self.message = format!("residual source: {}: decoding again", self.residual.as_str());
+                self.message = format!(
+                    "residual source: {}: decoding again",
+                    self.residual.as_str()
+                );
                 self.request_selection();
             }
             Action::ResetParams => {
@@ -775,7 +795,9 @@ impl App {
         let n = self.sample.as_ref().map_or(0, |s| s.findings.len());
         match action {
             Action::Up => self.findings_offset = self.findings_offset.saturating_sub(1),
-            Action::Down => self.findings_offset = (self.findings_offset + 1).min(n.saturating_sub(1)),
+            Action::Down => {
+                self.findings_offset = (self.findings_offset + 1).min(n.saturating_sub(1))
+            }
             Action::Home => self.findings_offset = 0,
             _ => {}
         }
@@ -790,7 +812,10 @@ impl App {
             Ok(dir) => {
                 self.message = match &o.pack_error {
                     None => format!("wrote {}", dir.display()),
-                    Some(e) => format!("wrote {} (rows only: stage 2 would fail: {e})", dir.display()),
+                    Some(e) => format!(
+                        "wrote {} (rows only: stage 2 would fail: {e})",
+                        dir.display()
+                    ),
                 }
             }
             Err(e) => self.message = format!("write failed: {e}"),

@@ -59,7 +59,10 @@ pub fn protocol_name(p: Option<&Picker>) -> &'static str {
 pub enum ImageKey {
     File(PathBuf),
     /// The engine's repacked image `index` of answer `generation`.
-    WhatIf { generation: u64, index: usize },
+    WhatIf {
+        generation: u64,
+        index: usize,
+    },
 }
 
 /// Pictures decoded and encoded so far.

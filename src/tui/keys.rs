@@ -6,23 +6,47 @@ use super::app::{Action, InputMode};
 
 /// Every key, for the help popup: (keys, what, where).
 pub const HELP: &[(&str, &str, &str)] = &[
-    ("q  Ctrl-C  Esc", "quit (Esc: close popup, back to the list first)", "all"),
+    (
+        "q  Ctrl-C  Esc",
+        "quit (Esc: close popup, back to the list first)",
+        "all",
+    ),
     ("?", "this help", "all"),
-    ("1-7  Tab  S-Tab", "list, mosaics, grid, energy, params, findings, doctor", "all"),
+    (
+        "1-7  Tab  S-Tab",
+        "list, mosaics, grid, energy, params, findings, doctor",
+        "all",
+    ),
     ("↑↓ jk PgUp PgDn g G", "move, page, first, last", "lists"),
     ("Enter", "open the sample (doctor: eval's folder)", "list"),
-    ("/  f  s", "search, filter (findings, by code), sort", "list"),
+    (
+        "/  f  s",
+        "search, filter (findings, by code), sort",
+        "list",
+    ),
     ("← → h l n p", "previous / next mosaic", "mosaics"),
-    ("z  w", "strip or one large; on-disk or re-selected", "mosaics"),
+    (
+        "z  w",
+        "strip or one large; on-disk or re-selected",
+        "mosaics",
+    ),
     ("← → h l", "previous / next sampled frame t", "grid energy"),
     ("↑↓ j k H L S-←→", "move the cell cursor", "grid"),
     ("t", "jump to frame t (type it, Enter)", "grid energy"),
     ("u", "underlay: none, fused, motion, residual", "grid"),
     ("r", "reverse: n p mosaic, arrows slot, Enter go", "grid"),
     ("d", "diff: kept, added, removed vs disk", "grid"),
-    ("↑↓ j k  ← → - +", "choose a knob; change it (re-selects)", "params"),
+    (
+        "↑↓ j k  ← → - +",
+        "choose a knob; change it (re-selects)",
+        "params",
+    ),
     ("Enter", "type a value for the knob", "params"),
-    ("R  0  W", "residual source; reset; write beside originals", "params"),
+    (
+        "R  0  W",
+        "residual source; reset; write beside originals",
+        "params",
+    ),
 ];
 
 /// Maps a key event to an action in the current input mode.

@@ -4,7 +4,9 @@
 use serde_json::{Map, Value};
 
 use crate::engine::Pipeline;
-use crate::select::{FuseMode, MvCompensate, OfflineParams, PaddingPolicy, Stage1Params, TopkMode, WindowPick};
+use crate::select::{
+    FuseMode, MvCompensate, OfflineParams, PaddingPolicy, Stage1Params, TopkMode, WindowPick,
+};
 
 fn to_map(p: &Pipeline) -> Map<String, Value> {
     let v = match p {
@@ -57,7 +59,10 @@ fn float_step(name: &str) -> f64 {
 /// `p` with knob `name` moved one step (`dir` = +1 or -1).
 pub fn step(p: &Pipeline, name: &str, dir: i64) -> Result<Pipeline, String> {
     let mut m = to_map(p);
-    let cur = m.get(name).cloned().ok_or_else(|| format!("no knob {name}"))?;
+    let cur = m
+        .get(name)
+        .cloned()
+        .ok_or_else(|| format!("no knob {name}"))?;
     let new = match &cur {
         Value::Bool(b) => Value::Bool(!b),
         Value::String(s) => {
@@ -87,7 +92,10 @@ pub fn step(p: &Pipeline, name: &str, dir: i64) -> Result<Pipeline, String> {
 /// `p` with knob `name` set from typed text.
 pub fn set(p: &Pipeline, name: &str, text: &str) -> Result<Pipeline, String> {
     let mut m = to_map(p);
-    let cur = m.get(name).cloned().ok_or_else(|| format!("no knob {name}"))?;
+    let cur = m
+        .get(name)
+        .cloned()
+        .ok_or_else(|| format!("no knob {name}"))?;
     let t = text.trim();
     let new = match cur {
         Value::Bool(_) => match t.to_ascii_lowercase().as_str() {

@@ -82,7 +82,11 @@ fn run_inner(opened: Opened, opts: RunOptions) -> anyhow::Result<()> {
     let mut sample_title = String::new();
     let mut last_tick = Instant::now();
     loop {
-        let title = app.sample.as_ref().map(|s| s.title.clone()).unwrap_or_default();
+        let title = app
+            .sample
+            .as_ref()
+            .map(|s| s.title.clone())
+            .unwrap_or_default();
         if title != sample_title {
             cache.clear();
             sample_title = title;

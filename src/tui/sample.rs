@@ -134,8 +134,8 @@ impl SampleData {
             .as_ref()
             .is_some_and(|m| m.keep_first_full_frame);
         let first_full = raster_first
-            && (n - s_total) % (imgs - 1) == 0
-            && (n % imgs != 0 || meta_says);
+            && (n - s_total).is_multiple_of(imgs - 1)
+            && (!n.is_multiple_of(imgs) || meta_says);
         let (first, chunk) = if first_full {
             (s_total, (n - s_total) / (imgs - 1))
         } else {
@@ -164,7 +164,9 @@ impl SampleData {
                 (1 + (i - first) / chunk, (i - first) % chunk)
             };
             let cell = match vgrid {
-                Some((h0, vh, w0, vw)) if exclude && vw > 0 && !(image == 0 && first_full) && slot < vh * vw => {
+                Some((h0, vh, w0, vw))
+                    if exclude && vw > 0 && !(image == 0 && first_full) && slot < vh * vw =>
+                {
                     [h0 + slot / vw, w0 + slot % vw]
                 }
                 _ => [slot / self.wb.max(1), slot % self.wb.max(1)],
@@ -252,20 +254,22 @@ pub fn find_stage1_for(folder: &Path) -> Option<Stage1Files> {
         let Some(dd) = d else { break };
         dirs.push(dd.to_path_buf());
         if let Ok(rd) = std::fs::read_dir(dd) {
-            let mut subs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            let mut subs: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
             subs.sort();
             dirs.extend(subs);
         }
         d = dd.parent();
     }
-    dirs.iter()
-        .flat_map(|d| stage1_outputs_in(d))
-        .find(|f| {
-            f.prefix
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix))
-        })
+    dirs.iter().flat_map(|d| stage1_outputs_in(d)).find(|f| {
+        f.prefix
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(&prefix))
+    })
 }
 
 fn base(title: String, kind: &str, opts: &LoadOptions) -> SampleData {
@@ -275,7 +279,11 @@ fn base(title: String, kind: &str, opts: &LoadOptions) -> SampleData {
         frames: 64,
         hb: 36,
         wb: 36,
-        num_images: if opts.num_images == 0 { 8 } else { opts.num_images },
+        num_images: if opts.num_images == 0 {
+            8
+        } else {
+            opts.num_images
+        },
         ..SampleData::default()
     }
 }
@@ -335,10 +343,11 @@ fn finish(mut s: SampleData, near: Option<&Path>, opts: &LoadOptions) -> SampleD
         }
     }
     s.index_positions();
-    s.video = opts
-        .video
-        .clone()
-        .or_else(|| s.video_raw.as_deref().and_then(|v| resolve_video(v, near, opts)));
+    s.video = opts.video.clone().or_else(|| {
+        s.video_raw
+            .as_deref()
+            .and_then(|v| resolve_video(v, near, opts))
+    });
     s
 }
 
@@ -354,7 +363,11 @@ pub fn load_folder(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string());
-    let kind = if asset { "eval asset folder" } else { "stage 2 sample" };
+    let kind = if asset {
+        "eval asset folder"
+    } else {
+        "stage 2 sample"
+    };
     let mut s = base(title, kind, opts);
     s.dir = Some(dir.to_path_buf());
     s.images = images.to_vec();

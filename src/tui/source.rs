@@ -20,7 +20,10 @@ use crate::formats::{meta, naming, npy};
 #[derive(Debug, Clone)]
 pub enum Target {
     Stage1(Stage1Files),
-    Folder { dir: PathBuf, asset: bool },
+    Folder {
+        dir: PathBuf,
+        asset: bool,
+    },
     Training {
         images: Vec<PathBuf>,
         positions: Option<PathBuf>,
@@ -93,9 +96,7 @@ pub enum Opened {
     },
 }
 
-fn spawn_index(
-    f: impl FnOnce(&Sender<Vec<Entry>>, &AtomicU64) + Send + 'static,
-) -> Index {
+fn spawn_index(f: impl FnOnce(&Sender<Vec<Entry>>, &AtomicU64) + Send + 'static) -> Index {
     let (tx, rx) = channel();
     let done = Arc::new(AtomicBool::new(false));
     let read = Arc::new(AtomicU64::new(0));
@@ -210,7 +211,8 @@ pub fn open(path: &Path, opts: &LoadOptions) -> Result<Opened, String> {
         | Discovered::PrecomputeInput { path } => {
             let training = kind == "training JSONL";
             let opts = opts.clone();
-            let index = spawn_index(move |tx, read| index_dataset(&path, training, &opts, tx, read));
+            let index =
+                spawn_index(move |tx, read| index_dataset(&path, training, &opts, tx, read));
             Opened::Many {
                 title,
                 kind,
@@ -260,7 +262,11 @@ fn nested_stage1(dir: &Path) -> Vec<Stage1Files> {
     while let Some(d) = stack.pop() {
         out.extend(stage1_outputs_in(&d));
         if let Ok(rd) = std::fs::read_dir(&d) {
-            let mut subs: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+            let mut subs: Vec<PathBuf> = rd
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
             subs.sort();
             stack.extend(subs.into_iter().rev());
         }
@@ -272,10 +278,13 @@ fn stage1_entry(ordinal: usize, f: &Stage1Files, num_images: usize) -> Entry {
     let m = meta::read_stage1_meta(&f.meta).ok();
     Entry {
         ordinal,
-        label: m
-            .as_ref()
-            .map(|m| m.sample_id.clone())
-            .unwrap_or_else(|| f.prefix.file_name().unwrap_or_default().to_string_lossy().into_owned()),
+        label: m.as_ref().map(|m| m.sample_id.clone()).unwrap_or_else(|| {
+            f.prefix
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        }),
         video: m.as_ref().map(|m| m.video.clone()).unwrap_or_default(),
         frames: m.as_ref().map(|m| m.t),
         k: m.as_ref().map(|m| m.k),
@@ -285,7 +294,11 @@ fn stage1_entry(ordinal: usize, f: &Stage1Files, num_images: usize) -> Entry {
 }
 
 fn asset_entry(ordinal: usize, d: &Path, num_images: usize) -> Entry {
-    let label = d.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let label = d
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
     match discover(d).what {
         Discovered::AssetFolder {
             dir,
@@ -344,7 +357,11 @@ fn index_dataset(
     let resolver = PathResolver::new(opts.remaps.clone(), Some(path));
     let files = FileFindings::default();
     let rules = RecordRules {
-        num_images: if opts.num_images == 0 { 8 } else { opts.num_images },
+        num_images: if opts.num_images == 0 {
+            8
+        } else {
+            opts.num_images
+        },
         ..RecordRules::default()
     };
     let display = path.display().to_string();
@@ -483,7 +500,13 @@ pub fn load_entry(e: &Entry, opts: &LoadOptions) -> Result<SampleData, String> {
                 dir,
                 images,
                 positions,
-            } => Ok(sample::load_folder(&dir, &images, positions.as_deref(), *asset, opts)),
+            } => Ok(sample::load_folder(
+                &dir,
+                &images,
+                positions.as_deref(),
+                *asset,
+                opts,
+            )),
             other => Err(format!("{}: {}", dir.display(), other.kind_name())),
         },
         Target::Training { images, positions } => {

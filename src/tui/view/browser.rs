@@ -26,7 +26,10 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, doctor: boo
         } else {
             "A single sample is open: see the other panes (2 mosaics, 3 grid, ...)."
         };
-        f.render_widget(Paragraph::new(text).block(Block::default().borders(Borders::ALL)), area);
+        f.render_widget(
+            Paragraph::new(text).block(Block::default().borders(Borders::ALL)),
+            area,
+        );
         return;
     };
     let filter = match &b.filter {
@@ -52,11 +55,19 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, doctor: boo
             b.kind,
             b.entries.len(),
             b.view.len(),
-            if b.search.is_empty() { String::new() } else { format!(" · /{}", b.search) }
+            if b.search.is_empty() {
+                String::new()
+            } else {
+                format!(" · /{}", b.search)
+            }
         )
     };
     let height = area.height.saturating_sub(3) as usize;
-    let offset = if b.selected >= height { b.selected + 1 - height } else { 0 };
+    let offset = if b.selected >= height {
+        b.selected + 1 - height
+    } else {
+        0
+    };
     let rows: Vec<Row> = b
         .view
         .iter()
@@ -94,7 +105,20 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, doctor: boo
             Constraint::Fill(1),
         ],
     )
-    .header(Row::new(vec!["", "id", "T", "K", if doctor { "first finding" } else { "video / folder" }]).style(theme.title()))
+    .header(
+        Row::new(vec![
+            "",
+            "id",
+            "T",
+            "K",
+            if doctor {
+                "first finding"
+            } else {
+                "video / folder"
+            },
+        ])
+        .style(theme.title()),
+    )
     .block(Block::default().borders(Borders::ALL).title(title));
     f.render_widget(table, area);
 }

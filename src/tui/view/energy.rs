@@ -24,9 +24,15 @@ fn series(f: &mut Frame<'_>, area: Rect, label: &str, values: &[f64], theme: &Th
         l,
     );
     let scale = if max > 0.0 { 1000.0 / max } else { 0.0 };
-    let data: Vec<u64> = values.iter().map(|v| (v * scale).round().max(0.0) as u64).collect();
+    let data: Vec<u64> = values
+        .iter()
+        .map(|v| (v * scale).round().max(0.0) as u64)
+        .collect();
     f.render_widget(
-        Sparkline::default().data(&data).max(1000).style(if theme.color { style } else { Style::new() }),
+        Sparkline::default()
+            .data(&data)
+            .max(1000)
+            .style(if theme.color { style } else { Style::new() }),
         r,
     );
 }
@@ -55,25 +61,49 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         f.render_widget(Paragraph::new("No sample open."), area);
         return;
     };
-    let block = Block::default().borders(Borders::ALL).title(format!(" energy · t {} ", app.t));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" energy · t {} ", app.t));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let kept: Vec<f64> = match &app.outcome {
-        Some(o) => o.new.rows_per_frame().into_iter().map(|x| x as f64).collect(),
+        Some(o) => o
+            .new
+            .rows_per_frame()
+            .into_iter()
+            .map(|x| x as f64)
+            .collect(),
         None => s.kept_per_frame().into_iter().map(|x| x as f64).collect(),
     };
     let Some(o) = &app.outcome else {
         let mut lines: Vec<Line> = video_needed(app).into_iter().map(Line::raw).collect();
         if s.video.is_some() {
             lines = vec![Line::styled(
-                format!("{} analysing the video: {} {}/{}", app.spinner_char(), app.progress.label, app.progress.done, app.progress.total),
+                format!(
+                    "{} analysing the video: {} {}/{}",
+                    app.spinner_char(),
+                    app.progress.label,
+                    app.progress.done,
+                    app.progress.total
+                ),
                 theme.warning(),
             )];
         }
         lines.push(Line::raw(""));
-        let [txt, chart] = Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Length(2)]).areas(inner);
+        let [txt, chart] = Layout::vertical([
+            Constraint::Length(lines.len() as u16),
+            Constraint::Length(2),
+        ])
+        .areas(inner);
         f.render_widget(Paragraph::new(lines), txt);
-        series(f, chart, "kept / frame", &kept, theme, Style::new().fg(ratatui::style::Color::Cyan));
+        series(
+            f,
+            chart,
+            "kept / frame",
+            &kept,
+            theme,
+            Style::new().fg(ratatui::style::Color::Cyan),
+        );
         return;
     };
     let e = &o.new.energy;
@@ -90,16 +120,25 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let types: String = o.summary.frame_types.iter().map(|t| t.as_char()).collect();
     let frames = o.new.t;
     let wide = inner.width >= 2 * (LABEL + frames as u16) + 2;
+    let chart_rows: u16 = if wide { 3 } else { 6 };
+    // Charts grow on tall terminals; six lines are left for the notes.
+    let chart_h = (inner.height.saturating_sub(2 + 6) / chart_rows).clamp(2, 8);
     let mut constraints = vec![Constraint::Length(1), Constraint::Length(1)];
-    let chart_rows = if wide { 3 } else { 5 };
-    constraints.extend(std::iter::repeat_n(Constraint::Length(2), chart_rows));
+    constraints.extend(std::iter::repeat_n(
+        Constraint::Length(chart_h),
+        chart_rows as usize,
+    ));
     constraints.push(Constraint::Min(0));
     let rows = Layout::vertical(constraints).split(inner);
     let cm = ratatui::style::Color::Rgb(80, 170, 240);
     let cr = ratatui::style::Color::Rgb(240, 150, 60);
     let cf = ratatui::style::Color::Rgb(230, 90, 200);
     let ck = ratatui::style::Color::Rgb(120, 210, 120);
-    let ft = o.summary.frame_types.get(app.t).map_or('?', |t| t.as_char());
+    let ft = o
+        .summary
+        .frame_types
+        .get(app.t)
+        .map_or('?', |t| t.as_char());
     let fid = o.summary.frame_ids.get(app.t).copied().unwrap_or(-1);
     f.render_widget(
         Paragraph::new(Line::from(vec![
@@ -109,30 +148,66 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         rows[0],
     );
     f.render_widget(
-        Paragraph::new(marker_line(app.t, frames, &format!(" t={} frame {fid} {ft}", app.t))),
+        Paragraph::new(marker_line(
+            app.t,
+            frames,
+            &format!(" t={} frame {fid} {ft}", app.t),
+        )),
         rows[1],
     );
     if wide {
         for (i, ((ln, lv), (nn, nv))) in raw.iter().zip(norm.iter()).enumerate() {
-            let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rows[2 + i]);
+            let [a, b] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(rows[2 + i]);
             let c = if i == 0 { cm } else { cr };
             series(f, a, ln, lv, theme, Style::new().fg(c));
             series(f, b, nn, nv, theme, Style::new().fg(c));
         }
-        let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rows[4]);
+        let [a, b] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .areas(rows[4]);
         series(f, a, "fused score", &fused, theme, Style::new().fg(cf));
         series(f, b, "kept / frame", &kept, theme, Style::new().fg(ck));
     } else {
         series(f, rows[2], raw[0].0, &raw[0].1, theme, Style::new().fg(cm));
-        series(f, rows[3], norm[0].0, &norm[0].1, theme, Style::new().fg(cm));
+        series(
+            f,
+            rows[3],
+            norm[0].0,
+            &norm[0].1,
+            theme,
+            Style::new().fg(cm),
+        );
         series(f, rows[4], raw[1].0, &raw[1].1, theme, Style::new().fg(cr));
-        series(f, rows[5], norm[1].0, &norm[1].1, theme, Style::new().fg(cr));
-        series(f, rows[6], "fused score", &fused, theme, Style::new().fg(cf));
+        series(
+            f,
+            rows[5],
+            norm[1].0,
+            &norm[1].1,
+            theme,
+            Style::new().fg(cr),
+        );
+        series(
+            f,
+            rows[6],
+            "fused score",
+            &fused,
+            theme,
+            Style::new().fg(cf),
+        );
+        series(
+            f,
+            rows[7],
+            "kept / frame",
+            &kept,
+            theme,
+            Style::new().fg(ck),
+        );
     }
     let last = rows[rows.len() - 1];
     let t = app.t;
     let v = |x: &[f64]| x.get(t).copied().map_or("-".into(), short);
-    let mut notes = vec![
+    let notes = vec![
         Line::from(vec![
             Span::styled("at t: ", theme.dim()),
             Span::raw(format!(
@@ -150,8 +225,8 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         ),
         Line::styled(format!("residual source: {}", o.summary.residual_source.as_str()), theme.dim()),
     ];
-    if !wide {
-        notes.insert(1, Line::styled("(fused shown; kept per frame is in the grid pane and the params diff)", theme.dim()));
-    }
-    f.render_widget(Paragraph::new(notes).wrap(ratatui::widgets::Wrap { trim: true }), last);
+    f.render_widget(
+        Paragraph::new(notes).wrap(ratatui::widgets::Wrap { trim: true }),
+        last,
+    );
 }

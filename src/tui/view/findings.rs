@@ -34,16 +34,24 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         }
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(format!("positions: {}", s.positions_source), theme.dim()));
+    lines.push(Line::styled(
+        format!("positions: {}", s.positions_source),
+        theme.dim(),
+    ));
     if let Some(v) = &s.video {
         lines.push(Line::styled(format!("video: {}", v.display()), theme.dim()));
     } else if let Some(v) = &s.video_raw {
-        lines.push(Line::styled(format!("video (not found here): {v}"), theme.warning()));
+        lines.push(Line::styled(
+            format!("video (not found here): {v}"),
+            theme.warning(),
+        ));
     }
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(format!(" findings: {} ", s.findings.len()))),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" findings: {} ", s.findings.len())),
+        ),
         area,
     );
 }

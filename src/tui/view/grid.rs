@@ -12,6 +12,7 @@ use ratatui::Frame;
 use super::kv;
 use crate::engine::CellSet;
 use crate::tui::app::{App, DiffView, Underlay};
+use crate::tui::images::{load_file, ImageCache, ImageKey};
 use crate::tui::theme::Theme;
 
 /// What one cell shows.
@@ -106,7 +107,17 @@ impl Widget for PatchGrid<'_> {
                     let (text, style) = if color {
                         let t = if cursor { "[]" } else { "  " };
                         let fg = if cursor { Color::White } else { Color::Reset };
-                        (t, Style::new().bg(c.color(&self.theme)).fg(fg).add_modifier(if cursor { Modifier::BOLD } else { Modifier::empty() }))
+                        (
+                            t,
+                            Style::new()
+                                .bg(c.color(&self.theme))
+                                .fg(fg)
+                                .add_modifier(if cursor {
+                                    Modifier::BOLD
+                                } else {
+                                    Modifier::empty()
+                                }),
+                        )
                     } else if cursor {
                         ("[]", Style::new().add_modifier(Modifier::REVERSED))
                     } else {
@@ -121,7 +132,9 @@ impl Widget for PatchGrid<'_> {
                     let (h0, h1) = (2 * row, 2 * row + 1);
                     let top = at(h0, w);
                     let bottom = (h1 < self.hb).then(|| at(h1, w));
-                    let cursor = self.cursor.is_some_and(|(ch, cw)| cw == w && (ch == h0 || ch == h1));
+                    let cursor = self
+                        .cursor
+                        .is_some_and(|(ch, cw)| cw == w && (ch == h0 || ch == h1));
                     let x = area.x + w as u16;
                     let y = area.y + row as u16;
                     let cell = &mut buf[(x, y)];
@@ -163,7 +176,9 @@ impl Widget for PatchGrid<'_> {
 
 /// Cells of frame `t` as the app shows them now.
 pub fn frame_cells(app: &App, t: usize) -> Vec<CellPaint> {
-    let Some(s) = &app.sample else { return Vec::new() };
+    let Some(s) = &app.sample else {
+        return Vec::new();
+    };
     let (hb, wb) = (s.hb, s.wb);
     let n = hb * wb;
     let valid = s
@@ -181,7 +196,11 @@ pub fn frame_cells(app: &App, t: usize) -> Vec<CellPaint> {
         };
         let fr = all.get(t * n..(t + 1) * n)?;
         let max = fr.iter().cloned().fold(0.0f32, f32::max);
-        Some(fr.iter().map(|v| if max > 0.0 { (v / max).max(0.0) } else { 0.0 }).collect())
+        Some(
+            fr.iter()
+                .map(|v| if max > 0.0 { (v / max).max(0.0) } else { 0.0 })
+                .collect(),
+        )
     });
     let diff = app.outcome.as_ref().and_then(|o| {
         let frames = o.new.t.max(s.frames);
@@ -224,7 +243,9 @@ pub fn frame_cells(app: &App, t: usize) -> Vec<CellPaint> {
 
 /// Reverse mode: image `m`'s cells coloured by source frame (heat = t / T).
 fn mosaic_cells(app: &App, m: usize) -> Vec<CellPaint> {
-    let Some(s) = &app.sample else { return Vec::new() };
+    let Some(s) = &app.sample else {
+        return Vec::new();
+    };
     let frames = s.frames.max(1) as f32;
     (0..s.hb * s.wb)
         .map(|i| {
@@ -243,7 +264,14 @@ fn mosaic_cells(app: &App, m: usize) -> Vec<CellPaint> {
         .collect()
 }
 
-pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
+pub fn draw(
+    f: &mut Frame<'_>,
+    area: Rect,
+    app: &App,
+    images: &mut ImageCache,
+    theme: &Theme,
+    pictures: bool,
+) {
     let Some(s) = &app.sample else {
         f.render_widget(
             Paragraph::new("No sample open: choose one in the list (1) and press Enter."),
@@ -251,7 +279,12 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         );
         return;
     };
-    let inner_guess = Rect::new(0, 0, area.width.saturating_sub(2 + 30), area.height.saturating_sub(2));
+    let inner_guess = Rect::new(
+        0,
+        0,
+        area.width.saturating_sub(2 + 30),
+        area.height.saturating_sub(2),
+    );
     let (gw, gh, _) = PatchGrid::size_in(s.hb, s.wb, inner_guess);
     let [left, right] =
         Layout::horizontal([Constraint::Length(gw + 2), Constraint::Min(20)]).areas(area);
@@ -275,7 +308,9 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
                 " t {}/{}{} ",
                 app.t,
                 app.frames().saturating_sub(1),
-                frame_no.map(|n| format!(" · frame {n}")).unwrap_or_default()
+                frame_no
+                    .map(|n| format!(" · frame {n}"))
+                    .unwrap_or_default()
             ),
         )
     };
@@ -294,10 +329,42 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
             inner,
         );
     }
+    // On tall, wide terminals the mosaic holding the cell is shown under the cell's facts.
+    let info = info_lines(app, theme);
+    let (info_area, picture_area) =
+        if right.height >= 30 && right.width >= 40 && !s.images.is_empty() {
+            let [a, b] = Layout::vertical([
+                Constraint::Length(info.len() as u16 + 2),
+                Constraint::Min(10),
+            ])
+            .areas(right);
+            (a, Some(b))
+        } else {
+            (right, None)
+        };
     f.render_widget(
-        Paragraph::new(info_lines(app, theme)).block(Block::default().borders(Borders::ALL).title(" cell ")),
-        right,
+        Paragraph::new(info).block(Block::default().borders(Borders::ALL).title(" cell ")),
+        info_area,
     );
+    if let Some(pa) = picture_area {
+        let image = if app.reverse {
+            Some(app.rev.0)
+        } else {
+            s.origin_of(app.t, app.cursor.0, app.cursor.1)
+                .map(|(_, o)| o.image)
+        };
+        let block = Block::default().borders(Borders::ALL).title(match image {
+            Some(m) => format!(" mosaic {m} "),
+            None => " cell not selected ".into(),
+        });
+        let inner = block.inner(pa);
+        f.render_widget(block, pa);
+        if let (Some(m), true) = (image, pictures) {
+            if let Some(p) = s.images.get(m) {
+                let _ = images.draw(f, inner, &ImageKey::File(p.clone()), || load_file(p));
+            }
+        }
+    }
 }
 
 fn frame_number(app: &App, t: usize) -> Option<i32> {
@@ -313,15 +380,26 @@ fn frame_number(app: &App, t: usize) -> Option<i32> {
 }
 
 fn info_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
-    let Some(s) = &app.sample else { return Vec::new() };
+    let Some(s) = &app.sample else {
+        return Vec::new();
+    };
     let mut lines = Vec::new();
     let (t, h, w) = if app.reverse {
         let (m, r, c) = app.rev;
-        lines.push(kv(theme, &[("mosaic", m.to_string()), ("cell", format!("{r},{c}"))]));
+        lines.push(kv(
+            theme,
+            &[("mosaic", m.to_string()), ("cell", format!("{r},{c}"))],
+        ));
         match s.by_cell.get(&(m, r, c)) {
             Some(&i) => {
                 let p = s.positions[i];
-                lines.push(kv(theme, &[("slot", s.origins[i].slot.to_string()), ("row", i.to_string())]));
+                lines.push(kv(
+                    theme,
+                    &[
+                        ("slot", s.origins[i].slot.to_string()),
+                        ("row", i.to_string()),
+                    ],
+                ));
                 lines.push(Line::styled("← came from", theme.dim()));
                 (p[0] as usize, p[1] as usize, p[2] as usize)
             }
@@ -347,7 +425,10 @@ fn info_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
     match s.origin_of(t, h, w) {
         Some((_, o)) => lines.push(kv(
             theme,
-            &[("mosaic", o.image.to_string()), ("slot", o.slot.to_string())],
+            &[
+                ("mosaic", o.image.to_string()),
+                ("slot", o.slot.to_string()),
+            ],
         )),
         None => lines.push(kv(theme, &[("mosaic", "not selected".into())])),
     }
@@ -364,19 +445,33 @@ fn info_lines(app: &App, theme: &Theme) -> Vec<Line<'static>> {
             let n = o.new.hb * o.new.wb;
             let i = t * n + h * o.new.wb + w;
             let g = |v: &Vec<f32>| v.get(i).map_or("-".into(), |x| format!("{x:.2}"));
-            lines.push(kv(theme, &[("motion", g(&o.motion_scores)), ("residual", g(&o.residual_scores))]));
+            lines.push(kv(
+                theme,
+                &[
+                    ("motion", g(&o.motion_scores)),
+                    ("residual", g(&o.residual_scores)),
+                ],
+            ));
             lines.push(kv(theme, &[("fused", g(&o.new.scores))]));
             if let Some(ft) = o.summary.frame_types.get(t) {
                 lines.push(kv(
                     theme,
                     &[
                         ("type", ft.as_char().to_string()),
-                        ("vectors", o.summary.vectors.get(t).map_or("?".into(), |v| v.to_string())),
+                        (
+                            "vectors",
+                            o.summary
+                                .vectors
+                                .get(t)
+                                .map_or("?".into(), |v| v.to_string()),
+                        ),
                     ],
                 ));
             }
         }
-        None if s.video.is_some() => lines.push(Line::styled("scores: analysing the video…", theme.dim())),
+        None if s.video.is_some() => {
+            lines.push(Line::styled("scores: analysing the video…", theme.dim()))
+        }
         None => lines.push(Line::styled("scores need the video (--video)", theme.dim())),
     }
     let kept = s.kept_per_frame().get(t).copied().unwrap_or(0);

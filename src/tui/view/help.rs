@@ -24,8 +24,11 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, theme: &Theme) {
         })
         .collect();
     f.render_widget(
-        Paragraph::new(lines)
-            .block(Block::default().borders(Borders::ALL).title(" Keys (Esc or ? closes) ")),
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Keys (Esc or ? closes) "),
+        ),
         popup,
     );
 }

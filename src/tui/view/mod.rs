@@ -35,7 +35,7 @@ pub fn draw(f: &mut Frame<'_>, app: &App, images: &mut ImageCache, theme: &Theme
         Pane::Browser => browser::draw(f, body, app, theme, false),
         Pane::Doctor => browser::draw(f, body, app, theme, true),
         Pane::Mosaics => mosaics::draw(f, body, app, images, theme, pictures),
-        Pane::Grid => grid::draw(f, body, app, theme),
+        Pane::Grid => grid::draw(f, body, app, images, theme, pictures),
         Pane::Energy => energy::draw(f, body, app, theme),
         Pane::Params => params::draw(f, body, app, theme),
         Pane::Findings => findings::draw(f, body, app, theme),
@@ -71,19 +71,23 @@ fn draw_status(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let mut spans: Vec<Span> = Vec::new();
     match app.input {
         InputMode::Search => spans.push(Span::styled(format!("/{}_", app.input_text), theme.key())),
-        InputMode::Jump => spans.push(Span::styled(format!("frame t: {}_", app.input_text), theme.key())),
+        InputMode::Jump => spans.push(Span::styled(
+            format!("frame t: {}_", app.input_text),
+            theme.key(),
+        )),
         InputMode::Knob => {
             let name = app.knob_names().get(app.knob).cloned().unwrap_or_default();
-            spans.push(Span::styled(format!("{name} = {}_", app.input_text), theme.key()));
+            spans.push(Span::styled(
+                format!("{name} = {}_", app.input_text),
+                theme.key(),
+            ));
         }
         InputMode::Normal => {
             if app.progress.busy {
                 let p = &app.progress;
-                let pct = if p.total > 0 {
-                    format!(" {}%", p.done * 100 / p.total)
-                } else {
-                    String::new()
-                };
+                let pct = (p.done * 100)
+                    .checked_div(p.total)
+                    .map_or(String::new(), |x| format!(" {x}%"));
                 spans.push(Span::styled(
                     format!("{} {}{pct}  ", app.spinner_char(), p.label),
                     theme.warning(),

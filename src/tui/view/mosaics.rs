@@ -40,7 +40,9 @@ fn draw_one(
     i: usize,
     pictures: bool,
 ) {
-    let Some((key, name)) = key_and_name(app, i) else { return };
+    let Some((key, name)) = key_and_name(app, i) else {
+        return;
+    };
     let selected = i == app.mosaic;
     let block = Block::default()
         .borders(Borders::ALL)
@@ -61,7 +63,12 @@ fn draw_one(
             .ok_or_else(|| "no such image".to_string()),
     };
     if let Err(e) = images.draw(f, inner, &key, load) {
-        f.render_widget(Paragraph::new(e).wrap(Wrap { trim: true }).style(theme.dim()), inner);
+        f.render_widget(
+            Paragraph::new(e)
+                .wrap(Wrap { trim: true })
+                .style(theme.dim()),
+            inner,
+        );
     }
 }
 
@@ -88,7 +95,11 @@ pub fn draw(
         Paragraph::new(Line::styled(
             format!(
                 "{n} mosaics, {source} · {} · ←→ choose · z {} · w on-disk/re-selected",
-                if app.mosaic_large { "one large" } else { "strip" },
+                if app.mosaic_large {
+                    "one large"
+                } else {
+                    "strip"
+                },
                 if app.mosaic_large { "strip" } else { "large" }
             ),
             theme.dim(),
@@ -110,11 +121,16 @@ pub fn draw(
         return;
     }
     // A strip: one row when each gets at least 16 columns, else two rows.
-    let per_row = if body.width as usize / n >= 16 { n } else { n.div_ceil(2) };
+    let per_row = if body.width as usize / n >= 16 {
+        n
+    } else {
+        n.div_ceil(2)
+    };
     let rows = n.div_ceil(per_row);
     let row_areas = Layout::vertical(vec![Constraint::Ratio(1, rows as u32); rows]).split(body);
     for (r, ra) in row_areas.iter().enumerate() {
-        let cols = Layout::horizontal(vec![Constraint::Ratio(1, per_row as u32); per_row]).split(*ra);
+        let cols =
+            Layout::horizontal(vec![Constraint::Ratio(1, per_row as u32); per_row]).split(*ra);
         for (c, ca) in cols.iter().enumerate() {
             let i = r * per_row + c;
             if i < n {

@@ -37,8 +37,10 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     };
     let Some(p) = &app.params else {
         f.render_widget(
-            Paragraph::new("The files do not say which parameters made them (no stage 1 or offline meta).")
-                .block(Block::default().borders(Borders::ALL)),
+            Paragraph::new(
+                "The files do not say which parameters made them (no stage 1 or offline meta).",
+            )
+            .block(Block::default().borders(Borders::ALL)),
             area,
         );
         return;
@@ -46,10 +48,15 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let disk = s.disk_params.as_ref();
     let changed = disk.map(|d| knobs::changed(d, p)).unwrap_or_default();
     let list_w = 34.min(area.width / 2);
-    let [left, right] = Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(list_w), Constraint::Min(20)]).areas(area);
     let height = left.height.saturating_sub(2) as usize;
     let items = knobs::list(p);
-    let offset = if app.knob >= height { app.knob + 1 - height } else { 0 };
+    let offset = if app.knob >= height {
+        app.knob + 1 - height
+    } else {
+        0
+    };
     let lines: Vec<Line> = items
         .iter()
         .enumerate()
@@ -72,7 +79,11 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         crate::engine::Pipeline::Offline(_) => "offline",
     };
     f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(format!(" {kind} knobs "))),
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" {kind} knobs ")),
+        ),
         left,
     );
     let block = Block::default().borders(Borders::ALL).title(" effect ");
@@ -83,7 +94,14 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         theme,
         &[
             ("residual", app.residual.as_str().to_string()),
-            ("changed", if changed.is_empty() { "none".into() } else { changed.join(",") }),
+            (
+                "changed",
+                if changed.is_empty() {
+                    "none".into()
+                } else {
+                    changed.join(",")
+                },
+            ),
         ],
     ));
     if let crate::engine::Pipeline::Stage1(sp) = p {
@@ -102,7 +120,13 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     if app.progress.busy {
         let pr = &app.progress;
         lines.push(Line::styled(
-            format!("{} {} {}/{}", app.spinner_char(), pr.label, pr.done, pr.total),
+            format!(
+                "{} {} {}/{}",
+                app.spinner_char(),
+                pr.label,
+                pr.done,
+                pr.total
+            ),
             theme.warning(),
         ));
     }
@@ -118,13 +142,29 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
             ("rows", o.new.rows.len().to_string()),
         ],
     ));
-    lines.extend(diff_lines(theme, "Knob effect", "new vs on-disk params, same analysis", &o.effect));
+    lines.extend(diff_lines(
+        theme,
+        "Knob effect",
+        "new vs on-disk params, same analysis",
+        &o.effect,
+    ));
     match &o.agreement {
-        Some(a) => lines.extend(diff_lines(theme, "Proxy vs files", "engine at on-disk params vs disk", a)),
-        None => lines.push(Line::styled("no selection on disk to compare with", theme.dim())),
+        Some(a) => lines.extend(diff_lines(
+            theme,
+            "Proxy vs files",
+            "engine at on-disk params vs disk",
+            a,
+        )),
+        None => lines.push(Line::styled(
+            "no selection on disk to compare with",
+            theme.dim(),
+        )),
     }
     if let Some(e) = &o.new.upstream_failure {
-        lines.push(Line::styled(format!("upstream would fail: {e}"), theme.error()));
+        lines.push(Line::styled(
+            format!("upstream would fail: {e}"),
+            theme.error(),
+        ));
     }
     if let Some(e) = &o.pack_error {
         lines.push(Line::styled(format!("repacking: {e}"), theme.warning()));
@@ -133,7 +173,12 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
         lines.push(Line::styled(n.clone(), theme.dim()));
     }
     lines.push(Line::styled(
-        format!("decode {:.1}s{} · select {:.2}s · W writes beside the originals", o.decode_seconds, if o.cached { " (cached)" } else { "" }, o.select_seconds),
+        format!(
+            "decode {:.1}s{} · select {:.2}s · W writes beside the originals",
+            o.decode_seconds,
+            if o.cached { " (cached)" } else { "" },
+            o.select_seconds
+        ),
         theme.dim(),
     ));
     let text_h = (inner.height as usize).saturating_sub(4).min(lines.len()) as u16;
@@ -146,10 +191,30 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), txt);
     let spark = |f: &mut Frame<'_>, a: Rect, label: &str, v: &[usize], st: Style| {
         let [l, r] = Layout::horizontal([Constraint::Length(9), Constraint::Min(1)]).areas(a);
-        f.render_widget(Paragraph::new(Line::from(Span::styled(label.to_string(), theme.dim()))), l);
+        f.render_widget(
+            Paragraph::new(Line::from(Span::styled(label.to_string(), theme.dim()))),
+            l,
+        );
         let data: Vec<u64> = v.iter().map(|&x| x as u64).collect();
-        f.render_widget(Sparkline::default().data(&data).style(if theme.color { st } else { Style::new() }), r);
+        f.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .style(if theme.color { st } else { Style::new() }),
+            r,
+        );
     };
-    spark(f, c1, "effect +", &o.effect.added, Style::new().fg(Theme::ADDED));
-    spark(f, c2, "effect −", &o.effect.removed, Style::new().fg(Theme::REMOVED));
+    spark(
+        f,
+        c1,
+        "effect +",
+        &o.effect.added,
+        Style::new().fg(Theme::ADDED),
+    );
+    spark(
+        f,
+        c2,
+        "effect −",
+        &o.effect.removed,
+        Style::new().fg(Theme::REMOVED),
+    );
 }

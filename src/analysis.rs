@@ -18,6 +18,22 @@ pub enum ResidualSource {
     None,
 }
 
+impl std::str::FromStr for ResidualSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "exact" => Ok(ResidualSource::Exact),
+            "emulate" => Ok(ResidualSource::Emulate),
+            "frame-diff" | "framediff" => Ok(ResidualSource::FrameDiff),
+            "none" | "motion-only" => Ok(ResidualSource::None),
+            other => Err(format!(
+                "unknown residual source `{other}` (exact, emulate, frame-diff, none)"
+            )),
+        }
+    }
+}
+
 impl ResidualSource {
     pub fn as_str(self) -> &'static str {
         match self {

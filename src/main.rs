@@ -27,6 +27,10 @@ struct Cli {
 enum Command {
     /// Lint datasets, stage 1/2 outputs and eval assets before training and evaluation.
     Check(cli::check::CheckArgs),
+    /// Stage 1: select patches by motion and residual energy (upstream's stage1.py).
+    Select(cli::select::SelectArgs),
+    /// Stage 2: pack selected patches into mosaics and write the training JSONL (stage2.py).
+    Pack(cli::pack::PackArgs),
     /// Open a sample, dataset or asset folder in the inspector (no PATH: the demo).
     Open(cli::open::OpenArgs),
     /// Print a sample's mosaics (and a frame's patch grid) once, without the inspector.
@@ -46,6 +50,8 @@ fn main() -> ExitCode {
     };
     let result = match parsed.command {
         Some(Command::Check(args)) => cli::check::run(args),
+        Some(Command::Select(args)) => cli::select::run(args),
+        Some(Command::Pack(args)) => cli::pack::run(args),
         Some(Command::Open(args)) => cli::open::run(args),
         Some(Command::Show(args)) => cli::show::run(args),
         Some(Command::Env(args)) => cli::env::run(args),

@@ -3,7 +3,10 @@
 
 pub mod check;
 pub mod env;
+pub mod knobs;
 pub mod open;
 pub mod output;
+pub mod pack;
 pub mod progress;
+pub mod select;
 pub mod show;

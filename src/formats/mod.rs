@@ -3,6 +3,8 @@
 pub mod atomic;
 pub mod dataset;
 pub mod discover;
+pub mod jpeg;
 pub mod meta;
 pub mod naming;
 pub mod npy;
+pub mod pyjson;

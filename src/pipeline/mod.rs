@@ -2,4 +2,9 @@
 //! resumable, with atomic writes and failure logs.
 
 pub mod jobs;
+pub mod logs;
+pub mod names;
+pub mod runner;
 pub mod shard;
+pub mod stage1;
+pub mod stage2;

@@ -26,7 +26,13 @@ pub struct MotionNorm {
 
 impl MotionNorm {
     fn empty(rows: usize, cols: usize) -> Self {
-        MotionNorm { rows, cols, norm: vec![0.0; rows * cols], scale: 1e-6, raw_sum: 0.0 }
+        MotionNorm {
+            rows,
+            cols,
+            norm: vec![0.0; rows * cols],
+            scale: 1e-6,
+            raw_sum: 0.0,
+        }
     }
 
     /// Sum of the upsampled map at `h0 x w0` (OpenCV nearest rule).
@@ -48,7 +54,11 @@ impl MotionNorm {
                 continue;
             }
             let row = &self.norm[r * self.cols..(r + 1) * self.cols];
-            let rs: f64 = row.iter().zip(&cc).map(|(&v, &n)| v as f64 * n as f64).sum();
+            let rs: f64 = row
+                .iter()
+                .zip(&cc)
+                .map(|(&v, &n)| v as f64 * n as f64)
+                .sum();
             s += rs * nr as f64;
         }
         s
@@ -90,7 +100,13 @@ pub fn motion_norm(grid: &MotionGrid, e: &EnergyParams) -> MotionNorm {
     let p = numeric::percentile_f32(&mut work, e.mv_pct, PERCENTILE_FLAVOR).unwrap_or(0.0);
     let scale = p.max(1e-6) as f32;
     let norm = mag.iter().map(|&m| (m / scale).clamp(0.0, 1.0)).collect();
-    MotionNorm { rows: grid.rows, cols: grid.cols, norm, scale, raw_sum }
+    MotionNorm {
+        rows: grid.rows,
+        cols: grid.cols,
+        norm,
+        scale,
+        raw_sum,
+    }
 }
 
 /// Per-pixel residual energy codes: the value at a pixel is `lut[code]`.
@@ -195,7 +211,11 @@ pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<Res
             (ResidualCodes::Grad(g), c, Box::new(|s| 0.5f32 * s as f32))
         } else {
             let h = byte_histogram(&plane.data);
-            (ResidualCodes::Bytes(&plane.data), h.to_vec(), Box::new(|v| v as f32))
+            (
+                ResidualCodes::Bytes(&plane.data),
+                h.to_vec(),
+                Box::new(|v| v as f32),
+            )
         };
     // x per code, and the histogram of x in increasing order of x.
     let x_of_code: Vec<f32> = if !e.res_use_grad && patched {
@@ -214,9 +234,20 @@ pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<Res
     }
     .unwrap_or(0.0);
     let scale = p.max(1.0) as f32;
-    let lut: Vec<f32> = x_of_code.iter().map(|&x| (x / scale).clamp(0.0, 1.0)).collect();
-    let raw_sum = counts.iter().zip(&x_of_code).map(|(&c, &x)| c as f64 * x as f64).sum();
-    let norm_sum = counts.iter().zip(&lut).map(|(&c, &v)| c as f64 * v as f64).sum();
+    let lut: Vec<f32> = x_of_code
+        .iter()
+        .map(|&x| (x / scale).clamp(0.0, 1.0))
+        .collect();
+    let raw_sum = counts
+        .iter()
+        .zip(&x_of_code)
+        .map(|(&c, &x)| c as f64 * x as f64)
+        .sum();
+    let norm_sum = counts
+        .iter()
+        .zip(&lut)
+        .map(|(&c, &v)| c as f64 * v as f64)
+        .sum();
     Some(ResidualNorm {
         width: plane.width,
         height: plane.height,
@@ -253,7 +284,11 @@ pub struct Fuser {
 
 impl Fuser {
     pub fn new(e: &EnergyParams, component: EnergyComponent) -> Self {
-        let denom = if e.w_mv + e.w_res != 0.0 { e.w_mv + e.w_res } else { 1.0 };
+        let denom = if e.w_mv + e.w_res != 0.0 {
+            e.w_mv + e.w_res
+        } else {
+            1.0
+        };
         Fuser {
             mode: e.fuse_mode,
             w_mv: e.w_mv as f32,
@@ -306,7 +341,10 @@ mod tests {
         let m = motion_norm(&g, &EnergyParams::default());
         assert!(m.norm.iter().all(|&v| v == 0.0));
         assert_eq!(m.scale, 1e-6f32);
-        let e = EnergyParams { mv_compensate: MvCompensate::None, ..Default::default() };
+        let e = EnergyParams {
+            mv_compensate: MvCompensate::None,
+            ..Default::default()
+        };
         let m = motion_norm(&g, &e);
         assert!(m.norm.iter().all(|&v| v == 1.0));
         // sqrt(2^2 + 1^2)
@@ -328,25 +366,38 @@ mod tests {
 
     #[test]
     fn residual_plain_and_grad() {
-        let data: Vec<u8> = (0..64).map(|i| if i == 9 { 228 } else { 128 + (i % 3) as u8 }).collect();
-        let res = ResidualPlane::Patched(Plane { width: 8, height: 8, data });
+        let data: Vec<u8> = (0..64)
+            .map(|i| if i == 9 { 228 } else { 128 + (i % 3) as u8 })
+            .collect();
+        let res = ResidualPlane::Patched(Plane {
+            width: 8,
+            height: 8,
+            data,
+        });
         let e = EnergyParams::default();
         let r = residual_norm(&res, &e).unwrap();
         // 95th percentile of |y-128|: 2 (order stats 59.85 of values 0/1/2 and one 100) -> 2
         assert_eq!(r.scale, 2.0);
         assert_eq!(r.lut[228], 1.0);
         assert_eq!(r.lut[129], 0.5);
-        let e = EnergyParams { res_use_grad: true, ..Default::default() };
+        let e = EnergyParams {
+            res_use_grad: true,
+            ..Default::default()
+        };
         let g = residual_norm(&res, &e).unwrap();
         match &g.codes {
             ResidualCodes::Grad(c) => {
-                                // Pixel (1,0): wrapped left (1,7) = 128, right (1,1) = 228, up 128, down 129.
+                // Pixel (1,0): wrapped left (1,7) = 128, right (1,1) = 228, up 128, down 129.
                 assert_eq!(c[8], 101);
                 assert_eq!(c.len(), 64);
             }
             _ => panic!(),
         }
-        let m = ResidualPlane::Magnitude(Plane { width: 2, height: 1, data: vec![0, 10] });
+        let m = ResidualPlane::Magnitude(Plane {
+            width: 2,
+            height: 1,
+            data: vec![0, 10],
+        });
         let r = residual_norm(&m, &EnergyParams::default()).unwrap();
         // 95th percentile of [0, 10] is 9.5.
         assert_eq!(r.scale, 9.5);

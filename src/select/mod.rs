@@ -23,7 +23,9 @@ pub use params::{
     EnergyParams, FuseMode, Layout, MvCompensate, OfflineParams, PackParams, PaddingPolicy,
     ParamProblem, Stage1Params, TopkMode, WindowPick,
 };
-pub use policy::{offline_rows, stage1_rows, topk_desc, OfflineOutcome, OfflinePlan, Stage1Outcome};
+pub use policy::{
+    offline_rows, stage1_rows, topk_desc, OfflineOutcome, OfflinePlan, Stage1Outcome,
+};
 pub use scores::{score_frames, FrameEnergy, ScoredFrames};
 pub use square::{square_frame_u8, PadInfo, SquareGeometry, ValidRanges};
 
@@ -139,7 +141,13 @@ fn uses_residual(e: &EnergyParams) -> bool {
 /// Stage 1 from a cached analysis: scores with `p`'s energy knobs, then `p`'s policy.
 pub fn select_stage1(analysis: &Analysis, p: &Stage1Params) -> Selection {
     let mut notes = Vec::new();
-    let (sc, e) = score(analysis, p.square_size, p.patch_size, p.energy(), &mut notes);
+    let (sc, e) = score(
+        analysis,
+        p.square_size,
+        p.patch_size,
+        p.energy(),
+        &mut notes,
+    );
     let g = sc.geometry;
     let t = analysis.frames.len();
     if t != p.sequence_length {
@@ -173,7 +181,13 @@ pub fn select_stage1(analysis: &Analysis, p: &Stage1Params) -> Selection {
 /// The offline precompute's selection from a cached analysis.
 pub fn select_offline(analysis: &Analysis, p: &OfflineParams) -> OfflineSelection {
     let mut notes = Vec::new();
-    let (sc, e) = score(analysis, p.square_size, p.patch_size, p.energy(), &mut notes);
+    let (sc, e) = score(
+        analysis,
+        p.square_size,
+        p.patch_size,
+        p.energy(),
+        &mut notes,
+    );
     let g = sc.geometry;
     let t = analysis.frames.len();
     if t != p.seq_len_frames {
@@ -218,7 +232,9 @@ pub fn offline_frame_ids(start: i64, end: i64, seq_len: usize) -> Vec<i32> {
         return vec![start as i32];
     }
     let step = (end - start) as f64 / (seq_len - 1) as f64;
-    let mut v: Vec<i32> = (0..seq_len).map(|k| (start as f64 + k as f64 * step) as i32).collect();
+    let mut v: Vec<i32> = (0..seq_len)
+        .map(|k| (start as f64 + k as f64 * step) as i32)
+        .collect();
     v[seq_len - 1] = end as i32;
     v
 }

@@ -38,13 +38,27 @@ pub fn percentile_index(n: usize, pct: f64, flavor: PercentileFlavor) -> Percent
         PercentileFlavor::Float64 => {
             let q = pct / 100.0;
             let vi = last as f64 * q;
-            index_from(vi.floor(), vi >= last as f64, vi < 0.0, last, |prev| vi - prev, vi)
+            index_from(
+                vi.floor(),
+                vi >= last as f64,
+                vi < 0.0,
+                last,
+                |prev| vi - prev,
+                vi,
+            )
         }
         PercentileFlavor::Float32 => {
             let q = pct as f32 / 100.0f32;
             let vi = last as f32 * q;
             let vi64 = vi as f64;
-            index_from(vi64.floor(), vi64 >= last as f64, vi < 0.0, last, |prev| vi64 - prev, vi64)
+            index_from(
+                vi64.floor(),
+                vi64 >= last as f64,
+                vi < 0.0,
+                last,
+                |prev| vi64 - prev,
+                vi64,
+            )
         }
     }
 }
@@ -68,7 +82,12 @@ fn index_from(
         let p = prev as usize;
         (p, (p + 1).min(last))
     };
-    PercentileIndex { lower, upper, gamma64: g, gamma32: g as f32 }
+    PercentileIndex {
+        lower,
+        upper,
+        gamma64: g,
+        gamma32: g as f32,
+    }
 }
 
 /// NumPy's `_lerp(a, b, t)`: `a + (b - a) * t`, or `b - (b - a) * (1 - t)` when `t >= 0.5`.
@@ -86,7 +105,11 @@ pub fn percentile_lerp(a: f32, b: f32, idx: &PercentileIndex, flavor: Percentile
         }
         PercentileFlavor::Float32 => {
             let t = idx.gamma32;
-            let r = if t >= 0.5 { b - d * (1.0f32 - t) } else { a + d * t };
+            let r = if t >= 0.5 {
+                b - d * (1.0f32 - t)
+            } else {
+                a + d * t
+            };
             r as f64
         }
     }
@@ -138,7 +161,12 @@ pub fn percentile_hist(
         }
         value_of(counts.len() - 1)
     };
-    Some(percentile_lerp(kth(idx.lower), kth(idx.upper), &idx, flavor))
+    Some(percentile_lerp(
+        kth(idx.lower),
+        kth(idx.upper),
+        &idx,
+        flavor,
+    ))
 }
 
 /// `np.median` of `vals / div` in float32, where `vals` are integers and `div` a float32
@@ -221,10 +249,22 @@ mod tests {
         let p32 = percentile_f32(&mut v, 95.0, PercentileFlavor::Float32).unwrap();
         assert_eq!(p32 as f32, 8.55f32);
         // Edges.
-        assert_eq!(percentile_f32(&mut v, 100.0, PercentileFlavor::Float64), Some(9.0));
-        assert_eq!(percentile_f32(&mut v, 0.0, PercentileFlavor::Float32), Some(0.0));
-        assert_eq!(percentile_f32(&mut [3.0], 95.0, PercentileFlavor::Float32), Some(3.0));
-        assert_eq!(percentile_f32(&mut [], 95.0, PercentileFlavor::Float32), None);
+        assert_eq!(
+            percentile_f32(&mut v, 100.0, PercentileFlavor::Float64),
+            Some(9.0)
+        );
+        assert_eq!(
+            percentile_f32(&mut v, 0.0, PercentileFlavor::Float32),
+            Some(0.0)
+        );
+        assert_eq!(
+            percentile_f32(&mut [3.0], 95.0, PercentileFlavor::Float32),
+            Some(3.0)
+        );
+        assert_eq!(
+            percentile_f32(&mut [], 95.0, PercentileFlavor::Float32),
+            None
+        );
     }
 
     #[test]

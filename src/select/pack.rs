@@ -116,7 +116,10 @@ pub fn plan_stage2(
     }
     let k = rows.len();
     if k % p.num_images != 0 {
-        return Err(PackError::KNotDivisible { k, num_images: p.num_images });
+        return Err(PackError::KNotDivisible {
+            k,
+            num_images: p.num_images,
+        });
     }
     for r in rows {
         if r[0] < 0 || r[1] < 0 || r[2] < 0 || r[1] as usize >= hb || r[2] as usize >= wb {
@@ -156,22 +159,28 @@ pub fn plan_stage2(
                 }
             }
             Layout::TimeSpatial => {
-                let cell_of: Box<dyn Fn(usize) -> [usize; 2]> = if p.padding_policy
-                    == PaddingPolicy::Zero
-                {
-                    if s_img != hb * wb {
-                        return Err(PackError::ZeroGridMismatch { s_img, expected: hb * wb });
-                    }
-                    Box::new(move |j| [j / wb, j % wb])
-                } else {
-                    let (vhs, vh, vws, vw) = vgrid.expect("checked above");
-                    if s_img != vh * vw {
-                        return Err(PackError::ValidGridMismatch { s_img, vh, vw });
-                    }
-                    Box::new(move |j| [vhs + j / vw, vws + j % vw])
-                };
+                let cell_of: Box<dyn Fn(usize) -> [usize; 2]> =
+                    if p.padding_policy == PaddingPolicy::Zero {
+                        if s_img != hb * wb {
+                            return Err(PackError::ZeroGridMismatch {
+                                s_img,
+                                expected: hb * wb,
+                            });
+                        }
+                        Box::new(move |j| [j / wb, j % wb])
+                    } else {
+                        let (vhs, vh, vws, vw) = vgrid.expect("checked above");
+                        if s_img != vh * vw {
+                            return Err(PackError::ValidGridMismatch { s_img, vh, vw });
+                        }
+                        Box::new(move |j| [vhs + j / vw, vws + j % vw])
+                    };
                 for (j, r) in chunk.iter().enumerate() {
-                    plan.placements.push(Placement { image: i, cell: cell_of(j), src: *r });
+                    plan.placements.push(Placement {
+                        image: i,
+                        cell: cell_of(j),
+                        src: *r,
+                    });
                     plan.positions.push(*r);
                 }
             }
@@ -189,17 +198,26 @@ pub fn plan_offline(
     patch: usize,
 ) -> Result<PackPlan, PackError> {
     if patch == 0 || square_size % patch != 0 || num_images == 0 {
-        return Err(PackError::BadGeometry(format!("square {square_size} patch {patch}")));
+        return Err(PackError::BadGeometry(format!(
+            "square {square_size} patch {patch}"
+        )));
     }
     let wb = square_size / patch;
     let s_img = wb * wb;
     if rows.len() != num_images * s_img {
-        return Err(PackError::ZeroGridMismatch { s_img: rows.len() / num_images.max(1), expected: s_img });
+        return Err(PackError::ZeroGridMismatch {
+            s_img: rows.len() / num_images.max(1),
+            expected: s_img,
+        });
     }
     let placements = rows
         .iter()
         .enumerate()
-        .map(|(n, r)| Placement { image: n / s_img, cell: [(n % s_img) / wb, n % wb], src: *r })
+        .map(|(n, r)| Placement {
+            image: n / s_img,
+            cell: [(n % s_img) / wb, n % wb],
+            src: *r,
+        })
         .collect();
     Ok(PackPlan {
         num_images,
@@ -231,7 +249,10 @@ pub fn render<E: fmt::Display>(
     let p = plan.patch;
     let mut frames: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
     for t in plan.frames_needed() {
-        let f = frame(t).map_err(|e| PackError::Frame { t, message: e.to_string() })?;
+        let f = frame(t).map_err(|e| PackError::Frame {
+            t,
+            message: e.to_string(),
+        })?;
         if f.len() != size * size * cn {
             return Err(PackError::Frame {
                 t,
@@ -306,12 +327,17 @@ mod tests {
 
     #[test]
     fn exclude_and_errors() {
-        let rows: Vec<[i32; 3]> = (0..8).map(|i| [i / 4, 1 + (i % 4) / 2, 1 + i % 2]).collect();
+        let rows: Vec<[i32; 3]> = (0..8)
+            .map(|i| [i / 4, 1 + (i % 4) / 2, 1 + i % 2])
+            .collect();
         let p = params(PaddingPolicy::Exclude, Layout::TimeSpatial, false);
         let plan = plan_stage2(&rows, &p, Some(&vr(1, 3, 1, 3))).unwrap();
         assert_eq!(plan.placements[0].cell, [1, 1]);
         assert_eq!(plan.placements[3].cell, [2, 2]);
-        assert_eq!(plan_stage2(&rows, &p, None), Err(PackError::MissingValidRanges));
+        assert_eq!(
+            plan_stage2(&rows, &p, None),
+            Err(PackError::MissingValidRanges)
+        );
         assert!(matches!(
             plan_stage2(&rows, &p, Some(&vr(0, 3, 1, 3))),
             Err(PackError::ValidGridMismatch { .. })
@@ -321,7 +347,10 @@ mod tests {
             Err(PackError::KNotDivisible { .. })
         ));
         let z = params(PaddingPolicy::Zero, Layout::TimeSpatial, false);
-        assert!(matches!(plan_stage2(&rows, &z, None), Err(PackError::ZeroGridMismatch { .. })));
+        assert!(matches!(
+            plan_stage2(&rows, &z, None),
+            Err(PackError::ZeroGridMismatch { .. })
+        ));
     }
 
     #[test]
@@ -329,7 +358,10 @@ mod tests {
         let rows = vec![[2, 0, 0], [1, 0, 0], [0, 3, 3], [3, 1, 2]];
         let p = params(PaddingPolicy::Zero, Layout::Spatial, false);
         let plan = plan_stage2(&rows, &p, None).unwrap();
-        assert_eq!(plan.positions, vec![[0, 3, 3], [1, 0, 0], [2, 0, 0], [3, 1, 2]]);
+        assert_eq!(
+            plan.positions,
+            vec![[0, 3, 3], [1, 0, 0], [2, 0, 0], [3, 1, 2]]
+        );
         let imgs = render(&plan, 1, |t| Ok::<_, String>(vec![t as u8; 64])).unwrap();
         // Image 1 holds rows [2,0,0] then [3,1,2]; image 0 rows [0,3,3] and [1,0,0].
         assert_eq!(imgs.images[0][0], 1);

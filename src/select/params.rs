@@ -156,16 +156,30 @@ pub struct ParamProblem {
 
 impl ParamProblem {
     fn error(field: &'static str, message: impl Into<String>) -> Self {
-        ParamProblem { severity: Severity::Error, field, message: message.into() }
+        ParamProblem {
+            severity: Severity::Error,
+            field,
+            message: message.into(),
+        }
     }
     fn warning(field: &'static str, message: impl Into<String>) -> Self {
-        ParamProblem { severity: Severity::Warning, field, message: message.into() }
+        ParamProblem {
+            severity: Severity::Warning,
+            field,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for ParamProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}: {}", self.severity.as_str(), self.field, self.message)
+        write!(
+            f,
+            "{}: {}: {}",
+            self.severity.as_str(),
+            self.field,
+            self.message
+        )
     }
 }
 
@@ -202,7 +216,10 @@ impl EnergyParams {
         if self.mv_unit_div == 0.0 || !self.mv_unit_div.is_finite() {
             out.push(ParamProblem::error(
                 "mv_unit_div",
-                format!("{} makes every motion value infinite or NaN", self.mv_unit_div),
+                format!(
+                    "{} makes every motion value infinite or NaN",
+                    self.mv_unit_div
+                ),
             ));
         } else if self.mv_unit_div < 0.0 {
             out.push(ParamProblem::warning(
@@ -219,7 +236,10 @@ impl EnergyParams {
             }
         }
         if !self.w_mv.is_finite() || !self.w_res.is_finite() {
-            out.push(ParamProblem::error("w_mv", "weights must be finite numbers"));
+            out.push(ParamProblem::error(
+                "w_mv",
+                "weights must be finite numbers",
+            ));
         }
         if self.w_mv < 0.0 || self.w_res < 0.0 {
             out.push(ParamProblem::warning(
@@ -398,7 +418,8 @@ impl Stage1Params {
                 (true, PaddingPolicy::Zero, _) => Some(kfe * s_total),
                 (false, PaddingPolicy::Zero, _) => Some(kfe.min(t) * s_total),
                 (first_full, PaddingPolicy::Exclude, Some((h, w))) if h > 0 && w > 0 => {
-                    let g = super::square::SquareGeometry::new(h, w, self.square_size, self.patch_size);
+                    let g =
+                        super::square::SquareGeometry::new(h, w, self.square_size, self.patch_size);
                     let s_valid = g.s_valid();
                     if first_full {
                         // Rows after the exclude filter: t=0's valid patches plus whatever
@@ -599,7 +620,11 @@ impl Default for PackParams {
 impl PackParams {
     /// Upstream's run script: `--layout time_spatial --first_full`, padding from the meta.
     pub fn upstream_run_script(padding_policy: PaddingPolicy) -> Self {
-        PackParams { first_full: true, padding_policy, ..Self::default() }
+        PackParams {
+            first_full: true,
+            padding_policy,
+            ..Self::default()
+        }
     }
 
     pub fn validate(&self) -> Vec<ParamProblem> {
@@ -663,8 +688,14 @@ mod tests {
         for s in ["exclude", "zero"] {
             assert_eq!(s.parse::<PaddingPolicy>().unwrap().as_str(), s);
         }
-        assert_eq!("TIME_BUCKET".parse::<TopkMode>().unwrap(), TopkMode::TimeBucket);
-        assert_eq!("time-spatial".parse::<Layout>().unwrap(), Layout::TimeSpatial);
+        assert_eq!(
+            "TIME_BUCKET".parse::<TopkMode>().unwrap(),
+            TopkMode::TimeBucket
+        );
+        assert_eq!(
+            "time-spatial".parse::<Layout>().unwrap(),
+            Layout::TimeSpatial
+        );
         assert_eq!("tail".parse::<WindowPick>().unwrap(), WindowPick::End);
         assert!("median3".parse::<MvCompensate>().is_err());
         let j = serde_json::to_string(&OfflineParams::default()).unwrap();
@@ -681,16 +712,36 @@ mod tests {
     fn stage1_warnings() {
         assert!(Stage1Params::default().validate().is_empty());
         assert!(Stage1Params::upstream_run_script().validate().is_empty());
-        let p = Stage1Params { keep_first_full_frame: true, ..Stage1Params::default() };
+        let p = Stage1Params {
+            keep_first_full_frame: true,
+            ..Stage1Params::default()
+        };
         let probs = p.validate_for_size(Some((640, 360)));
         assert!(probs.iter().any(|x| x.field == "keep_first_full_frame"));
-        assert!(probs.iter().any(|x| x.message.contains("576 padding patches")), "{probs:?}");
-        let p = Stage1Params { keep_frames_equiv: 3, padding_policy: PaddingPolicy::Exclude, ..Default::default() };
+        assert!(
+            probs
+                .iter()
+                .any(|x| x.message.contains("576 padding patches")),
+            "{probs:?}"
+        );
+        let p = Stage1Params {
+            keep_frames_equiv: 3,
+            padding_policy: PaddingPolicy::Exclude,
+            ..Default::default()
+        };
         // 3 * 720 = 2160 = 270 * 8: fine; 5 * 1296 with zero is fine too.
         assert!(p.validate_for_size(Some((640, 360))).is_empty());
-        let p = Stage1Params { square_size: 100, ..Default::default() };
+        let p = Stage1Params {
+            square_size: 100,
+            ..Default::default()
+        };
         assert_eq!(p.validate()[0].severity, Severity::Error);
-        let p = Stage1Params { keep_first_full_frame: true, sequence_length: 4, padding_policy: PaddingPolicy::Zero, ..Default::default() };
+        let p = Stage1Params {
+            keep_first_full_frame: true,
+            sequence_length: 4,
+            padding_policy: PaddingPolicy::Zero,
+            ..Default::default()
+        };
         assert!(p.validate().iter().any(|x| x.severity == Severity::Error));
     }
 
@@ -702,7 +753,12 @@ mod tests {
             ..OfflineParams::default()
         };
         let probs = p.validate();
-        assert!(probs.iter().any(|x| x.message.contains("repeats the last row 6480")), "{probs:?}");
+        assert!(
+            probs
+                .iter()
+                .any(|x| x.message.contains("repeats the last row 6480")),
+            "{probs:?}"
+        );
         assert!(OfflineParams::default().validate().is_empty());
     }
 }

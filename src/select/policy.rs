@@ -27,7 +27,9 @@ pub fn topk_desc(scores: &[f32], k: usize) -> Vec<usize> {
     // Normalise -0.0 to 0.0 so that total_cmp agrees with numeric equality.
     let key: Vec<f32> = scores.iter().map(|&s| s + 0.0).collect();
     let cmp = |a: &u32, b: &u32| {
-        key[*b as usize].total_cmp(&key[*a as usize]).then_with(|| a.cmp(b))
+        key[*b as usize]
+            .total_cmp(&key[*a as usize])
+            .then_with(|| a.cmp(b))
     };
     let mut idx: Vec<u32> = (0..scores.len() as u32).collect();
     if k < idx.len() {
@@ -66,7 +68,12 @@ pub struct Stage1Outcome {
 
 /// Stage 1's selection (`global_topk_thw_square576` plus the worker's padding filter).
 /// `scores` holds `t * S_total` raw patch scores (padding included).
-pub fn stage1_rows(scores: &[f32], t: usize, g: &SquareGeometry, p: &Stage1Params) -> Stage1Outcome {
+pub fn stage1_rows(
+    scores: &[f32],
+    t: usize,
+    g: &SquareGeometry,
+    p: &Stage1Params,
+) -> Stage1Outcome {
     let s_total = g.s_total();
     assert_eq!(scores.len(), t * s_total, "scores must be T x S_total");
     let s_valid = g.s_valid();
@@ -118,11 +125,16 @@ pub fn stage1_rows(scores: &[f32], t: usize, g: &SquareGeometry, p: &Stage1Param
             sc[..s_total].fill(SCORE_EXCLUDED);
             rows = full_frame(0, g).collect();
             out.mandatory = s_total;
-            rows.extend(topk_desc(&sc, k_rem).into_iter().map(|i| row_of(i, s_total, g.wb)));
+            rows.extend(
+                topk_desc(&sc, k_rem)
+                    .into_iter()
+                    .map(|i| row_of(i, s_total, g.wb)),
+            );
         }
     } else if p.keep_uniform_first && t > 0 {
-        let mand: Vec<[i32; 3]> =
-            full_frame(0, g).filter(|r| mask[r[1] as usize * g.wb + r[2] as usize]).collect();
+        let mand: Vec<[i32; 3]> = full_frame(0, g)
+            .filter(|r| mask[r[1] as usize * g.wb + r[2] as usize])
+            .collect();
         if k <= mand.len() {
             rows = mand[..k].to_vec();
             out.mandatory = k;
@@ -131,12 +143,22 @@ pub fn stage1_rows(scores: &[f32], t: usize, g: &SquareGeometry, p: &Stage1Param
             out.mandatory = mand.len();
             sc[..s_total].fill(SCORE_EXCLUDED);
             rows = mand;
-            rows.extend(topk_desc(&sc, k_rem).into_iter().map(|i| row_of(i, s_total, g.wb)));
+            rows.extend(
+                topk_desc(&sc, k_rem)
+                    .into_iter()
+                    .map(|i| row_of(i, s_total, g.wb)),
+            );
         }
     } else {
-        rows = topk_desc(&sc, k).into_iter().map(|i| row_of(i, s_total, g.wb)).collect();
+        rows = topk_desc(&sc, k)
+            .into_iter()
+            .map(|i| row_of(i, s_total, g.wb))
+            .collect();
     }
-    let bad = rows.iter().filter(|r| !mask[r[1] as usize * g.wb + r[2] as usize]).count();
+    let bad = rows
+        .iter()
+        .filter(|r| !mask[r[1] as usize * g.wb + r[2] as usize])
+        .count();
     if pol == PaddingPolicy::Exclude && bad > 0 {
         rows.retain(|r| mask[r[1] as usize * g.wb + r[2] as usize]);
     }
@@ -217,7 +239,10 @@ fn bucket_count(t: usize, num_images: usize, keep_mid: bool, p: &OfflineParams) 
     }
     let hi = (t as i64 - num_full as i64).max(1);
     let clamped = cnt.min(hi).max(1);
-    (clamped as usize, p.time_bucket_count > 0 && clamped != p.time_bucket_count)
+    (
+        clamped as usize,
+        p.time_bucket_count > 0 && clamped != p.time_bucket_count,
+    )
 }
 
 /// Row counts of the offline policy for `t` frames (see [`OfflinePlan`]).
@@ -284,7 +309,12 @@ pub struct OfflineOutcome {
 }
 
 /// The offline precompute's selection (`_compute_visible_indices_pack_topk_time_spatial`).
-pub fn offline_rows(scores: &[f32], t: usize, g: &SquareGeometry, p: &OfflineParams) -> OfflineOutcome {
+pub fn offline_rows(
+    scores: &[f32],
+    t: usize,
+    g: &SquareGeometry,
+    p: &OfflineParams,
+) -> OfflineOutcome {
     let s_total = g.s_total();
     assert_eq!(scores.len(), t * s_total, "scores must be T x S_total");
     let s_valid = g.s_valid();
@@ -314,7 +344,11 @@ pub fn offline_rows(scores: &[f32], t: usize, g: &SquareGeometry, p: &OfflinePar
             match p.topk_mode {
                 TopkMode::Global => {
                     let take = plan.chosen_rows - rows.len();
-                    rows.extend(topk_desc(&sc, take).into_iter().map(|i| row_of(i, s_total, g.wb)));
+                    rows.extend(
+                        topk_desc(&sc, take)
+                            .into_iter()
+                            .map(|i| row_of(i, s_total, g.wb)),
+                    );
                 }
                 TopkMode::TimeBucket => {
                     let ts = remaining_ts(t, plan.mid_t);
@@ -349,7 +383,11 @@ pub fn offline_rows(scores: &[f32], t: usize, g: &SquareGeometry, p: &OfflinePar
         .iter()
         .map(|r| r[0] as i64 * s_total as i64 + r[1] as i64 * g.wb as i64 + r[2] as i64)
         .collect();
-    OfflineOutcome { rows, visible_indices, plan }
+    OfflineOutcome {
+        rows,
+        visible_indices,
+        plan,
+    }
 }
 
 #[cfg(test)]
@@ -374,8 +412,14 @@ mod tests {
     fn array_split_like_numpy() {
         let v: Vec<usize> = (0..10).collect();
         let parts = array_split(&v, 4);
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![3, 3, 2, 2]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![3, 3, 2, 2]
+        );
         let parts = array_split(&v[..2], 3);
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), vec![1, 1, 0]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            vec![1, 1, 0]
+        );
     }
 }

@@ -76,7 +76,9 @@ pub fn score_frames(
     let s_total = g.s_total();
     let t = analysis.frames.len();
     if h0 == 0 || w0 == 0 || s_total == 0 {
-        notes.push(format!("nothing to score: picture {w0}x{h0}, {s_total} patches"));
+        notes.push(format!(
+            "nothing to score: picture {w0}x{h0}, {s_total} patches"
+        ));
         return ScoredFrames {
             geometry: *g,
             scores: vec![0.0; t * s_total],
@@ -86,7 +88,9 @@ pub fn score_frames(
         };
     }
     let plan = FloatResizePlan::new(w0, h0, g.wn, g.hn);
-    let col_patch = (0..g.wn).map(|dx| ((g.pad_left + dx) / g.patch).min(g.wb - 1)).collect();
+    let col_patch = (0..g.wn)
+        .map(|dx| ((g.pad_left + dx) / g.patch).min(g.wb - 1))
+        .collect();
     let tables = Tables { plan, col_patch };
     let fuser = Fuser::new(e, component);
     let mismatched = analysis
@@ -105,9 +109,15 @@ pub fn score_frames(
             "{mismatched} residual pictures do not match the {w0}x{h0} video size and count as zero"
         ));
     }
-    let missing = analysis.frames.iter().filter(|f| f.residual.is_none()).count();
+    let missing = analysis
+        .frames
+        .iter()
+        .filter(|f| f.residual.is_none())
+        .count();
     if use_residual && missing > 0 {
-        notes.push(format!("{missing} frames have no residual picture and count as zero"));
+        notes.push(format!(
+            "{missing} frames have no residual picture and count as zero"
+        ));
     }
     let per_frame: Vec<FrameScores> = analysis
         .frames
@@ -131,7 +141,8 @@ pub fn score_frames(
 
 fn plane_of(r: &crate::analysis::ResidualPlane) -> &crate::analysis::Plane {
     match r {
-        crate::analysis::ResidualPlane::Patched(p) | crate::analysis::ResidualPlane::Magnitude(p) => p,
+        crate::analysis::ResidualPlane::Patched(p)
+        | crate::analysis::ResidualPlane::Magnitude(p) => p,
     }
 }
 
@@ -184,8 +195,16 @@ fn patch_scores(
     fuser: &Fuser,
 ) -> Vec<f32> {
     let has_motion = motion.rows > 0 && motion.cols > 0;
-    let rx = if has_motion { nearest_map(motion.cols, w0) } else { Vec::new() };
-    let ry = if has_motion { nearest_map(motion.rows, h0) } else { Vec::new() };
+    let rx = if has_motion {
+        nearest_map(motion.cols, w0)
+    } else {
+        Vec::new()
+    };
+    let ry = if has_motion {
+        nearest_map(motion.rows, h0)
+    } else {
+        Vec::new()
+    };
     let mut mrow = vec![0f32; w0];
     let mut acc = vec![0f64; g.s_total()];
     let src_row = |y: usize, buf: &mut [f32]| {

@@ -57,8 +57,12 @@ pub struct ValidRanges {
 impl ValidRanges {
     /// `(valid_h_start, rows, valid_w_start, cols)` of the valid grid, if any.
     pub fn grid(&self) -> Option<(usize, usize, usize, usize)> {
-        let (hs, he, ws, we) =
-            (self.valid_h_start?, self.valid_h_end?, self.valid_w_start?, self.valid_w_end?);
+        let (hs, he, ws, we) = (
+            self.valid_h_start?,
+            self.valid_h_end?,
+            self.valid_w_start?,
+            self.valid_w_end?,
+        );
         Some((hs, he.checked_sub(hs)?, ws, we.checked_sub(ws)?))
     }
 }
@@ -197,7 +201,9 @@ pub fn nearest_map(src: usize, dst: usize) -> Vec<usize> {
     }
     let inv_scale = dst as f64 / src as f64;
     let ifx = 1.0 / inv_scale;
-    (0..dst).map(|d| ((d as f64 * ifx).floor() as usize).min(src - 1)).collect()
+    (0..dst)
+        .map(|d| ((d as f64 * ifx).floor() as usize).min(src - 1))
+        .collect()
 }
 
 /// One destination column of OpenCV's linear resize.
@@ -288,7 +294,9 @@ pub fn linear_y_taps(src: usize, dst: usize) -> Vec<RowTap> {
 
 /// `saturate_cast<short>(w * INTER_RESIZE_COEF_SCALE)`: float product, round half to even.
 fn fixed_coef(w: f32) -> i16 {
-    (w * 2048.0f32).round_ties_even().clamp(i16::MIN as f32, i16::MAX as f32) as i16
+    (w * 2048.0f32)
+        .round_ties_even()
+        .clamp(i16::MIN as f32, i16::MAX as f32) as i16
 }
 
 /// OpenCV's `is_area_fast` with scale 2 on both axes (`INTER_LINEAR` becomes `INTER_AREA`).
@@ -331,7 +339,11 @@ impl FloatResizePlan {
     #[inline]
     pub fn h_pass(&self, row: &[f32], out: &mut [f32]) {
         for (o, t) in out.iter_mut().zip(&self.x) {
-            *o = if t.single { row[t.sx] } else { row[t.sx] * t.a0 + row[t.sx + 1] * t.a1 };
+            *o = if t.single {
+                row[t.sx]
+            } else {
+                row[t.sx] * t.a0 + row[t.sx + 1] * t.a1
+            };
         }
     }
 
@@ -397,7 +409,11 @@ fn area_half_row_f32(r0: &[f32], r1: &[f32], out: &mut [f32]) {
     let simd_end = w - w % 4;
     for (dx, o) in out.iter_mut().enumerate() {
         let (a, b, c, d) = (r0[2 * dx], r0[2 * dx + 1], r1[2 * dx], r1[2 * dx + 1]);
-        let s = if dx < simd_end { (a + b) + (c + d) } else { 0.0f32 + (((a + b) + c) + d) };
+        let s = if dx < simd_end {
+            (a + b) + (c + d)
+        } else {
+            0.0f32 + (((a + b) + c) + d)
+        };
         *o = s * 0.25f32;
     }
 }
@@ -470,7 +486,8 @@ pub fn resize_linear_u8(
         }
     };
     let simd_end = width - width % 8;
-    let mut cache: [(Option<usize>, Vec<i32>); 2] = [(None, vec![0; width]), (None, vec![0; width])];
+    let mut cache: [(Option<usize>, Vec<i32>); 2] =
+        [(None, vec![0; width]), (None, vec![0; width])];
     for (dy, t) in yt.iter().enumerate() {
         for r in [t.r0, t.r1] {
             if cache[0].0 == Some(r) || cache[1].0 == Some(r) {
@@ -484,8 +501,16 @@ pub fn resize_linear_u8(
             h_pass(r, &mut cache[slot].1);
             cache[slot].0 = Some(r);
         }
-        let s0 = if cache[0].0 == Some(t.r0) { &cache[0].1 } else { &cache[1].1 };
-        let s1 = if cache[0].0 == Some(t.r1) { &cache[0].1 } else { &cache[1].1 };
+        let s0 = if cache[0].0 == Some(t.r0) {
+            &cache[0].1
+        } else {
+            &cache[1].1
+        };
+        let s1 = if cache[0].0 == Some(t.r1) {
+            &cache[0].1
+        } else {
+            &cache[1].1
+        };
         let o = &mut out[dy * width..(dy + 1) * width];
         let (b0, b1) = (t.ib0 as i32, t.ib1 as i32);
         for x in 0..width {
@@ -533,7 +558,10 @@ mod tests {
     #[test]
     fn fixture_geometry() {
         let g = SquareGeometry::new(640, 360, 576, 16);
-        assert_eq!((g.hn, g.wn, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right), (576, 324, 0, 126, 0, 126));
+        assert_eq!(
+            (g.hn, g.wn, g.pad_top, g.pad_left, g.pad_bottom, g.pad_right),
+            (576, 324, 0, 126, 0, 126)
+        );
         assert_eq!(g.scale, 0.9);
         assert_eq!(g.s_valid(), 720);
         let vr = g.valid_ranges();
@@ -577,7 +605,10 @@ mod tests {
         // 2x reduction is the 2x2 mean.
         let src: Vec<u8> = vec![0, 10, 20, 30, 4, 8, 12, 16];
         let out = resize_linear_u8(&src, 4, 2, 1, 2, 1);
-        assert_eq!(out, vec![(0 + 10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]);
+        assert_eq!(
+            out,
+            vec![(0 + 10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]
+        );
     }
 
     #[test]

@@ -198,3 +198,27 @@ fn residual_source_switch_decodes_again_and_is_recorded() {
     assert_eq!(o.summary.frame_types[0].as_char(), 'I');
     assert_eq!(o.new.energy[0].motion_raw_sum, 0.0);
 }
+
+#[test]
+fn a_video_alone_shows_the_engines_selection() {
+    let Some(fx) = common::fixtures() else { return };
+    let mut app = open(&fx.join("upstream-demo/videos/ytb_XwB-dkS5BVM.mp4"));
+    let o = app.outcome.clone().expect("engine answered");
+    assert!(o.agreement.is_none(), "nothing on disk to agree with");
+    assert_eq!(app.image_count(), 8, "the engine's mosaics stand in");
+    let s = app.sample.as_ref().unwrap();
+    assert_eq!(s.positions.len(), 10368);
+    assert_eq!(
+        s.kept_per_frame()[0],
+        1296,
+        "upstream's run script keeps t=0 whole"
+    );
+    assert_eq!(s.frame_ids.as_ref().map(Vec::len), Some(64));
+    // Underlay: the fused heat of an unselected cell is in [0, 1].
+    keys(&mut app, "3uu");
+    let cells = codecscope::tui::view::grid::frame_cells(&app, 5);
+    assert!(cells
+        .iter()
+        .all(|c| c.heat.is_some_and(|h| (0.0..=1.0).contains(&h))));
+    assert!(cells.iter().any(|c| c.heat.is_some_and(|h| h > 0.5)));
+}

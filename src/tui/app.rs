@@ -374,6 +374,17 @@ impl App {
                     if let Some(r) = eng.take_result() {
                         match r {
                             Ok(o) => {
+                                if let Some(s) = self.sample.as_mut().filter(|s| s.from_engine) {
+                                    s.positions = if o.repacked_positions.is_empty() {
+                                        o.new.rows.clone()
+                                    } else {
+                                        o.repacked_positions.clone()
+                                    };
+                                    s.frames = o.new.t;
+                                    s.frame_ids = Some(o.summary.frame_ids.clone());
+                                    s.valid = Some(o.new.valid.clone());
+                                    s.index_positions();
+                                }
                                 self.outcome = Some(o);
                                 self.outcome_generation += 1;
                                 if let Some(m) = self.message.strip_suffix(": re-selecting") {

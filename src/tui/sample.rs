@@ -67,6 +67,8 @@ pub struct SampleData {
     pub by_cell: HashMap<(usize, usize, usize), usize>,
     /// The parameters the files were made with (defaults where the files do not say).
     pub disk_params: Option<Pipeline>,
+    /// Nothing selected on disk: positions and frame ids come from the engine.
+    pub from_engine: bool,
 }
 
 impl SampleData {
@@ -106,6 +108,9 @@ impl SampleData {
 
     /// The rows to compare the engine's selection with.
     pub fn disk_rows(&self) -> Option<Vec<Thw>> {
+        if self.from_engine {
+            return None;
+        }
         self.stage1_rows.clone().or_else(|| {
             (!self.positions.is_empty()).then(|| {
                 // Positions with first-full hold the whole t=0 raster; the selection is the set.
@@ -432,6 +437,7 @@ pub fn load_video(video: &Path, title: Option<String>, opts: &LoadOptions) -> Sa
     s.video_raw = Some(video.display().to_string());
     s.disk_params = Some(Pipeline::Stage1(Stage1Params::upstream_run_script()));
     s.positions_source = "none on disk: the engine's selection".into();
+    s.from_engine = true;
     let mut s = finish(s, None, opts);
     if s.video.is_none() && video.is_file() {
         s.video = Some(video.to_path_buf());

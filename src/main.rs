@@ -31,6 +31,10 @@ enum Command {
     Select(cli::select::SelectArgs),
     /// Stage 2: pack selected patches into mosaics and write the training JSONL (stage2.py).
     Pack(cli::pack::PackArgs),
+    /// Offline eval assets: mosaics and positions per video, as evaluation loads them.
+    Precompute(cli::precompute::PrecomputeArgs),
+    /// Per sampled frame: type, vectors, motion/residual/fused energy, patches kept.
+    Analyze(cli::analyze::AnalyzeArgs),
     /// Open a sample, dataset or asset folder in the inspector (no PATH: the demo).
     Open(cli::open::OpenArgs),
     /// Print a sample's mosaics (and a frame's patch grid) once, without the inspector.
@@ -52,6 +56,8 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => cli::check::run(args),
         Some(Command::Select(args)) => cli::select::run(args),
         Some(Command::Pack(args)) => cli::pack::run(args),
+        Some(Command::Precompute(args)) => cli::precompute::run(args),
+        Some(Command::Analyze(args)) => cli::analyze::run(args),
         Some(Command::Open(args)) => cli::open::run(args),
         Some(Command::Show(args)) => cli::show::run(args),
         Some(Command::Env(args)) => cli::env::run(args),
@@ -60,6 +66,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // A reader that went away (`| head`) is not an error worth a message.
+            let broken_pipe = e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }

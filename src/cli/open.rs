@@ -99,8 +99,8 @@ pub fn demo_candidates() -> Vec<PathBuf> {
     v
 }
 
-/// The path inside the demo that opens best: the folder itself, else its stage 2 sample,
-/// stage 1 root, asset root or video.
+/// The path inside the demo that opens best: its stage 2 sample, else its training JSONL,
+/// stage 1 root, asset root, video, or the folder itself.
 pub fn demo_path() -> anyhow::Result<PathBuf> {
     let cands = demo_candidates();
     let Some(dir) = cands.iter().find(|d| d.is_dir()) else {
@@ -114,16 +114,23 @@ assets/demo/; meanwhile give a path: codecscope PATH",
                 .join(", ")
         );
     };
-    let mut tries = vec![dir.clone()];
-    for sub in ["stage2", "stage1", "assets", "videos", "."] {
-        let d = dir.join(sub);
-        if let Ok(rd) = std::fs::read_dir(&d) {
-            let mut es: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
-            es.sort();
-            tries.push(d.clone());
-            tries.extend(es);
-        }
+    // A stage 2 sample first (mosaics at once, the video beside it), then the lists.
+    let listed = |sub: &str| -> Vec<PathBuf> {
+        let mut es: Vec<PathBuf> = std::fs::read_dir(dir.join(sub))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        es.sort();
+        es
+    };
+    let mut tries = listed("stage2");
+    for p in ["train.jsonl", "stage1", "eval/assets", "assets"] {
+        tries.push(dir.join(p));
     }
+    tries.extend(listed("videos"));
+    tries.push(dir.clone());
     for t in &tries {
         if !matches!(discover(t).what, Discovered::Unknown { .. }) {
             return Ok(t.clone());

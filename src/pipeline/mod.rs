@@ -4,6 +4,7 @@
 pub mod jobs;
 pub mod logs;
 pub mod names;
+pub mod offline;
 pub mod runner;
 pub mod shard;
 pub mod stage1;

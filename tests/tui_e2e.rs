@@ -96,17 +96,15 @@ fn stage2_dir(fx: &Path) -> PathBuf {
         .unwrap()
 }
 
-fn session(tag: &str, w: u16, h: u16, target: &Path) {
-    let tm = Tmux::start(
-        tag,
-        w,
-        h,
-        Path::new("/"),
-        &[&target.to_string_lossy(), "--images", "halfblocks"],
-    );
+/// Open, decode, step frames, help, edit a knob, re-select, quit. `args` empty: the demo.
+fn session(tag: &str, w: u16, h: u16, args: &[&str], last_mosaic: &str, frame_of_t3: u32) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--images", "halfblocks"]);
+    let cwd = tempfile::tempdir().unwrap();
+    let tm = Tmux::start(tag, w, h, cwd.path(), &all);
     // Open: the mosaic strip with all eight names.
     tm.wait("the mosaics", 30, |s| {
-        s.contains("2 Mosaics") && s.contains("7 ytb_XwB")
+        s.contains("2 Mosaics") && s.contains(last_mosaic)
     });
     // The background decode finishes while the UI stays live.
     tm.send(&["5"]);
@@ -117,7 +115,10 @@ fn session(tag: &str, w: u16, h: u16, target: &Path) {
     // Step frames on the grid.
     tm.send(&["3", "l", "l", "Right"]);
     let s = tm.wait("frame t=3", 20, |s| s.contains(" t 3/63"));
-    assert!(s.contains("frame 23"), "video frame of t=3:\n{s}");
+    assert!(
+        s.contains(&format!("frame {frame_of_t3}")),
+        "video frame of t=3:\n{s}"
+    );
     // Help, then close it.
     tm.send(&["?"]);
     tm.wait("the help", 20, |s| s.contains("Keys (Esc or ? closes)"));
@@ -142,7 +143,8 @@ fn fixture_in_tmux_at_80x24() {
         eprintln!("NOTICE: tmux not found; skipping");
         return;
     }
-    session("small", 80, 24, &stage2_dir(&fx));
+    let dir = stage2_dir(&fx);
+    session("small", 80, 24, &[&dir.to_string_lossy()], "7 ytb_XwB", 23);
 }
 
 #[test]
@@ -152,7 +154,8 @@ fn fixture_in_tmux_at_160x50() {
         eprintln!("NOTICE: tmux not found; skipping");
         return;
     }
-    session("large", 160, 50, &stage2_dir(&fx));
+    let dir = stage2_dir(&fx);
+    session("large", 160, 50, &[&dir.to_string_lossy()], "7 ytb_XwB", 23);
 }
 
 #[test]
@@ -191,25 +194,15 @@ fn demo_opens_without_a_path_or_fails_clearly() {
     if !Tmux::available() {
         return;
     }
-    let tmp = tempfile::tempdir().unwrap();
     match demo_dir() {
         Some(_) => {
-            for (tag, w, h) in [("demo-s", 80u16, 24u16), ("demo-l", 160, 50)] {
-                let tm = Tmux::start(tag, w, h, tmp.path(), &["--images", "halfblocks"]);
-                tm.wait("the demo", 30, |s| {
-                    s.contains("1 List") && s.contains("2 Mosaics")
-                });
-                tm.send(&["3", "l", "l"]);
-                tm.wait("frame t=2", 20, |s| s.contains(" t 2/"));
-                tm.send(&["?"]);
-                tm.wait("the help", 20, |s| s.contains("Keys (Esc"));
-                tm.send(&["Escape", "q"]);
-                let s = tm.wait("the exit", 20, |s| s.contains("EXIT="));
-                assert!(s.contains("EXIT=0"), "{s}");
-            }
+            // 300 frames: t=3 is frame floor(3*299/63) = 14.
+            session("demo-s", 80, 24, &[], "7 demo_pan_007", 14);
+            session("demo-l", 160, 50, &[], "7 demo_pan_007", 14);
         }
         None => {
             eprintln!("NOTICE: assets/demo not made yet; checking the message instead");
+            let tmp = tempfile::tempdir().unwrap();
             let tm = Tmux::start("nodemo", 80, 24, tmp.path(), &["--images", "none"]);
             let s = tm.wait("the exit", 20, |s| s.contains("EXIT="));
             assert!(s.contains("no demo found"), "{s}");

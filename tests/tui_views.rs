@@ -81,20 +81,30 @@ fn fixture_cells(dir: &Path) -> HashMap<[i32; 3], usize> {
     m
 }
 
-#[test]
-fn grid_shows_exactly_the_selected_cells_plain_glyphs() {
-    let Some(fx) = common::fixtures() else { return };
-    let dir = stage2_dir(&fx);
-    let cells = fixture_cells(&dir);
-    let mut app = sample_app(&dir);
+/// Renders frames of the sample in `dir` at 160x50 without colour and checks every cell
+/// against its positions file: selected cells "██", padding "··", others blank.
+fn check_grid_glyphs(dir: &Path, ts: &[usize]) {
+    let cells = fixture_cells(dir);
+    let mut app = sample_app(dir);
     app.update(Action::Pane(2));
     assert_eq!(app.pane, Pane::Grid);
     app.cursor = (0, 0);
-    for t in [0usize, 1, 2, 17, 40, 63] {
+    let valid = app
+        .sample
+        .as_ref()
+        .unwrap()
+        .valid
+        .clone()
+        .expect("geometry known from stage 1");
+    let frames = app.sample.as_ref().unwrap().frames;
+    for &t in ts {
         app.t = t;
         let buf = render(&app, 160, 50, Theme::plain(), false);
         let screen = text(&buf);
-        assert!(screen.contains(&format!(" t {t}/63")), "{screen}");
+        assert!(
+            screen.contains(&format!(" t {t}/{}", frames - 1)),
+            "{screen}"
+        );
         let mut shown = 0;
         for h in 0..36u16 {
             for w in 0..36u16 {
@@ -106,9 +116,8 @@ fn grid_shows_exactly_the_selected_cells_plain_glyphs() {
                 let selected = cells.contains_key(&[t as i32, h as i32, w as i32]);
                 assert_eq!(sym == "██", selected, "t {t} h {h} w {w}: {sym:?}");
                 shown += selected as usize;
-                // Padding cells (outside w 8..28 in this portrait video) are dotted.
                 if !selected {
-                    let pad = !(8..28).contains(&w);
+                    let pad = !valid[h as usize * 36 + w as usize];
                     assert_eq!(sym == "··", pad, "t {t} h {h} w {w}: {sym:?}");
                 }
             }
@@ -118,6 +127,55 @@ fn grid_shows_exactly_the_selected_cells_plain_glyphs() {
             .filter(|r| r[0] == t as i32 && (r[1], r[2]) != (0, 0))
             .count();
         assert_eq!(shown, expected, "t {t}");
+    }
+}
+
+#[test]
+fn grid_shows_exactly_the_selected_cells_plain_glyphs() {
+    let Some(fx) = common::fixtures() else { return };
+    let dir = stage2_dir(&fx);
+    // The portrait fixture: padding is columns outside 8..28.
+    let app = sample_app(&dir);
+    let valid = app.sample.as_ref().unwrap().valid.clone().unwrap();
+    assert!((0..36).all(|w| valid[w] == (8..28).contains(&w)));
+    check_grid_glyphs(&dir, &[0, 1, 2, 17, 40, 63]);
+}
+
+fn demo_stage2() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/stage2");
+    let s = std::fs::read_dir(&d)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.is_dir());
+    if s.is_none() {
+        eprintln!("NOTICE: assets/demo not found; skipping demo checks");
+    }
+    s
+}
+
+#[test]
+fn demo_grid_and_every_pane() {
+    let Some(dir) = demo_stage2() else { return };
+    // The landscape demo: padding is rows, not columns.
+    check_grid_glyphs(&dir, &[0, 3, 31, 63]);
+    let mut app = sample_app(&dir);
+    let valid = app.sample.as_ref().unwrap().valid.clone().unwrap();
+    assert!(!valid[0] && valid[12 * 36 + 5]);
+    let want = [
+        (1, "8 mosaics, on disk"),
+        (2, " t 0/63"),
+        (3, "needs the video"),
+        (4, "stage 1 knobs"),
+        (5, "findings: 0"),
+        (6, "doctor pane works on an eval asset root"),
+    ];
+    for (pane, needle) in want {
+        app.update(Action::Pane(pane));
+        for (w, h) in [(80u16, 24u16), (160, 50)] {
+            let screen = text(&render(&app, w, h, Theme { color: true }, true));
+            assert!(screen.contains(needle), "pane {pane} at {w}x{h}:\n{screen}");
+        }
     }
 }
 

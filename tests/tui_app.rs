@@ -222,3 +222,31 @@ fn a_video_alone_shows_the_engines_selection() {
         .all(|c| c.heat.is_some_and(|h| (0.0..=1.0).contains(&h))));
     assert!(cells.iter().any(|c| c.heat.is_some_and(|h| h > 0.5)));
 }
+
+#[test]
+fn asset_folder_with_video_uses_the_offline_selection() {
+    let Some(fx) = common::fixtures() else { return };
+    let o = LoadOptions {
+        num_images: 8,
+        video: Some(fx.join("upstream-demo/videos/ytb_XwB-dkS5BVM.mp4")),
+        ..LoadOptions::default()
+    };
+    let dir = fx.join("upstream-precompute/assets/ytb_XwB-dkS5BVM");
+    let mut app = App::new(o.clone(), Mode::Synchronous);
+    match source::open(&dir, &o).unwrap() {
+        Opened::One(s) => app.set_sample(*s),
+        Opened::Many { .. } => panic!(),
+    }
+    let out = app.outcome.clone().expect("engine answered");
+    assert!(app.engine_error.is_none(), "{:?}", app.engine_error);
+    assert_eq!(out.new.rows.len(), 8 * 1296);
+    let a = out.agreement.as_ref().unwrap();
+    assert!(a.recall() > 0.8, "offline recall {}", a.recall());
+    // The same request again is answered "unchanged" and keeps the result.
+    app.request_selection();
+    assert!(app.outcome.is_some());
+    assert!(std::sync::Arc::ptr_eq(app.outcome.as_ref().unwrap(), &out));
+    // topk_mode is an offline knob.
+    keys(&mut app, "5");
+    assert!(app.knob_names().contains(&"topk_mode".to_string()));
+}

@@ -441,3 +441,32 @@ fn no_color_theme_uses_no_colours() {
         }
     }
 }
+
+#[test]
+fn mouse_clicks_on_tabs_and_wheel_steps_frames() {
+    let Some(fx) = common::fixtures() else { return };
+    use codecscope::tui::app::MouseKind;
+    let mut app = sample_app(&stage2_dir(&fx));
+    let screen = text(&render(&app, 80, 24, Theme::plain(), false));
+    let first = screen.lines().next().unwrap();
+    for (i, name) in [
+        "List", "Mosaics", "Grid", "Energy", "Params", "Findings", "Doctor",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let label = format!("{} {name}", i + 1);
+        let x = first.chars().collect::<String>().find(&label).unwrap();
+        let col = first[..x].chars().count() as u16;
+        assert_eq!(
+            app.mouse_action(MouseKind::Click, col, 0),
+            Some(Action::Pane(i)),
+            "{name}"
+        );
+    }
+    app.update(app.mouse_action(MouseKind::Click, 21, 0).unwrap());
+    assert_eq!(app.pane, Pane::Grid);
+    app.update(app.mouse_action(MouseKind::WheelDown, 10, 10).unwrap());
+    app.update(app.mouse_action(MouseKind::WheelDown, 10, 10).unwrap());
+    assert_eq!(app.t, 2);
+}

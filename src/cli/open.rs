@@ -50,6 +50,9 @@ pub struct ViewArgs {
     /// Images per codec sample.
     #[arg(long, default_value_t = 8, alias = "num_images")]
     pub num_images: usize,
+    /// Use the mouse: the wheel steps frames (or moves in lists), a click opens a tab.
+    #[arg(long)]
+    pub mouse: bool,
 }
 
 impl ViewArgs {
@@ -157,6 +160,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<ExitCode> {
             images: args.view.images,
             load,
             residual: args.view.residual.into(),
+            mouse: args.view.mouse,
         },
     )?;
     Ok(ExitCode::SUCCESS)

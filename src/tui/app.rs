@@ -94,6 +94,19 @@ pub enum Action {
     Tick,
 }
 
+/// The pane whose tab covers column `x` of the tab line (labels are ` N Name `).
+pub fn tab_at(x: u16) -> Option<usize> {
+    let mut start = 0u16;
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let w = (p.name().len() + 4) as u16;
+        if x >= start && x < start + w {
+            return Some(i);
+        }
+        start += w;
+    }
+    None
+}
+
 /// Whether keys are typed into a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputMode {
@@ -101,6 +114,14 @@ pub enum InputMode {
     Search,
     Jump,
     Knob,
+}
+
+/// Mouse input the inspector understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MouseKind {
+    WheelUp,
+    WheelDown,
+    Click,
 }
 
 /// What the grid's diff view compares.
@@ -834,6 +855,20 @@ impl App {
     }
 
     /// Busy indicator: spinner frame.
+    /// The action a wheel notch or a click asks for.
+    pub fn mouse_action(&self, kind: MouseKind, x: u16, y: u16) -> Option<Action> {
+        let stepping =
+            matches!(self.pane, Pane::Grid | Pane::Energy | Pane::Mosaics) && !self.reverse;
+        match kind {
+            MouseKind::WheelDown if stepping => Some(Action::Right),
+            MouseKind::WheelUp if stepping => Some(Action::Left),
+            MouseKind::WheelDown => Some(Action::Down),
+            MouseKind::WheelUp => Some(Action::Up),
+            MouseKind::Click if y == 0 => tab_at(x).map(Action::Pane),
+            MouseKind::Click => None,
+        }
+    }
+
     pub fn spinner_char(&self) -> char {
         ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'][self.spinner % 10]
     }

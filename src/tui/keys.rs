@@ -12,6 +12,7 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "all",
     ),
     ("?", "this help", "all"),
+    ("--mouse", "wheel steps frames or moves; click a tab", "all"),
     (
         "1-7  Tab  S-Tab",
         "list, mosaics, grid, energy, params, findings, doctor",

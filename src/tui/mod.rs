@@ -40,11 +40,18 @@ pub struct RunOptions {
     pub images: ImagesArg,
     pub load: LoadOptions,
     pub residual: ResidualSource,
+    /// Capture the mouse (wheel steps frames or moves, a click on a tab opens it).
+    pub mouse: bool,
 }
 
 fn restore_terminal() {
     let _ = terminal::disable_raw_mode();
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        io::stdout(),
+        event::DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 /// Restores the terminal before the default panic message prints.
@@ -62,6 +69,9 @@ pub fn run(opened: Opened, opts: RunOptions) -> anyhow::Result<()> {
     terminal::enable_raw_mode()?;
     let mut stdout = io::stdout();
     execute!(stdout, EnterAlternateScreen, cursor::Hide)?;
+    if opts.mouse {
+        execute!(stdout, event::EnableMouseCapture)?;
+    }
     let result = run_inner(opened, opts);
     restore_terminal();
     result
@@ -113,6 +123,19 @@ fn run_inner(opened: Opened, opts: RunOptions) -> anyhow::Result<()> {
                     }
                 }
                 Event::Resize(_, _) => app.layout_generation += 1,
+                Event::Mouse(m) => {
+                    let kind = match m.kind {
+                        event::MouseEventKind::ScrollUp => Some(app::MouseKind::WheelUp),
+                        event::MouseEventKind::ScrollDown => Some(app::MouseKind::WheelDown),
+                        event::MouseEventKind::Down(event::MouseButton::Left) => {
+                            Some(app::MouseKind::Click)
+                        }
+                        _ => None,
+                    };
+                    if let Some(a) = kind.and_then(|k| app.mouse_action(k, m.column, m.row)) {
+                        app.update(a);
+                    }
+                }
                 _ => {}
             }
         }

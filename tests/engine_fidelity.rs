@@ -180,44 +180,20 @@ fn motion_only_precompute_mid_bucket_equals_upstream() {
     let sel = select_offline(&oa.analysis, &p);
     let expected = npy::read_rows(&dir.join("positions_thw.npy")).unwrap();
     let (ours, theirs) = (as_set(&sel.rows), as_set(&expected));
-    let mut missing: Vec<[i32; 3]> = theirs.difference(&ours).copied().collect();
-    let mut extra: Vec<[i32; 3]> = ours.difference(&theirs).copied().collect();
-    // Patch scores are float32 sums whose rounding depends on the summation order (torch's
-    // reduction vs ours): a row may swap with another whose score is equal to ~1e-6
-    // relative at the top-k boundary. Anything else is a bug.
-    let score = |r: &[i32; 3]| sel.frame_scores(r[0] as usize)[(r[1] * 36 + r[2]) as usize] as f64;
-    assert_eq!(
-        missing.len(),
-        extra.len(),
-        "missing {missing:?}, extra {extra:?}"
+    let missing: Vec<_> = theirs.difference(&ours).take(5).collect();
+    let extra: Vec<_> = ours.difference(&theirs).take(5).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "rows differ: missing {missing:?}, extra {extra:?}"
+    );
+    // Same set; the repeated last row (upstream's padding to the target) must match too.
+    assert!(
+        sel.rows == expected,
+        "same set, but the repeated rows differ"
     );
     assert!(
-        missing.len() <= 2,
-        "{} rows differ: missing {:?}, extra {:?}",
-        missing.len(),
-        &missing[..5.min(missing.len())],
-        &extra[..5.min(extra.len())]
+        sel.visible_indices == npy::read_visible_indices(&dir.join("visible_indices.npy")).unwrap()
     );
-    missing.sort_by(|a, b| score(a).total_cmp(&score(b)));
-    extra.sort_by(|a, b| score(a).total_cmp(&score(b)));
-    for (m, e) in missing.iter().zip(&extra) {
-        let (sm, se) = (score(m), score(e));
-        eprintln!("near-tie swap: upstream {m:?} ({sm}) vs ours {e:?} ({se})");
-        assert!(
-            (sm - se).abs() <= 1e-5 * sm.abs().max(1.0),
-            "{m:?} {sm} vs {e:?} {se} is no rounding tie"
-        );
-    }
-    if missing.is_empty() {
-        assert!(
-            sel.rows == expected,
-            "same set, but the order or the repeated rows differ"
-        );
-        assert!(
-            sel.visible_indices
-                == npy::read_visible_indices(&dir.join("visible_indices.npy")).unwrap()
-        );
-    }
 }
 
 /// Recall of the fixture's dynamic rows (t >= 1, as a set) and the Pearson correlation of

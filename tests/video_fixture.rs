@@ -152,3 +152,43 @@ fn residual_sources_against_true_patched_luma() {
         }
     }
 }
+
+#[test]
+fn coding_tool_clips_count_frames_like_ffmpeg() {
+    let Some(dir) = common::fixture("upstream-residual-decode/clips") else {
+        return;
+    };
+    for name in [
+        "cavlc_baseline",
+        "cabac_high_bpyramid_weighted",
+        "slices_cqm_temporal_odd",
+        "interlaced_mbaff",
+    ] {
+        let clip = dir.join(format!("{name}.mp4"));
+        let md5 = dir.parent().unwrap().join(format!("md5/{name}.stock.txt"));
+        let lines = std::fs::read_to_string(&md5).unwrap();
+        let frames = lines
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count();
+        for skip in [true, false] {
+            for src in [
+                ResidualSource::None,
+                ResidualSource::FrameDiff,
+                ResidualSource::Emulate,
+            ] {
+                let o = AnalyzeOptions {
+                    residual: src,
+                    skip_unneeded: skip,
+                    ..AnalyzeOptions::default()
+                };
+                let a = analyze_with(clip.to_str().unwrap(), &o, &mut |_| true).unwrap();
+                assert_eq!(a.analysis.frame_count, frames, "{name} {src:?} skip={skip}");
+                assert_eq!(a.analysis.frames.len(), 64);
+                if src != ResidualSource::None {
+                    assert!(a.analysis.frames.iter().all(|f| f.residual.is_some()));
+                }
+            }
+        }
+    }
+}

@@ -13,12 +13,183 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     match what {
-        "check" | "all" => bench_check(records),
+        "check" => bench_check(records),
+        "pipeline" => bench_pipeline(args.get(1).map(String::as_str)),
+        "all" => {
+            bench_pipeline(None);
+            bench_check(records);
+        }
         other => {
-            eprintln!("usage: codecscope-bench [check [RECORDS]]\nunknown benchmark `{other}`");
+            eprintln!("usage: codecscope-bench [all | check [RECORDS] | pipeline [VIDEO]]\nunknown benchmark `{other}`");
             std::process::exit(2);
         }
     }
+}
+
+/// Videos to measure: the fixture video when present, a generated 1080p clip, or one given.
+fn bench_videos(dir: &std::path::Path, given: Option<&str>) -> Vec<std::path::PathBuf> {
+    if let Some(v) = given {
+        return vec![v.into()];
+    }
+    let mut v = Vec::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/upstream-demo/videos/ytb_XwB-dkS5BVM.mp4");
+    if fixture.is_file() {
+        v.push(fixture);
+    } else {
+        eprintln!("NOTICE: ../shared fixture video absent; measuring generated clips only");
+    }
+    let hd = dir.join("pan_1080p.mp4");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=2560x1080:rate=30",
+            "-vf",
+        ])
+        .arg("crop=1920:1080:x='min(t*120\\,640)':y=0")
+        .args([
+            "-frames:v",
+            "300",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-bf",
+            "2",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&hd)
+        .status();
+    if status.is_ok_and(|s| s.success()) {
+        v.push(hd);
+    } else {
+        eprintln!("NOTICE: could not make the 1080p clip with the ffmpeg CLI");
+    }
+    v
+}
+
+/// Decode-only floor, stage 1, stage 1 + 2 and precompute on each video, as ratios to
+/// `ffmpeg -threads 1 -f null`; then re-selection from a cached analysis.
+fn bench_pipeline(given: Option<&str>) {
+    use codecscope::analysis::ResidualSource;
+    use codecscope::select::{select_stage1, PaddingPolicy, Stage1Params};
+    let dir = tempfile_dir();
+    for video in bench_videos(&dir, given) {
+        let v = video.to_string_lossy().into_owned();
+        let floor = run_measured(
+            Command::new("ffmpeg")
+                .args(["-v", "error", "-threads", "1", "-i", &v, "-f", "null", "-"]),
+        );
+        let ds = dir.join("ds.json");
+        std::fs::write(
+            &ds,
+            format!("[{{\"id\": \"b\", \"video\": {v:?}, \"conversations\": []}}]"),
+        )
+        .unwrap();
+        let pre = dir.join("pre.jsonl");
+        std::fs::write(&pre, format!("{{\"video\": {v:?}, \"key\": \"b\"}}\n")).unwrap();
+        println!("{v}: ffmpeg -threads 1 -f null: {:.2} s", floor.secs);
+        for residual in ["emulate", "none"] {
+            let s1 = dir.join(format!("s1-{residual}"));
+            let _ = std::fs::remove_dir_all(&s1);
+            let sel = run_measured(
+                Command::new(exe())
+                    .args([
+                        "select",
+                        "-q",
+                        "-j",
+                        "1",
+                        "--residual",
+                        residual,
+                        "--padding-policy",
+                        "zero",
+                        "--keep-first-full-frame",
+                        "--out-root",
+                    ])
+                    .arg(&s1)
+                    .arg(&ds),
+            );
+            let s2 = dir.join(format!("s2-{residual}"));
+            let _ = std::fs::remove_dir_all(&s2);
+            let pack = run_measured(
+                Command::new(exe())
+                    .args([
+                        "pack",
+                        "-q",
+                        "-j",
+                        "1",
+                        "--first-full",
+                        "--write-positions",
+                        "--visidx-root",
+                    ])
+                    .arg(&s1)
+                    .arg("--out-jsonl")
+                    .arg(s2.join("t.jsonl"))
+                    .arg("--out-image-root")
+                    .arg(&s2)
+                    .arg(&ds),
+            );
+            let pc = dir.join(format!("pc-{residual}"));
+            let _ = std::fs::remove_dir_all(&pc);
+            let prec = run_measured(
+                Command::new(exe())
+                    .args([
+                        "precompute",
+                        "-q",
+                        "-j",
+                        "1",
+                        "--residual",
+                        residual,
+                        "--out-root",
+                    ])
+                    .arg(&pc)
+                    .arg(&pre),
+            );
+            let r = |x: f64| x / floor.secs.max(1e-9);
+            println!(
+                "  residual {residual:<8} select {:.2} s ({:.2}x, {:.0} MB) | select+pack {:.2} s ({:.2}x) | precompute {:.2} s ({:.2}x, {:.0} MB)",
+                sel.secs, r(sel.secs), sel.peak_rss_kb as f64 / 1024.0,
+                sel.secs + pack.secs, r(sel.secs + pack.secs),
+                prec.secs, r(prec.secs), prec.peak_rss_kb as f64 / 1024.0,
+            );
+        }
+        // Re-selection from a cached analysis, as the inspector does on every knob change.
+        let analysis = codecscope::video::analyze(
+            &v,
+            &codecscope::video::AnalyzeOptions {
+                residual: ResidualSource::Emulate,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut p = Stage1Params {
+            padding_policy: PaddingPolicy::Zero,
+            keep_first_full_frame: true,
+            ..Default::default()
+        };
+        let _ = select_stage1(&analysis, &p);
+        let runs = 10;
+        let t = Instant::now();
+        for i in 0..runs {
+            p.mv_pct = 90.0 + i as f64 * 0.5;
+            std::hint::black_box(select_stage1(&analysis, &p));
+        }
+        println!(
+            "  re-selection from the cached analysis ({}x{}): {:.1} ms",
+            analysis.width,
+            analysis.height,
+            t.elapsed().as_secs_f64() * 1000.0 / runs as f64
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn exe() -> std::path::PathBuf {

@@ -65,41 +65,92 @@ impl MotionNorm {
     }
 }
 
+/// The `(n/2 - 1)`-th and `n/2`-th smallest `mvx` and `mvy` of a grid: all the median needs,
+/// and independent of every parameter.
+pub fn motion_middle_pairs(grid: &MotionGrid) -> ((i16, i16), (i16, i16)) {
+    let mut buf: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
+    if buf.is_empty() {
+        return ((0, 0), (0, 0));
+    }
+    let px = numeric::middle_pair_i16(&mut buf);
+    buf.iter_mut().zip(&grid.mv).for_each(|(b, m)| *b = m[1]);
+    let py = numeric::middle_pair_i16(&mut buf);
+    (px, py)
+}
+
 /// Upstream's `_mv_energy_norm` up to (not including) the upsampling.
 pub fn motion_norm(grid: &MotionGrid, e: &EnergyParams) -> MotionNorm {
+    motion_norm_with(grid, e, None)
+}
+
+/// [`motion_norm`] with the grid's middle pairs already known ([`motion_middle_pairs`]).
+pub fn motion_norm_with(
+    grid: &MotionGrid,
+    e: &EnergyParams,
+    middle_pairs: Option<((i16, i16), (i16, i16))>,
+) -> MotionNorm {
     let n = grid.rows * grid.cols;
     if n == 0 || grid.mv.len() != n {
         return MotionNorm::empty(grid.rows, grid.cols);
     }
     let div = e.mv_unit_div as f32;
-    let mut vx: Vec<f32> = grid.mv.iter().map(|m| m[0] as f32 / div).collect();
-    let mut vy: Vec<f32> = grid.mv.iter().map(|m| m[1] as f32 / div).collect();
     let (cx, cy) = match e.mv_compensate {
         MvCompensate::Median => {
-            let mut ix: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
-            let cx = numeric::median_scaled_i16(&mut ix, div);
-            let mut iy: Vec<i16> = grid.mv.iter().map(|m| m[1]).collect();
-            let cy = numeric::median_scaled_i16(&mut iy, div);
+            let (px, py) = middle_pairs.unwrap_or_else(|| motion_middle_pairs(grid));
+            let cx = numeric::median_from_pair(px, n, div);
+            let cy = numeric::median_from_pair(py, n, div);
             (Some(cx), Some(cy))
         }
-        MvCompensate::Mean => (Some(numeric::mean_f32(&vx)), Some(numeric::mean_f32(&vy))),
+        MvCompensate::Mean => {
+            let mut buf: Vec<f32> = grid.mv.iter().map(|m| m[0] as f32 / div).collect();
+            let cx = numeric::mean_f32(&buf);
+            buf.iter_mut()
+                .zip(&grid.mv)
+                .for_each(|(b, m)| *b = m[1] as f32 / div);
+            let cy = numeric::mean_f32(&buf);
+            (Some(cx), Some(cy))
+        }
         MvCompensate::None => (None, None),
     };
-    if let (Some(cx), Some(cy)) = (cx, cy) {
-        vx.iter_mut().for_each(|v| *v -= cx);
-        vy.iter_mut().for_each(|v| *v -= cy);
+    // `None` subtracts nothing: `x - 0.0 == x` for every float, -0.0 included.
+    let (cx, cy) = (cx.unwrap_or(0.0), cy.unwrap_or(0.0));
+    // Dividing by a power of two is multiplying by its reciprocal, exactly.
+    let inv = 1.0 / div;
+    let pow2 = div.is_normal() && inv.is_normal() && div.to_bits() & 0x007f_ffff == 0;
+    let mut mag = vec![0f32; n];
+    if pow2 {
+        for (o, m) in mag.iter_mut().zip(&grid.mv) {
+            let (x, y) = (m[0] as f32 * inv - cx, m[1] as f32 * inv - cy);
+            *o = (x * x + y * y).sqrt();
+        }
+    } else {
+        for (o, m) in mag.iter_mut().zip(&grid.mv) {
+            let (x, y) = (m[0] as f32 / div - cx, m[1] as f32 / div - cy);
+            *o = (x * x + y * y).sqrt();
+        }
     }
-    // Reuse vx for the magnitudes.
-    for (x, &y) in vx.iter_mut().zip(&vy) {
-        *x = (*x * *x + y * y).sqrt();
-    }
-    let mag = vx;
     let raw_sum: f64 = mag.iter().map(|&v| v as f64).sum();
-    let mut work = vy;
-    work.copy_from_slice(&mag);
-    let p = numeric::percentile_f32(&mut work, e.mv_pct, PERCENTILE_FLAVOR).unwrap_or(0.0);
+    // Magnitudes are +0.0 or positive (or NaN): their bit patterns sort like their values,
+    // with NaN last as in NumPy.
+    let mut bits: Vec<u32> = mag.iter().map(|v| v.to_bits()).collect();
+    let idx = numeric::percentile_index(n, e.mv_pct, PERCENTILE_FLAVOR);
+    let (_, &mut lo, right) = bits.select_nth_unstable(idx.lower);
+    let hi = if idx.upper == idx.lower {
+        lo
+    } else {
+        right.iter().copied().min().unwrap_or(lo)
+    };
+    let p = numeric::percentile_lerp(
+        f32::from_bits(lo),
+        f32::from_bits(hi),
+        &idx,
+        PERCENTILE_FLAVOR,
+    );
     let scale = p.max(1e-6) as f32;
-    let norm = mag.iter().map(|&m| (m / scale).clamp(0.0, 1.0)).collect();
+    let mut norm = mag;
+    for v in norm.iter_mut() {
+        *v = (*v / scale).clamp(0.0, 1.0);
+    }
     MotionNorm {
         rows: grid.rows,
         cols: grid.cols,
@@ -151,17 +202,20 @@ pub enum RowCodes<'a> {
 }
 
 fn byte_histogram(data: &[u8]) -> [u64; 256] {
-    // Four interleaved histograms avoid store-to-load stalls on runs of equal bytes.
-    let mut h = [[0u32; 256]; 4];
-    let mut chunks = data.chunks_exact(4);
+    // Eight interleaved histograms avoid store-to-load stalls on runs of equal bytes (residual
+    // pictures are mostly near 128). Each counts an eighth of the plane, so u32 cannot wrap
+    // below 2^35 pixels.
+    let mut h = [[0u32; 256]; 8];
+    let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
-        h[0][c[0] as usize] += 1;
-        h[1][c[1] as usize] += 1;
-        h[2][c[2] as usize] += 1;
-        h[3][c[3] as usize] += 1;
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        for (lane, hl) in h.iter_mut().enumerate() {
+            let b = ((w >> (8 * lane)) & 0xff) as usize;
+            hl[b] = hl[b].wrapping_add(1);
+        }
     }
     for &b in chunks.remainder() {
-        h[0][b as usize] += 1;
+        h[0][b as usize] = h[0][b as usize].wrapping_add(1);
     }
     let mut out = [0u64; 256];
     for (i, o) in out.iter_mut().enumerate() {
@@ -189,10 +243,30 @@ fn grad_codes(p: &Plane) -> Vec<u16> {
     out
 }
 
+/// A code's raw energy `x`.
+type ValueOf = Box<dyn Fn(usize) -> f32>;
+
 /// Upstream's `_residual_energy_norm` (plain: `|y - 128|` for a patched picture, the value
 /// itself for a magnitude picture; `res_use_grad`: the mean of the wrapped central
 /// differences of the picture), returned as codes plus a lookup table.
 pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<ResidualNorm<'a>> {
+    residual_norm_with(res, e, None)
+}
+
+/// The byte histogram of a residual picture (independent of every parameter).
+pub fn residual_histogram(res: &ResidualPlane) -> [u64; 256] {
+    match res {
+        ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => byte_histogram(&p.data),
+    }
+}
+
+/// [`residual_norm`] with the picture's byte histogram already known
+/// ([`residual_histogram`]; unused with `res_use_grad`).
+pub fn residual_norm_with<'a>(
+    res: &'a ResidualPlane,
+    e: &EnergyParams,
+    histogram: Option<&[u64; 256]>,
+) -> Option<ResidualNorm<'a>> {
     let (plane, patched) = match res {
         ResidualPlane::Patched(p) => (p, true),
         ResidualPlane::Magnitude(p) => (p, false),
@@ -201,22 +275,24 @@ pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<Res
     if n == 0 || plane.data.len() != n {
         return None;
     }
-    let (codes, counts, value_of): (ResidualCodes<'a>, Vec<u64>, Box<dyn Fn(usize) -> f32>) =
-        if e.res_use_grad {
-            let g = grad_codes(plane);
-            let mut c = vec![0u64; 511];
-            for &v in &g {
-                c[v as usize] += 1;
-            }
-            (ResidualCodes::Grad(g), c, Box::new(|s| 0.5f32 * s as f32))
-        } else {
-            let h = byte_histogram(&plane.data);
-            (
-                ResidualCodes::Bytes(&plane.data),
-                h.to_vec(),
-                Box::new(|v| v as f32),
-            )
+    let (codes, counts, value_of): (ResidualCodes<'a>, Vec<u64>, ValueOf) = if e.res_use_grad {
+        let g = grad_codes(plane);
+        let mut c = vec![0u64; 511];
+        for &v in &g {
+            c[v as usize] += 1;
+        }
+        (ResidualCodes::Grad(g), c, Box::new(|s| 0.5f32 * s as f32))
+    } else {
+        let h = match histogram {
+            Some(h) => *h,
+            None => byte_histogram(&plane.data),
         };
+        (
+            ResidualCodes::Bytes(&plane.data),
+            h.to_vec(),
+            Box::new(|v| v as f32),
+        )
+    };
     // x per code, and the histogram of x in increasing order of x.
     let x_of_code: Vec<f32> = if !e.res_use_grad && patched {
         (0..256).map(|y| (y as f32 - 128.0).abs()).collect()

@@ -3,7 +3,15 @@
 //!
 //! The two entry points the engine calls on every parameter change are [`select_stage1`] and
 //! [`select_offline`]; both take a decoded [`Analysis`] and return rows plus everything a
-//! view needs (per-frame score grids, geometry, per-frame energy sums).
+//! view needs (per-frame score grids, geometry, per-frame energy sums). Keeping the
+//! analysis' [`AnalysisStats`] beside it and calling the `_with` variants gives the same
+//! result with less work.
+//!
+//! Everything reproduces upstream's arithmetic, not just its formulas: NumPy 1.x percentiles
+//! and medians in float32, OpenCV's nearest rule, the Intel IPP float resize OpenCV delegates
+//! to, torch's float32 patch sums and torch's top-k order among ties. On the fixture video,
+//! stage 1 from the true motion grid and residual gives upstream's `visidx_thw.npy` row for
+//! row, and the offline precompute its `positions_thw.npy` (see `tests/select_fixture.rs`).
 
 pub mod energy;
 pub mod numeric;
@@ -12,6 +20,8 @@ pub mod params;
 pub mod policy;
 pub mod scores;
 pub mod square;
+pub mod stats;
+pub mod topk;
 
 use serde::Serialize;
 
@@ -26,8 +36,9 @@ pub use params::{
 pub use policy::{
     offline_rows, stage1_rows, topk_desc, OfflineOutcome, OfflinePlan, Stage1Outcome,
 };
-pub use scores::{score_frames, FrameEnergy, ScoredFrames};
+pub use scores::{score_frames, score_frames_with, FrameEnergy, PatchSum, ScoredFrames};
 pub use square::{square_frame_u8, PadInfo, SquareGeometry, ValidRanges};
+pub use stats::AnalysisStats;
 
 /// Stage 1's result for one analysis.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,6 +119,7 @@ impl OfflineSelection {
 /// Scores an analysis with the energy knobs, forcing `w_res = 0` when it has no residual.
 fn score(
     analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
     square: usize,
     patch: usize,
     mut e: EnergyParams,
@@ -125,7 +137,22 @@ fn score(
     }
     let g = SquareGeometry::new(analysis.height, analysis.width, square, patch);
     let use_residual = has_residual && uses_residual(&e);
-    let s = score_frames(analysis, &g, &e, EnergyComponent::Fused, use_residual);
+    let stats = match stats {
+        Some(st) if !st.fits(analysis) => {
+            notes.push("precomputed statistics do not fit this analysis: ignored".into());
+            None
+        }
+        other => other,
+    };
+    let s = score_frames_with(
+        analysis,
+        stats,
+        &g,
+        &e,
+        EnergyComponent::Fused,
+        use_residual,
+        PatchSum::Torch,
+    );
     notes.extend(s.notes.iter().cloned());
     (s, e)
 }
@@ -140,9 +167,19 @@ fn uses_residual(e: &EnergyParams) -> bool {
 
 /// Stage 1 from a cached analysis: scores with `p`'s energy knobs, then `p`'s policy.
 pub fn select_stage1(analysis: &Analysis, p: &Stage1Params) -> Selection {
+    select_stage1_with(analysis, None, p)
+}
+
+/// [`select_stage1`] reusing the analysis' [`AnalysisStats`] (same result, less work).
+pub fn select_stage1_with(
+    analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
+    p: &Stage1Params,
+) -> Selection {
     let mut notes = Vec::new();
     let (sc, e) = score(
         analysis,
+        stats,
         p.square_size,
         p.patch_size,
         p.energy(),
@@ -180,9 +217,19 @@ pub fn select_stage1(analysis: &Analysis, p: &Stage1Params) -> Selection {
 
 /// The offline precompute's selection from a cached analysis.
 pub fn select_offline(analysis: &Analysis, p: &OfflineParams) -> OfflineSelection {
+    select_offline_with(analysis, None, p)
+}
+
+/// [`select_offline`] reusing the analysis' [`AnalysisStats`] (same result, less work).
+pub fn select_offline_with(
+    analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
+    p: &OfflineParams,
+) -> OfflineSelection {
     let mut notes = Vec::new();
     let (sc, e) = score(
         analysis,
+        stats,
         p.square_size,
         p.patch_size,
         p.energy(),

@@ -4,8 +4,9 @@
 //! Dtypes matter. Upstream calls `np.percentile(x, 95.0)` on float32 arrays. NumPy 2 divides
 //! `q` by `float32(100)` and so interpolates in float32; NumPy 1.x interpolates in float64.
 //! Either way the result is then used as `x / a` with `a` a Python float, which NumPy casts
-//! to float32 first. Which generation made the fixtures is settled by the fixture test
-//! (`tests/select_fixture.rs`); [`PERCENTILE_FLAVOR`] records the answer.
+//! to float32 first. Upstream's fixtures were made with NumPy 1.x: with the float64 flavour
+//! every patch score of `fixtures/upstream-residual` is reproduced bit for bit, with the
+//! float32 one about 2% of them differ (`tests/select_fixture.rs`).
 
 /// How NumPy computes the linear percentile of a float32 array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,8 +17,8 @@ pub enum PercentileFlavor {
     Float32,
 }
 
-/// The flavour that reproduces the fixtures (see the module docs).
-pub const PERCENTILE_FLAVOR: PercentileFlavor = PercentileFlavor::Float32;
+/// The flavour that reproduces upstream (NumPy 1.x; see the module docs).
+pub const PERCENTILE_FLAVOR: PercentileFlavor = PercentileFlavor::Float64;
 
 /// Where the interpolation happens: two order statistics (0-based, sorted ascending) and the
 /// weight of the upper one.
@@ -178,20 +179,73 @@ pub fn median_scaled_i16(vals: &mut [i16], div: f32) -> f32 {
     if n == 0 {
         return 0.0;
     }
-    let mid = n / 2;
-    let (_, &mut m_hi, _) = vals.select_nth_unstable(mid);
+    median_from_pair(middle_pair_i16(vals), n, div)
+}
+
+/// The median from the middle pair (see [`middle_pair_i16`]) of `n` integers.
+pub fn median_from_pair((m_lo, m_hi): (i16, i16), n: usize, div: f32) -> f32 {
+    if n == 0 {
+        return 0.0;
+    }
     if n % 2 == 1 {
         return m_hi as f32 / div;
     }
-    let m_lo = *vals[..mid].iter().max().expect("n >= 2");
     let (a, b) = (m_lo as f32 / div, m_hi as f32 / div);
     // Sorted order of the scaled values follows the sign of `div`; the sum does not care.
     (a + b) / 2.0
 }
 
+/// The `(n/2 - 1)`-th and `n/2`-th smallest values (the lower one is meaningless for odd
+/// `n`). Counting when the value range is small (motion vectors usually are), else selection.
+pub fn middle_pair_i16(vals: &mut [i16]) -> (i16, i16) {
+    let n = vals.len();
+    let mid = n / 2;
+    let (mn, mx) = vals
+        .iter()
+        .fold((i16::MAX, i16::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let range = (mx as i32 - mn as i32) as usize;
+    if range < 4096 && range < n {
+        // Four interleaved count arrays avoid store-to-load stalls on runs of equal values.
+        let bins = range + 1;
+        let mut c4 = vec![0u32; 4 * bins];
+        let off = |v: i16| (v as i32 - mn as i32) as usize;
+        let mut chunks = vals.chunks_exact(4);
+        for c in &mut chunks {
+            for (lane, &v) in c.iter().enumerate() {
+                let i = lane * bins + off(v);
+                c4[i] = c4[i].wrapping_add(1);
+            }
+        }
+        for &v in chunks.remainder() {
+            c4[off(v)] = c4[off(v)].wrapping_add(1);
+        }
+        let counts: Vec<u32> = (0..bins)
+            .map(|b| c4[b] + c4[bins + b] + c4[2 * bins + b] + c4[3 * bins + b])
+            .collect();
+        let kth = |k: usize| {
+            let mut seen = 0usize;
+            for (i, &c) in counts.iter().enumerate() {
+                seen += c as usize;
+                if seen > k {
+                    return (mn as i32 + i as i32) as i16;
+                }
+            }
+            mx
+        };
+        return (if mid > 0 { kth(mid - 1) } else { kth(0) }, kth(mid));
+    }
+    let (_, &mut hi, _) = vals.select_nth_unstable(mid);
+    let lo = vals[..mid].iter().copied().max().unwrap_or(hi);
+    (lo, hi)
+}
+
 /// NumPy's pairwise summation of float32 (`@TYPE@_pairwise_sum`, blocks of 8, 128 per leaf),
 /// as `np.add.reduce` runs it over a contiguous array.
+#[inline]
 pub fn pairwise_sum_f32(a: &[f32]) -> f32 {
+    if let Ok(x) = <&[f32; 16]>::try_from(a) {
+        return pairwise_sum_16(x);
+    }
     const BLOCK: usize = 128;
     let n = a.len();
     if n < 8 {
@@ -223,12 +277,49 @@ pub fn pairwise_sum_f32(a: &[f32]) -> f32 {
     }
 }
 
+/// [`pairwise_sum_f32`] for the common patch width 16 (one block of 8 accumulators).
+#[inline(always)]
+pub fn pairwise_sum_16(a: &[f32; 16]) -> f32 {
+    let r: [f32; 8] = std::array::from_fn(|j| a[j] + a[j + 8]);
+    ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+}
+
 /// `np.mean` of a float32 array: pairwise float32 sum divided by the count in float32.
 pub fn mean_f32(a: &[f32]) -> f32 {
     if a.is_empty() {
         return f32::NAN;
     }
     (0.0f32 + pairwise_sum_f32(a)) / a.len() as f32
+}
+
+/// `fmaf(x, y, z)`: `x * y + z` with a single rounding, computed through f64 and corrected
+/// in the rare double-rounding case (the method of musl's `fmaf`). Portable and exact for
+/// normal results, and much faster than a library call on CPUs where the FMA instruction is
+/// not enabled at compile time.
+#[inline]
+pub fn fma_f32(x: f32, y: f32, z: f32) -> f32 {
+    let xy = x as f64 * y as f64; // exact: 24 + 24 bits
+    let zf = z as f64;
+    let result = xy + zf;
+    let bits = result.to_bits();
+    let e = (bits >> 52) & 0x7ff;
+    if (bits & 0x1fff_ffff) != 0x1000_0000 || e == 0x7ff || (result - xy == zf && result - zf == xy)
+    {
+        return result as f32;
+    }
+    // Exactly halfway between two floats but inexact: nudge towards the error.
+    let neg = (bits >> 63) != 0;
+    let err = if neg == (zf > xy) {
+        xy - result + zf
+    } else {
+        zf - result + xy
+    };
+    let adjusted = if neg == (err < 0.0) {
+        bits + 1
+    } else {
+        bits - 1
+    };
+    f64::from_bits(adjusted) as f32
 }
 
 /// Python's `round()` on a float (half to even), as upstream computes `Hn`, `Wn`.
@@ -290,6 +381,49 @@ mod tests {
         assert_eq!(median_scaled_i16(&mut [5, 1, 3], 4.0), 0.75);
         assert_eq!(median_scaled_i16(&mut [5, 1, 3, 8], -4.0), -1.0);
         assert_eq!(median_scaled_i16(&mut [], 4.0), 0.0);
+        // Counting and selection agree.
+        let mut wide: Vec<i16> = (0..1001)
+            .map(|i| ((i * 7919) % 20011) as i16 - 10000)
+            .collect();
+        let mut narrow: Vec<i16> = (0..1000).map(|i| ((i * 31) % 17) as i16 - 8).collect();
+        let sorted = |v: &[i16]| {
+            let mut s = v.to_vec();
+            s.sort();
+            s
+        };
+        let (sw, sn) = (sorted(&wide), sorted(&narrow));
+        assert_eq!(median_scaled_i16(&mut wide, 1.0), sw[500] as f32);
+        assert_eq!(
+            median_scaled_i16(&mut narrow, 1.0),
+            (sn[499] as f32 + sn[500] as f32) / 2.0
+        );
+    }
+
+    #[test]
+    fn fma_matches_hardware_semantics() {
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let r = next();
+            let x = f32::from_bits(((r as u32) & 0x3fff_ffff) | 0x3000_0000);
+            let y = f32::from_bits((((r >> 32) as u32) & 0x3fff_ffff) | 0x3000_0000);
+            let z = -(x * y) * (1.0 + ((next() % 1000) as f32 - 500.0) * 1e-7);
+            assert_eq!(
+                fma_f32(x, y, z).to_bits(),
+                x.mul_add(y, z).to_bits(),
+                "{x} {y} {z}"
+            );
+            let z2 = f32::from_bits(next() as u32 & 0x3fff_ffff);
+            assert_eq!(fma_f32(x, y, z2).to_bits(), x.mul_add(y, z2).to_bits());
+        }
+        // A double-rounding case: x*y+z lands exactly halfway in f64 but not exactly.
+        let (x, y, z) = (1.0f32 + f32::EPSILON, 1.0f32 + 0.5 * f32::EPSILON, -1.0f32);
+        assert_eq!(fma_f32(x, y, z), x.mul_add(y, z));
     }
 
     #[test]
@@ -297,6 +431,15 @@ mod tests {
         let v: Vec<f32> = (0..1000).map(|i| (i % 17) as f32 * 0.25).collect();
         let exact: f64 = v.iter().map(|&x| x as f64).sum();
         assert_eq!(pairwise_sum_f32(&v) as f64, exact);
+        // The width-16 fast path is the general algorithm.
+        let w: Vec<f32> = (0..16).map(|i| 1.0 / (i as f32 + 3.0)).collect();
+        let mut r = [0f32; 8];
+        r.copy_from_slice(&w[..8]);
+        for j in 0..8 {
+            r[j] += w[8 + j];
+        }
+        let general = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        assert_eq!(pairwise_sum_f32(&w), general);
         assert_eq!(mean_f32(&[1.0, 2.0]), 1.5);
         assert_eq!(round_half_even(2.5), 2.0);
         assert_eq!(round_half_even(3.5), 4.0);

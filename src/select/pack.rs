@@ -99,7 +99,11 @@ pub fn plan_stage2(
     p: &PackParams,
     valid: Option<&ValidRanges>,
 ) -> Result<PackPlan, PackError> {
-    if p.patch == 0 || p.square_size == 0 || p.square_size % p.patch != 0 || p.num_images == 0 {
+    if p.patch == 0
+        || p.square_size == 0
+        || !p.square_size.is_multiple_of(p.patch)
+        || p.num_images == 0
+    {
         return Err(PackError::BadGeometry(format!(
             "square {} patch {} num_images {}",
             p.square_size, p.patch, p.num_images
@@ -115,7 +119,7 @@ pub fn plan_stage2(
         }
     }
     let k = rows.len();
-    if k % p.num_images != 0 {
+    if !k.is_multiple_of(p.num_images) {
         return Err(PackError::KNotDivisible {
             k,
             num_images: p.num_images,
@@ -197,7 +201,7 @@ pub fn plan_offline(
     square_size: usize,
     patch: usize,
 ) -> Result<PackPlan, PackError> {
-    if patch == 0 || square_size % patch != 0 || num_images == 0 {
+    if patch == 0 || !square_size.is_multiple_of(patch) || num_images == 0 {
         return Err(PackError::BadGeometry(format!(
             "square {square_size} patch {patch}"
         )));

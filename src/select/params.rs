@@ -268,7 +268,7 @@ fn geometry_problems(square: usize, patch: usize, out: &mut Vec<ParamProblem>) {
         out.push(ParamProblem::error("patch_size", "must be at least 1"));
     } else if square == 0 {
         out.push(ParamProblem::error("square_size", "must be at least 1"));
-    } else if square % patch != 0 {
+    } else if !square.is_multiple_of(patch) {
         out.push(ParamProblem::error(
             "square_size",
             format!("{square} is not a multiple of patch {patch} (upstream asserts)"),
@@ -411,7 +411,7 @@ impl Stage1Params {
                 format!("capped at sequence_length {t}"),
             ));
         }
-        if self.patch_size > 0 && self.square_size % self.patch_size == 0 {
+        if self.patch_size > 0 && self.square_size.is_multiple_of(self.patch_size) {
             let side = self.square_size / self.patch_size;
             let s_total = side * side;
             let k = match (self.keep_first_full_frame, self.padding_policy, size) {
@@ -551,7 +551,7 @@ impl OfflineParams {
                 "only used with topk_mode time_bucket",
             ));
         }
-        if self.patch_size == 0 || self.square_size % self.patch_size != 0 || t == 0 {
+        if self.patch_size == 0 || !self.square_size.is_multiple_of(self.patch_size) || t == 0 {
             return out;
         }
         let side = self.square_size / self.patch_size;
@@ -639,10 +639,10 @@ impl PackParams {
     /// Problems of packing `k` stage-1 rows with these parameters (SPEC 1.3, 2.6).
     pub fn validate_rows(&self, k: usize, valid_grid: Option<(usize, usize)>) -> Vec<ParamProblem> {
         let mut out = self.validate();
-        if self.num_images == 0 || self.patch == 0 || self.square_size % self.patch != 0 {
+        if self.num_images == 0 || self.patch == 0 || !self.square_size.is_multiple_of(self.patch) {
             return out;
         }
-        if k % self.num_images != 0 {
+        if !k.is_multiple_of(self.num_images) {
             out.push(ParamProblem::error(
                 "num_images",
                 format!("K = {k} is not divisible by {} images", self.num_images),

@@ -1,11 +1,13 @@
 //! Selection policies: stage 1 (SPEC 2.4) and the offline precompute (SPEC 2.5), as pure
 //! functions of the per-patch scores.
 //!
-//! **Ties.** Upstream ranks with `torch.topk(largest=True, sorted=True)`, whose order among
-//! equal scores is implementation-defined. Here the order is total and documented: descending
-//! score, then ascending flat index `t * S_total + h * wb + w` (earlier frame, then raster
-//! order). `-0.0` counts as `0.0`; NaN ranks above every number, as in torch. Partial
-//! selection gives exactly the first `k` rows a full sort by this order would give.
+//! **Ties.** Upstream ranks with `torch.topk(largest=True, sorted=True)`. Its order among
+//! equal scores is not specified by torch, but its CPU kernel is deterministic (libstdc++'s
+//! `nth_element`/`sort`/`partial_sort` on `(value, index)` pairs in index order), and
+//! [`super::topk::topk_torch`] ports it, so ties come out as upstream's: on the fixtures even
+//! the order of equal-score rows matches. Static patches (score 0) and padding (-1e-4) tie in
+//! bulk, so this matters for which of them fill a budget and, offline, for which row is
+//! repeated to pad the target.
 
 use serde::Serialize;
 
@@ -17,27 +19,9 @@ pub const SCORE_EXCLUDED: f32 = -1e6;
 /// Score given to padding patches that may be chosen when nothing else is left.
 pub const SCORE_PADDING_LOW: f32 = -1e-4;
 
-/// Indices of the `k` largest `scores` (k is capped at the length), in rank order:
-/// descending score, then ascending index.
+/// Upstream's ranking: indices of the `k` largest scores as `torch.topk` returns them.
 pub fn topk_desc(scores: &[f32], k: usize) -> Vec<usize> {
-    let k = k.min(scores.len());
-    if k == 0 {
-        return Vec::new();
-    }
-    // Normalise -0.0 to 0.0 so that total_cmp agrees with numeric equality.
-    let key: Vec<f32> = scores.iter().map(|&s| s + 0.0).collect();
-    let cmp = |a: &u32, b: &u32| {
-        key[*b as usize]
-            .total_cmp(&key[*a as usize])
-            .then_with(|| a.cmp(b))
-    };
-    let mut idx: Vec<u32> = (0..scores.len() as u32).collect();
-    if k < idx.len() {
-        idx.select_nth_unstable_by(k - 1, cmp);
-        idx.truncate(k);
-    }
-    idx.sort_unstable_by(cmp);
-    idx.into_iter().map(|i| i as usize).collect()
+    super::topk::topk_torch(scores, k)
 }
 
 fn row_of(flat: usize, s_total: usize, wb: usize) -> [i32; 3] {
@@ -393,20 +377,6 @@ pub fn offline_rows(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn topk_ties_and_order() {
-        let s = [0.5, 1.0, 0.5, -0.0, 0.0, 2.0, 0.5];
-        assert_eq!(topk_desc(&s, 4), vec![5, 1, 0, 2]);
-        assert_eq!(topk_desc(&s, 7), vec![5, 1, 0, 2, 6, 3, 4]);
-        assert_eq!(topk_desc(&s, 100).len(), 7);
-        assert!(topk_desc(&s, 0).is_empty());
-        // Partial selection equals a full sort.
-        let big: Vec<f32> = (0..5000).map(|i| ((i * 37) % 101) as f32).collect();
-        let mut full: Vec<usize> = (0..big.len()).collect();
-        full.sort_by(|&a, &b| big[b].total_cmp(&big[a]).then(a.cmp(&b)));
-        assert_eq!(topk_desc(&big, 1234), full[..1234].to_vec());
-    }
 
     #[test]
     fn array_split_like_numpy() {

@@ -2,10 +2,18 @@
 //! summed per patch, padding included. Frames are scored in parallel.
 //!
 //! The square map is never materialised: fused source rows are produced on demand (only the
-//! rows the resize reads), resized with OpenCV's float path, and each output row is added to
-//! its patches at once. Patch sums are accumulated in f64 and rounded to f32 once; upstream
-//! sums 256 float32 values with torch, so scores can differ from upstream in the last bits
-//! (the fixture test measures it).
+//! rows the resize reads), resized as `cv2.resize` does for float32 maps, and each output row
+//! is added to its patches at once.
+//!
+//! Patch sums are float32, in one of two orders (bit-level differences only, but they decide
+//! ties and near-ties):
+//! - [`PatchSum::Torch`] (default): upstream's `scores.reshape(T, hb, P, wb, P).sum(dim=(2, 4))`
+//!   as torch's CPU kernel computes it with AVX2 (`cascade_sum`, `vectorized_inner_sum`): per
+//!   patch row, 8 lane sums `x[l] + x[l + 8]` (for P = 16) added in lane order to 0, and the
+//!   rows added top to bottom to a float32 accumulator. With it, stage 1 on the fixture
+//!   reproduces upstream's `visidx_thw.npy` row for row, order included.
+//! - [`PatchSum::NumPy`]: `np.sum(axis=(2, 4))` (each row by NumPy's pairwise sum), which is
+//!   how `fixtures/upstream-residual/patch_score_*.npy` were computed; reproduced bit for bit.
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -13,8 +21,84 @@ use serde::Serialize;
 use crate::analysis::{Analysis, SampledFrame};
 
 use super::energy::{self, EnergyComponent, Fuser, MotionNorm, ResidualNorm, RowCodes};
+use super::numeric::{pairwise_sum_16, pairwise_sum_f32};
 use super::params::EnergyParams;
 use super::square::{nearest_map, FloatResizePlan, SquareGeometry};
+use super::stats::{AnalysisStats, FrameStats};
+
+/// The float32 summation order of patch scores (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+pub enum PatchSum {
+    /// torch's CPU kernel (AVX2), as upstream's selection ranks.
+    #[default]
+    Torch,
+    /// NumPy's `sum(axis=(2, 4))`.
+    NumPy,
+}
+
+/// torch's float32 sum of one contiguous patch row (`vectorized_inner_sum` with 8-lane
+/// vectors for `n >= 8`, `scalar_inner_sum` below), to be added to the patch accumulator.
+#[inline]
+pub fn torch_row_sum(x: &[f32]) -> f32 {
+    const V: usize = 8;
+    let n = x.len();
+    if n == 16 {
+        // The common case, unrolled: one tail-added pair of vectors.
+        let mut f = 0f32;
+        for l in 0..V {
+            f += x[l] + x[l + V];
+        }
+        return f;
+    }
+    if n >= V {
+        let vec_size = n / V;
+        let ilp = vec_size / 4;
+        // row_sum: four vector accumulators over groups of four vectors (multi_row_sum; its
+        // cascade levels only start after 16 groups, i.e. patches wider than 512), the
+        // remaining vectors into the first, then the first absorbs the others.
+        let mut acc = [[0f32; V]; 4];
+        for i in 0..ilp {
+            for (k, a) in acc.iter_mut().enumerate() {
+                let v = &x[(4 * i + k) * V..][..V];
+                for (al, &t) in a.iter_mut().zip(v) {
+                    *al += t;
+                }
+            }
+        }
+        for i in ilp * 4..vec_size {
+            let v = &x[i * V..][..V];
+            for (a, &t) in acc[0].iter_mut().zip(v) {
+                *a += t;
+            }
+        }
+        for k in 1..4 {
+            let other = acc[k];
+            for (a, t) in acc[0].iter_mut().zip(other) {
+                *a += t;
+            }
+        }
+        let mut f = 0f32;
+        for &t in &x[vec_size * V..] {
+            f += t;
+        }
+        for t in acc[0] {
+            f += t;
+        }
+        f
+    } else {
+        let ilp = n / 4;
+        let mut acc = [0f32; 4];
+        for i in 0..ilp {
+            for (k, a) in acc.iter_mut().enumerate() {
+                *a += x[4 * i + k];
+            }
+        }
+        for &t in &x[ilp * 4..] {
+            acc[0] += t;
+        }
+        acc[0] + acc[1] + acc[2] + acc[3]
+    }
+}
 
 /// Per-frame energy summary, for charts.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -57,9 +141,10 @@ pub struct ScoredFrames {
 
 /// Shared, parameter-independent per-geometry tables.
 struct Tables {
+    sum: PatchSum,
     plan: FloatResizePlan,
-    /// Patch column of each resized column.
-    col_patch: Vec<usize>,
+    /// Source columns to compute when far fewer than all are read (strong reductions).
+    sparse_cols: Option<Vec<usize>>,
 }
 
 /// Scores every frame of `analysis`. `use_residual = false` scores as if the residual were 0
@@ -71,6 +156,29 @@ pub fn score_frames(
     component: EnergyComponent,
     use_residual: bool,
 ) -> ScoredFrames {
+    score_frames_with(
+        analysis,
+        None,
+        g,
+        e,
+        component,
+        use_residual,
+        PatchSum::Torch,
+    )
+}
+
+/// [`score_frames`] reusing precomputed statistics (which must come from `analysis`; see
+/// [`AnalysisStats::fits`]).
+pub fn score_frames_with(
+    analysis: &Analysis,
+    stats: Option<&AnalysisStats>,
+    g: &SquareGeometry,
+    e: &EnergyParams,
+    component: EnergyComponent,
+    use_residual: bool,
+    sum: PatchSum,
+) -> ScoredFrames {
+    let stats = stats.filter(|s| s.fits(analysis));
     let mut notes = Vec::new();
     let (h0, w0) = (analysis.height, analysis.width);
     let s_total = g.s_total();
@@ -88,10 +196,17 @@ pub fn score_frames(
         };
     }
     let plan = FloatResizePlan::new(w0, h0, g.wn, g.hn);
-    let col_patch = (0..g.wn)
-        .map(|dx| ((g.pad_left + dx) / g.patch).min(g.wb - 1))
-        .collect();
-    let tables = Tables { plan, col_patch };
+    let needed = plan.needed_cols();
+    let sparse_cols = if needed.len() * 4 < w0 * 3 {
+        Some(needed)
+    } else {
+        None
+    };
+    let tables = Tables {
+        sum,
+        plan,
+        sparse_cols,
+    };
     let fuser = Fuser::new(e, component);
     let mismatched = analysis
         .frames
@@ -122,7 +237,11 @@ pub fn score_frames(
     let per_frame: Vec<FrameScores> = analysis
         .frames
         .par_iter()
-        .map(|f| score_frame(f, h0, w0, g, &tables, e, &fuser, use_residual))
+        .enumerate()
+        .map(|(i, f)| {
+            let st = stats.map(|s| &s.frames[i]);
+            score_frame(f, st, h0, w0, g, &tables, e, &fuser, use_residual)
+        })
         .collect();
     let mut scores = Vec::with_capacity(t * s_total);
     let mut energy = Vec::with_capacity(t);
@@ -149,6 +268,7 @@ fn plane_of(r: &crate::analysis::ResidualPlane) -> &crate::analysis::Plane {
 #[allow(clippy::too_many_arguments)]
 fn score_frame(
     f: &SampledFrame,
+    st: Option<&FrameStats>,
     h0: usize,
     w0: usize,
     g: &SquareGeometry,
@@ -157,7 +277,7 @@ fn score_frame(
     fuser: &Fuser,
     use_residual: bool,
 ) -> FrameScores {
-    let motion = energy::motion_norm(&f.motion, e);
+    let motion = energy::motion_norm_with(&f.motion, e, st.map(|s| s.mv_middle));
     let residual: Option<ResidualNorm> = if use_residual {
         f.residual
             .as_ref()
@@ -165,7 +285,9 @@ fn score_frame(
                 let p = plane_of(r);
                 p.width == w0 && p.height == h0
             })
-            .and_then(|r| energy::residual_norm(r, e))
+            .and_then(|r| {
+                energy::residual_norm_with(r, e, st.and_then(|s| s.residual_hist.as_ref()))
+            })
     } else {
         None
     };
@@ -185,6 +307,7 @@ fn score_frame(
     FrameScores { scores, energy: en }
 }
 
+/// Dispatches once per frame to a loop specialised for the fusion formula.
 fn patch_scores(
     motion: &MotionNorm,
     residual: Option<&ResidualNorm>,
@@ -193,6 +316,40 @@ fn patch_scores(
     g: &SquareGeometry,
     tables: &Tables,
     fuser: &Fuser,
+) -> Vec<f32> {
+    use super::params::FuseMode;
+    let f = *fuser;
+    macro_rules! go {
+        ($k:expr) => {
+            patch_scores_with(motion, residual, h0, w0, g, tables, $k)
+        };
+    }
+    match (f.component, f.mode) {
+        (EnergyComponent::Motion, _) => go!(|m: f32, _r: f32| m),
+        (EnergyComponent::Residual, _) => go!(|_m: f32, r: f32| r),
+        (EnergyComponent::Fused, FuseMode::Weighted) => {
+            let (wm, wr, den) = (f.w_mv, f.w_res, f.denom);
+            let inv = 1.0 / den;
+            // Dividing by a power of two is multiplying by its reciprocal, exactly.
+            let pow2 = den.is_normal() && inv.is_normal() && den.to_bits() & 0x007f_ffff == 0;
+            if pow2 {
+                go!(move |m: f32, r: f32| ((wm * m + wr * r) * inv).clamp(0.0, 1.0))
+            } else {
+                go!(move |m: f32, r: f32| ((wm * m + wr * r) / den).clamp(0.0, 1.0))
+            }
+        }
+        _ => go!(move |m: f32, r: f32| f.fuse(m, r)),
+    }
+}
+
+fn patch_scores_with(
+    motion: &MotionNorm,
+    residual: Option<&ResidualNorm>,
+    h0: usize,
+    w0: usize,
+    g: &SquareGeometry,
+    tables: &Tables,
+    fuse: impl Fn(f32, f32) -> f32,
 ) -> Vec<f32> {
     let has_motion = motion.rows > 0 && motion.cols > 0;
     let rx = if has_motion {
@@ -206,45 +363,85 @@ fn patch_scores(
         Vec::new()
     };
     let mut mrow = vec![0f32; w0];
-    let mut acc = vec![0f64; g.s_total()];
+    let mut mrow_of: Option<usize> = None;
     let src_row = |y: usize, buf: &mut [f32]| {
-        if has_motion {
+        if has_motion && mrow_of != Some(ry[y]) {
             let grow = &motion.norm[ry[y] * motion.cols..(ry[y] + 1) * motion.cols];
             for (m, &c) in mrow.iter_mut().zip(&rx) {
                 *m = grow[c];
             }
+            mrow_of = Some(ry[y]);
+        }
+        if let Some(cols) = &tables.sparse_cols {
+            match residual.map(|r| (r.row_codes(y), &r.lut)) {
+                Some((RowCodes::Bytes(c), lut)) => {
+                    let lut: &[f32; 256] = lut[..256].try_into().expect("byte table");
+                    for &x in cols {
+                        buf[x] = fuse(mrow[x], lut[c[x] as usize]);
+                    }
+                }
+                Some((RowCodes::Grad(c), lut)) => {
+                    for &x in cols {
+                        buf[x] = fuse(mrow[x], lut[c[x] as usize]);
+                    }
+                }
+                None => {
+                    for &x in cols {
+                        buf[x] = fuse(mrow[x], 0.0);
+                    }
+                }
+            }
+            return;
         }
         match residual.map(|r| (r.row_codes(y), &r.lut)) {
             Some((RowCodes::Bytes(codes), lut)) => {
+                let lut: &[f32; 256] = lut[..256].try_into().expect("byte table");
                 for ((o, &m), &c) in buf.iter_mut().zip(&mrow).zip(codes) {
-                    *o = fuser.fuse(m, lut[c as usize]);
+                    *o = fuse(m, lut[c as usize]);
                 }
             }
             Some((RowCodes::Grad(codes), lut)) => {
                 for ((o, &m), &c) in buf.iter_mut().zip(&mrow).zip(codes) {
-                    *o = fuser.fuse(m, lut[c as usize]);
+                    *o = fuse(m, lut[c as usize]);
                 }
             }
             None => {
                 for (o, &m) in buf.iter_mut().zip(&mrow) {
-                    *o = fuser.fuse(m, 0.0);
+                    *o = fuse(m, 0.0);
                 }
             }
         }
     };
-    let wb = g.wb;
+    let (p, wb, size) = (g.patch, g.wb, g.out_size);
+    let mut acc = vec![0f32; g.s_total()];
+    // One square row: zero padding left and right of the resized content.
+    let mut sq = vec![0f32; size];
+    let content = g.wn.min(size - g.pad_left.min(size));
     let emit = |dy: usize, row: &[f32]| {
         let y = g.pad_top + dy;
-        if y >= g.out_size {
+        if y >= g.hb * p {
             return;
         }
-        let base = (y / g.patch).min(g.hb - 1) * wb;
-        let accrow = &mut acc[base..base + wb];
-        let limit = g.out_size.saturating_sub(g.pad_left).min(row.len());
-        for (&v, &pc) in row[..limit].iter().zip(&tables.col_patch) {
-            accrow[pc] += v as f64;
+        sq[g.pad_left..g.pad_left + content].copy_from_slice(&row[..content]);
+        let accrow = &mut acc[(y / p) * wb..(y / p + 1) * wb];
+        match (tables.sum, p) {
+            (PatchSum::Torch, _) => {
+                for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
+                    *a += torch_row_sum(seg);
+                }
+            }
+            (PatchSum::NumPy, 16) => {
+                for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(16)) {
+                    *a += pairwise_sum_16(seg.try_into().expect("16 values"));
+                }
+            }
+            (PatchSum::NumPy, _) => {
+                for (a, seg) in accrow.iter_mut().zip(sq.chunks_exact(p)) {
+                    *a += pairwise_sum_f32(seg);
+                }
+            }
         }
     };
     tables.plan.run(src_row, emit);
-    acc.into_iter().map(|v| v as f32).collect()
+    acc
 }

@@ -1,25 +1,37 @@
 //! The square mapping (SPEC 2.3): scale the longer side to `S`, pad centred with zeros, and
-//! OpenCV's `resize` reproduced exactly for the two cases upstream uses: `INTER_LINEAR` on a
-//! float32 energy map and on 8-bit colour frames, plus `INTER_NEAREST` for the motion grid.
+//! `cv2.resize` reproduced exactly for the three cases upstream uses.
 //!
-//! OpenCV's `INTER_LINEAR` (generic path of `modules/imgproc/src/resize.cpp`):
-//! - per destination column, `fx = (float)((dx + 0.5) * scale_x - 0.5)` with
-//!   `scale_x = 1 / (dst / src)` in double; `sx = floor(fx)`, `fx -= sx`. A column left of the
-//!   image (`sx < 0`) takes `sx = 0, fx = 0`; from the first column whose right tap falls
-//!   outside (`sx + 1 >= src`) on, the value is the single pixel `S[sx] * ONE`.
-//! - rows likewise, but rows outside are clamped without changing the weights
-//!   (`S[clamp(sy)] * (1 - fy) + S[clamp(sy + 1)] * fy`).
-//! - float32: weights `1 - fx`, `fx` in float; horizontal then vertical pass, each
-//!   `a * w0 + b * w1` in float32 (no fused multiply-add).
-//! - uint8: weights `saturate_cast<short>(w * 2048)` (11 bits); horizontal sums in int; the
-//!   vertical pass is SIMD for all but the last `width % 8` bytes of a row, computing
-//!   `((((S0 >> 4) * b0) >> 16) + (((S1 >> 4) * b1) >> 16) + 2) >> 2`, and the scalar
-//!   `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22` for the rest.
-//! - an exact 2x reduction on both axes switches to `INTER_AREA`'s fast path (2x2 means).
+//! - **float32 `INTER_LINEAR`** (the energy map). OpenCV hands this case to Intel IPP
+//!   (`ipp_resize` in `modules/imgproc/src/resize.cpp` runs before OpenCV's own code and only
+//!   declines 8-bit linear and nearest), so the arithmetic is IPP's, not OpenCV's generic path:
+//!   source coordinate `(d + 0.5) * src / dst - 0.5` in double, weight `frac` rounded to
+//!   float, neighbours clamped (replicated border), horizontal pass then vertical pass, each
+//!   `fma(b - a, w, a)` in float32. This reproduces upstream's float maps bit for bit (the
+//!   fixture test checks every patch score), where OpenCV's generic float path
+//!   (`a * (1 - fx) + b * fx` with a float coordinate) differs by up to 1e-5 relative.
+//!   Upstream ran on an FMA-capable CPU; IPP without FMA would round differently.
+//! - **uint8 `INTER_LINEAR`** (frames for packing): OpenCV's own fixed-point path, since IPP
+//!   is declined there. Per destination column `fx = (float)((dx + 0.5) * scale_x - 0.5)` with
+//!   `scale_x = 1 / (dst / src)`; `sx = floor(fx)`, `fx -= sx`; left of the image `sx = 0,
+//!   fx = 0`; from the first column whose right tap falls outside on, the single pixel
+//!   `S[sx] * 2048`. Rows are clamped without changing weights. Weights are
+//!   `saturate_cast<short>(w * 2048)`; horizontal sums in int; the vertical pass is OpenCV's
+//!   SIMD formula `((((S0 >> 4) * b0) >> 16) + (((S1 >> 4) * b1) >> 16) + 2) >> 2` for every
+//!   byte (OpenCV 4.10 gives it for the row's tail too; its scalar
+//!   `(S0 * b0 + S1 * b1 + (1 << 21)) >> 22` can be one higher). An exact 2x reduction on both
+//!   axes switches to `INTER_AREA`'s fast path (rounded 2x2 means).
+//!
+//! Checked against `cv2.resize` of opencv-python-headless 4.10.0.84 (`tests/select_opencv.rs`):
+//! uint8 and nearest bit-exact on every case; float32 bit-exact for every reduction (the
+//! square mapping of any video larger than `S`), while enlargements differ by one ulp in
+//! some rows of the last two or three interpolated columns before the right border, a corner
+//! of IPP's arithmetic not reproduced here.
+//! - **`INTER_NEAREST`** (motion grid upsampling): OpenCV's `resizeNN`,
+//!   `min(floor(d * (1 / (dst / src))), src - 1)` in double.
 
 use serde::{Deserialize, Serialize};
 
-use super::numeric::round_half_even;
+use super::numeric::{fma_f32, round_half_even};
 
 /// `pad_info` of the stage-1 meta.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -308,6 +320,80 @@ pub fn is_exact_half(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> 
     (sx - ix).abs() < f64::EPSILON && (sy - iy).abs() < f64::EPSILON && ix == 2.0 && iy == 2.0
 }
 
+/// One destination index of the float resize: clamped neighbours and the weight of `i1`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FloatTap {
+    pub i0: usize,
+    pub i1: usize,
+    pub w: f32,
+}
+
+/// Taps of the float32 linear resize `src -> dst` (IPP's coordinates, see the module docs).
+pub fn float_linear_taps(src: usize, dst: usize) -> Vec<FloatTap> {
+    let scale = src as f64 / dst as f64;
+    let last = src as i64 - 1;
+    (0..dst)
+        .map(|d| {
+            let c = (d as f64 + 0.5) * scale - 0.5;
+            let f = c.floor();
+            let i = f as i64;
+            FloatTap {
+                i0: i.clamp(0, last) as usize,
+                i1: (i + 1).clamp(0, last) as usize,
+                w: (c - f) as f32,
+            }
+        })
+        .collect()
+}
+
+/// `a + (b - a) * w` with one rounding of the product-sum, as IPP computes it. `HW` uses the
+/// FMA instruction (only inside functions compiled with it), otherwise the portable emulation.
+#[inline(always)]
+fn lerp_fma<const HW: bool>(a: f32, b: f32, w: f32) -> f32 {
+    if HW {
+        (b - a).mul_add(w, a)
+    } else {
+        fma_f32(b - a, w, a)
+    }
+}
+
+#[inline(always)]
+fn h_pass_impl<const HW: bool>(taps: &[FloatTap], row: &[f32], out: &mut [f32]) {
+    for (o, t) in out.iter_mut().zip(taps) {
+        *o = lerp_fma::<HW>(row[t.i0], row[t.i1], t.w);
+    }
+}
+
+#[inline(always)]
+fn v_pass_impl<const HW: bool>(d0: &[f32], d1: &[f32], w: f32, out: &mut [f32]) {
+    for ((o, &a), &b) in out.iter_mut().zip(d0).zip(d1) {
+        *o = lerp_fma::<HW>(a, b, w);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn h_pass_fma(taps: &[FloatTap], row: &[f32], out: &mut [f32]) {
+    h_pass_impl::<true>(taps, row, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn v_pass_fma(d0: &[f32], d1: &[f32], w: f32, out: &mut [f32]) {
+    v_pass_impl::<true>(d0, d1, w, out)
+}
+
+fn has_hw_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// A separable plan for resizing a float32 map given row by row: which source rows are
 /// needed, and the taps. Used by scoring, which produces source rows on demand.
 #[derive(Debug, Clone)]
@@ -316,10 +402,10 @@ pub struct FloatResizePlan {
     pub src_h: usize,
     pub dst_w: usize,
     pub dst_h: usize,
-    pub x: Vec<Tap>,
-    pub y: Vec<RowTap>,
-    /// Exact 2x reduction: OpenCV averages 2x2 blocks instead.
-    pub area_half: bool,
+    pub x: Vec<FloatTap>,
+    pub y: Vec<FloatTap>,
+    /// The CPU has FMA: same results, faster.
+    hw_fma: bool,
 }
 
 impl FloatResizePlan {
@@ -329,22 +415,54 @@ impl FloatResizePlan {
             src_h,
             dst_w,
             dst_h,
-            x: linear_x_taps(src_w, dst_w),
-            y: linear_y_taps(src_h, dst_h),
-            area_half: is_exact_half(src_w, src_h, dst_w, dst_h),
+            x: float_linear_taps(src_w, dst_w),
+            y: float_linear_taps(src_h, dst_h),
+            hw_fma: has_hw_fma(),
         }
+    }
+
+    /// The same plan computing without the FMA instruction (for tests).
+    pub fn without_hw_fma(mut self) -> Self {
+        self.hw_fma = false;
+        self
+    }
+
+    fn v_pass(&self, d0: &[f32], d1: &[f32], w: f32, out: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.hw_fma {
+            // SAFETY: the CPU supports FMA (checked at run time in `new`).
+            unsafe { v_pass_fma(d0, d1, w, out) };
+            return;
+        }
+        v_pass_impl::<false>(d0, d1, w, out)
+    }
+
+    /// Source columns the horizontal pass reads, ascending.
+    pub fn needed_cols(&self) -> Vec<usize> {
+        if self.is_copy() {
+            return (0..self.src_w).collect();
+        }
+        let mut v: Vec<usize> = self.x.iter().flat_map(|t| [t.i0, t.i1]).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Whether OpenCV copies instead of resizing (`dsize == ssize`).
+    pub fn is_copy(&self) -> bool {
+        self.src_w == self.dst_w && self.src_h == self.dst_h
     }
 
     /// Horizontal pass of one source row into `out` (`dst_w` values).
     #[inline]
     pub fn h_pass(&self, row: &[f32], out: &mut [f32]) {
-        for (o, t) in out.iter_mut().zip(&self.x) {
-            *o = if t.single {
-                row[t.sx]
-            } else {
-                row[t.sx] * t.a0 + row[t.sx + 1] * t.a1
-            };
+        #[cfg(target_arch = "x86_64")]
+        if self.hw_fma {
+            // SAFETY: the CPU supports FMA (checked at run time in `new`).
+            unsafe { h_pass_fma(&self.x, row, out) };
+            return;
         }
+        h_pass_impl::<false>(&self.x, row, out)
     }
 
     /// Runs the resize; `src_row(y, buf)` fills `buf` (`src_w` values) with source row `y`,
@@ -356,65 +474,37 @@ impl FloatResizePlan {
         mut emit: impl FnMut(usize, &[f32]),
     ) {
         let mut src = vec![0f32; self.src_w];
-        let mut out = vec![0f32; self.dst_w];
-        if self.area_half {
-            let mut src2 = vec![0f32; self.src_w];
-            for dy in 0..self.dst_h {
-                src_row(2 * dy, &mut src);
-                src_row(2 * dy + 1, &mut src2);
-                area_half_row_f32(&src, &src2, &mut out);
-                emit(dy, &out);
+        if self.is_copy() {
+            for y in 0..self.src_h {
+                src_row(y, &mut src);
+                emit(y, &src);
             }
             return;
         }
+        let mut out = vec![0f32; self.dst_w];
         // Horizontal results of the two most recent source rows.
-        let mut h_a = vec![0f32; self.dst_w];
-        let mut h_b = vec![0f32; self.dst_w];
-        let mut row_a: Option<usize> = None;
-        let mut row_b: Option<usize> = None;
+        let mut h = [vec![0f32; self.dst_w], vec![0f32; self.dst_w]];
+        let mut have: [Option<usize>; 2] = [None, None];
         for (dy, t) in self.y.iter().enumerate() {
-            for r in [t.r0, t.r1] {
-                if row_a == Some(r) || row_b == Some(r) {
+            for r in [t.i0, t.i1] {
+                if have.contains(&Some(r)) {
                     continue;
                 }
-                // Replace the older (smaller) row.
                 src_row(r, &mut src);
-                let older_is_a = match (row_a, row_b) {
-                    (None, _) => true,
-                    (_, None) => false,
-                    (Some(a), Some(b)) => a < b,
+                // Replace the older (smaller) row.
+                let slot = match have {
+                    [None, _] => 0,
+                    [_, None] => 1,
+                    [Some(a), Some(b)] => usize::from(a >= b),
                 };
-                if older_is_a {
-                    self.h_pass(&src, &mut h_a);
-                    row_a = Some(r);
-                } else {
-                    self.h_pass(&src, &mut h_b);
-                    row_b = Some(r);
-                }
+                self.h_pass(&src, &mut h[slot]);
+                have[slot] = Some(r);
             }
-            let d0 = if row_a == Some(t.r0) { &h_a } else { &h_b };
-            let d1 = if row_a == Some(t.r1) { &h_a } else { &h_b };
-            for ((o, &s0), &s1) in out.iter_mut().zip(d0.iter()).zip(d1.iter()) {
-                *o = s0 * t.b0 + s1 * t.b1;
-            }
+            let d0 = if have[0] == Some(t.i0) { &h[0] } else { &h[1] };
+            let d1 = if have[0] == Some(t.i1) { &h[0] } else { &h[1] };
+            self.v_pass(d0, d1, t.w, &mut out);
             emit(dy, &out);
         }
-    }
-}
-
-/// `resizeAreaFast_` for float, 2x2, one channel: the SIMD part (whole groups of 4
-/// destination values) adds `(a + b) + (c + d)`, the scalar tail `((a + b) + c) + d`.
-fn area_half_row_f32(r0: &[f32], r1: &[f32], out: &mut [f32]) {
-    let w = out.len();
-    let simd_end = w - w % 4;
-    for (dx, o) in out.iter_mut().enumerate() {
-        let (a, b, c, d) = (r0[2 * dx], r0[2 * dx + 1], r1[2 * dx], r1[2 * dx + 1]);
-        let s = if dx < simd_end {
-            (a + b) + (c + d)
-        } else {
-            0.0f32 + (((a + b) + c) + d)
-        };
-        *o = s * 0.25f32;
     }
 }
 
@@ -426,9 +516,6 @@ pub fn resize_linear_f32(
     dst_w: usize,
     dst_h: usize,
 ) -> Vec<f32> {
-    if src_w == dst_w && src_h == dst_h {
-        return src.to_vec();
-    }
     let plan = FloatResizePlan::new(src_w, src_h, dst_w, dst_h);
     let mut out = vec![0f32; dst_w * dst_h];
     plan.run(
@@ -485,7 +572,6 @@ pub fn resize_linear_u8(
             }
         }
     };
-    let simd_end = width - width % 8;
     let mut cache: [(Option<usize>, Vec<i32>); 2] =
         [(None, vec![0; width]), (None, vec![0; width])];
     for (dy, t) in yt.iter().enumerate() {
@@ -513,19 +599,23 @@ pub fn resize_linear_u8(
         };
         let o = &mut out[dy * width..(dy + 1) * width];
         let (b0, b1) = (t.ib0 as i32, t.ib1 as i32);
-        for x in 0..width {
-            o[x] = if x < simd_end {
-                let p0 = sat16(s0[x] >> 4) as i32;
-                let p1 = sat16(s1[x] >> 4) as i32;
-                let v = sat16(((p0 * b0) >> 16) + ((p1 * b1) >> 16)) as i32;
-                let v = sat16(v + 2) as i32 >> 2;
-                v.clamp(0, 255) as u8
-            } else {
-                ((s0[x] * b0 + s1[x] * b1 + (1 << 21)) >> 22).clamp(0, 255) as u8
-            };
+        for ((o, &v0), &v1) in o.iter_mut().zip(s0.iter()).zip(s1.iter()) {
+            *o = vresize_u8(v0, v1, b0, b1);
         }
     }
     out
+}
+
+/// One byte of OpenCV's vertical uint8 pass (`VResizeLinearVec_32s8u`): operands shifted
+/// right by 4 and packed to int16, `mulhi` with the 11-bit weights, saturating add, then
+/// `(x + 2) >> 2` packed to uint8. OpenCV 4.10 produces this for every byte of the row.
+#[inline(always)]
+fn vresize_u8(s0: i32, s1: i32, b0: i32, b1: i32) -> u8 {
+    let p0 = sat16(s0 >> 4) as i32;
+    let p1 = sat16(s1 >> 4) as i32;
+    let v = sat16(((p0 * b0) >> 16) + ((p1 * b1) >> 16)) as i32;
+    let v = sat16(v + 2) as i32 >> 2;
+    v.clamp(0, 255) as u8
 }
 
 fn sat16(v: i32) -> i16 {
@@ -605,10 +695,28 @@ mod tests {
         // 2x reduction is the 2x2 mean.
         let src: Vec<u8> = vec![0, 10, 20, 30, 4, 8, 12, 16];
         let out = resize_linear_u8(&src, 4, 2, 1, 2, 1);
-        assert_eq!(
-            out,
-            vec![(0 + 10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]
-        );
+        assert_eq!(out, vec![(10 + 4 + 8 + 2) / 4, (20 + 30 + 12 + 16 + 2) / 4]);
+    }
+
+    #[test]
+    fn hardware_and_portable_fma_agree() {
+        let src: Vec<f32> = (0..37 * 23)
+            .map(|i| ((i * 7919) % 1000) as f32 / 997.0)
+            .collect();
+        for (dw, dh) in [(20, 11), (50, 40), (37, 23), (36, 23)] {
+            let plan = FloatResizePlan::new(37, 23, dw, dh);
+            let sw = FloatResizePlan::new(37, 23, dw, dh).without_hw_fma();
+            let run = |p: &FloatResizePlan| {
+                let mut out = Vec::new();
+                p.run(
+                    |y, b| b.copy_from_slice(&src[y * 37..(y + 1) * 37]),
+                    |_, r| out.extend_from_slice(r),
+                );
+                out
+            };
+            let (a, b) = (run(&plan), run(&sw));
+            assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
     }
 
     #[test]

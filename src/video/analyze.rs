@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::Instant;
 
-use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView};
+use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView, PacketAction};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
 use super::frames::RgbFrame;
@@ -56,7 +56,8 @@ pub enum Stage {
     Decode { pass: usize },
 }
 
-/// Progress: `done` of `total` packets of the current stage.
+/// Progress: `done` of `total` packets of the current stage (while scanning, `total` is the
+/// container's frame count, an estimate that may be 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     pub stage: Stage,
@@ -286,8 +287,8 @@ impl Sink<'_, '_> {
 }
 
 impl FrameSink for Sink<'_, '_> {
-    fn skip_packet(&mut self, index: usize, info: &PacketInfo) -> bool {
-        self.plan.may_skip(index, info)
+    fn packet_action(&mut self, index: usize, info: &PacketInfo) -> PacketAction {
+        self.plan.action(index, info)
     }
 
     fn packet_sent(&mut self, index: usize, _info: &PacketInfo, skipped: bool) -> bool {
@@ -321,15 +322,11 @@ impl FrameSink for Sink<'_, '_> {
 /// Runs one decode pass over the file for `plan`, with the emulator on a second thread.
 pub(crate) fn run_pass(
     path: &str,
-    seek: Option<&dyn Fn(&mut Source) -> Result<(), VideoError>>,
     plan: &Plan,
     cfg: &PassConfig,
     progress: &mut dyn FnMut(Progress) -> bool,
 ) -> Result<(PassResult, HashMap<usize, ResidualPlane>), VideoError> {
     let mut src = Source::open(path)?;
-    if let Some(seek) = seek {
-        seek(&mut src)?;
-    }
     let n_packets = cfg.packets.len();
     let luma = cfg.luma;
     std::thread::scope(|scope| {
@@ -449,7 +446,7 @@ pub fn analyze_with(
         progress(Progress {
             stage: Stage::Scan,
             done,
-            total: 0,
+            total: info.container_frame_count,
         })
     })?;
     drop(src);
@@ -469,6 +466,18 @@ pub fn analyze_with(
             "truncated: {e}; frames after it are not counted (upstream stops there too)"
         ));
     }
+    if let Some(k) = scan.packets.iter().position(|p| p.corrupt) {
+        notes.push(format!(
+            "truncated or damaged: video packet {k} is incomplete (the demuxer marked it corrupt)"
+        ));
+    }
+    if info.container_frame_count_exact && scan.packets.len() < info.container_frame_count {
+        notes.push(format!(
+            "truncated: the container announces {} frames but only {} video packets could be read",
+            info.container_frame_count,
+            scan.packets.len()
+        ));
+    }
     let mut indexing = if opts.skip_unneeded {
         timestamp_ranks(&scan.packets)
             .map(Indexing::ByTimestamp)
@@ -486,13 +495,16 @@ pub fn analyze_with(
                 reason: "no frame could be decoded".into(),
             });
         }
-        let plan = Plan::new(
+        let mut plan = Plan::new(
             n,
             t,
             opts.sample_start_offset,
             opts.residual == ResidualSource::FrameDiff,
             indexing.clone(),
         );
+        if opts.skip_unneeded {
+            plan.compute_drops(&scan.packets);
+        }
         let cfg = PassConfig {
             packets: &scan.packets,
             residual: opts.residual,
@@ -503,7 +515,7 @@ pub fn analyze_with(
             pass,
             stop_after_last: false,
         };
-        let (res, mut residuals) = run_pass(path, None, &plan, &cfg, progress)?;
+        let (res, mut residuals) = run_pass(path, &plan, &cfg, progress)?;
         let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
         let n_actual = if by_ts {
             res.outputs.len() + res.skipped_pictures

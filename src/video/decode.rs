@@ -21,11 +21,21 @@ pub(crate) enum Flow {
     Stop,
 }
 
+/// What to do with one packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PacketAction {
+    Decode,
+    /// Decode only if its picture is a reference (`skip_frame` noref).
+    SkipNonRef,
+    /// Do not send it at all (nothing needed depends on it before the next IDR).
+    Drop,
+}
+
 /// Receives the decode loop's events.
 pub(crate) trait FrameSink {
-    /// Whether this packet's picture may be dropped when it is not a reference.
-    fn skip_packet(&mut self, _index: usize, _info: &PacketInfo) -> bool {
-        false
+    /// What to do with this packet.
+    fn packet_action(&mut self, _index: usize, _info: &PacketInfo) -> PacketAction {
+        PacketAction::Decode
     }
     /// Called after each video packet went to the decoder; `false` cancels.
     fn packet_sent(&mut self, _index: usize, _info: &PacketInfo, _skipped: bool) -> bool {
@@ -285,7 +295,14 @@ pub(crate) fn decode_stream(
         let index = run.packets;
         run.packets += 1;
         let info = src.packet_info(&packet);
-        let skip = sink.skip_packet(index, &info);
+        let action = sink.packet_action(index, &info);
+        if action == PacketAction::Drop {
+            if !sink.packet_sent(index, &info, true) {
+                return Err(VideoError::Cancelled { path });
+            }
+            continue;
+        }
+        let skip = action == PacketAction::SkipNonRef;
         // SAFETY: plain field writes on the open codec context between calls into it.
         unsafe {
             let ctx = dec.as_mut_ptr();

@@ -1,6 +1,6 @@
 //! RGB frames for packing: decoded pictures at the source size, rgb24.
 
-use super::decode::{decode_stream, Flow, FrameSink, FrameView};
+use super::decode::{decode_stream, Flow, FrameSink, FrameView, PacketAction};
 use super::error::VideoError;
 use super::plan::{timestamp_ranks, Indexing, Plan};
 use super::source::{PacketInfo, Source};
@@ -26,8 +26,12 @@ struct RgbSink<'a> {
 }
 
 impl FrameSink for RgbSink<'_> {
-    fn skip_packet(&mut self, index: usize, info: &PacketInfo) -> bool {
-        !self.keep_last && self.plan.may_skip(index, info)
+    fn packet_action(&mut self, index: usize, info: &PacketInfo) -> PacketAction {
+        if self.keep_last {
+            PacketAction::Decode
+        } else {
+            self.plan.action(index, info)
+        }
     }
 
     fn frame(&mut self, f: &mut FrameView) -> Flow {
@@ -114,15 +118,18 @@ pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, V
         sampled: needed.clone(),
         needed,
         indexing: Indexing::ByOutputOrder,
+        droppable: Vec::new(),
     };
     let mut got = None;
     if let Some(ix) = by_ts {
         plan.indexing = ix;
+        plan.compute_drops(&scan.packets);
         let sink = rgb_pass(path, &plan, max_id, false)?;
         if !sink.mismatch {
             got = Some(sink.got);
         }
         plan.indexing = Indexing::ByOutputOrder;
+        plan.droppable.clear();
     }
     let mut got = match got {
         Some(g) => g,

@@ -1,9 +1,24 @@
 //! The only module that touches FFmpeg (through `ffmpeg-next`): opening containers,
 //! decoding in presentation order, motion-vector export, residual sources and RGB frames.
-//! No FFmpeg type crosses this module's boundary.
+//! No FFmpeg type crosses this module's boundary; errors are [`VideoError`].
 //!
-//! Entry points: [`probe`], [`scan_packets`], [`analyze`] / [`analyze_with`] (stage 1),
-//! [`analyze_offline`] (the offline precompute's frame mapping) and [`read_frames_rgb`].
+//! Entry points: [`probe`] and [`scan_packets`] (container facts, per-packet sizes and
+//! timestamps), [`analyze`] / [`analyze_with`] (stage 1: `N` decoded frames, frame ids,
+//! motion grids, residual pictures, optionally the sampled RGB pictures from the same
+//! decode), [`analyze_offline`] (the offline precompute's timestamp-based frame mapping and
+//! window pick) and [`read_frames_rgb`].
+//!
+//! How `analyze` decodes once: a demux-only scan lists the packets (cheap next to
+//! decoding) and predicts `N` as the number of picture packets. When every picture packet
+//! has its own timestamp, a packet's presentation index is its timestamp's rank, so the
+//! sampled frames are known before decoding and non-reference pictures that no output needs
+//! are dropped with `skip_frame` per packet. The decode checks the prediction (every frame
+//! leaves the decoder in rank order, frames out plus frames dropped equals `N`); if it fails,
+//! the video is decoded again counting frames in output order, as upstream does. Decoding
+//! is single-threaded (frame threading exports wrong vectors at the flush) and stops at the
+//! first demuxer or decoder error like upstream's reader, with a note in `Analysis.notes`.
+//! The residual emulator runs on its own thread (its block rows on rayon), fed in decode
+//! order.
 
 mod analyze;
 mod decode;

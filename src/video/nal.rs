@@ -171,7 +171,7 @@ mod tests {
         let info = first_slice_info(&annexb, NalFraming::AnnexB, NalCodec::H264);
         assert!(info.has_slice && !info.is_reference);
         assert_eq!(nal_units(&annexb, NalFraming::AnnexB).len(), 3);
-        let hevc = [0u8, 0, 1, 0x02, 0x01, 0xaf];
+        let hevc = [0u8, 0, 1, 0x00, 0x01, 0xaf];
         let info = first_slice_info(&hevc, NalFraming::AnnexB, NalCodec::Hevc);
         assert!(info.has_slice && !info.is_reference);
         let ext = [1u8, 0x4d, 0x40, 0x1e, 0xff, 0xe1, 0];

@@ -434,7 +434,7 @@ pub fn analyze_offline(path: &str, opts: &OfflineOptions) -> Result<OfflineAnaly
                 src.input.as_mut_ptr(),
                 info.stream_index as i32,
                 ts,
-                ffi::AVSEEK_FLAG_BACKWARD as i32,
+                ffi::AVSEEK_FLAG_BACKWARD,
             )
         };
         if ret < 0 {

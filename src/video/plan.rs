@@ -29,6 +29,8 @@ pub(crate) struct Plan {
     /// Per presentation index: must be decoded (sampled, or needed by the residual).
     pub needed: Vec<bool>,
     pub indexing: Indexing,
+    /// Per packet: may be left out entirely (see [`Plan::compute_drops`]).
+    pub droppable: Vec<bool>,
 }
 
 /// Packets that produce a picture: not discarded by the demuxer and, when slice headers
@@ -84,6 +86,7 @@ impl Plan {
             sampled,
             needed,
             indexing,
+            droppable: Vec::new(),
         }
     }
 
@@ -112,6 +115,45 @@ impl Plan {
                         .flatten()
                         .is_some_and(|p| p < self.n && !self.needed[p])
             }
+        }
+    }
+
+    /// Marks the packets nothing needed depends on: no needed frame is decoded at or after
+    /// them before the next IDR picture (which resets every reference) or the end of the
+    /// stream. Only when frames are named by timestamp (dropped frames still count in `N`).
+    pub fn compute_drops(&mut self, packets: &[PacketInfo]) {
+        let Indexing::ByTimestamp(ranks) = &self.indexing else {
+            self.droppable.clear();
+            return;
+        };
+        let mut droppable = vec![false; packets.len()];
+        let mut pending = false;
+        for i in (0..packets.len()).rev() {
+            if ranks
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|p| self.is_needed(p))
+            {
+                pending = true;
+            }
+            droppable[i] = !pending;
+            if packets[i].slice.is_idr {
+                pending = false;
+            }
+        }
+        self.droppable = droppable;
+    }
+
+    /// What the decoder should do with packet `index`.
+    pub fn action(&self, index: usize, info: &PacketInfo) -> super::decode::PacketAction {
+        use super::decode::PacketAction;
+        if self.droppable.get(index).copied().unwrap_or(false) {
+            PacketAction::Drop
+        } else if self.may_skip(index, info) {
+            PacketAction::SkipNonRef
+        } else {
+            PacketAction::Decode
         }
     }
 

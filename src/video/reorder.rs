@@ -1,24 +1,28 @@
 //! Puts frames that leave the decoder in presentation order back into decode order.
 //!
 //! A frame with decode position `d` is released once every picture packet sent before it
-//! has produced its frame (or is given up on: a packet more than `HORIZON` positions behind
-//! the newest one will not produce a frame any more, as no decoder delays output that long).
+//! has produced its frame (or is given up on: a packet sent more than `HORIZON` picture
+//! packets ago will not produce a frame any more, as no decoder delays output that long).
+//! The horizon counts packets sent, not positions, so packets left out do not age others.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 const HORIZON: usize = 48;
 
 #[derive(Debug)]
 pub(crate) struct ReorderQueue<T> {
-    pending: BTreeSet<usize>,
+    /// Decode index -> how many packets had been sent when it was sent.
+    pending: BTreeMap<usize, usize>,
     ready: BTreeMap<usize, Option<T>>,
+    sent: usize,
 }
 
 impl<T> Default for ReorderQueue<T> {
     fn default() -> Self {
         ReorderQueue {
-            pending: BTreeSet::new(),
+            pending: BTreeMap::new(),
             ready: BTreeMap::new(),
+            sent: 0,
         }
     }
 }
@@ -26,15 +30,10 @@ impl<T> Default for ReorderQueue<T> {
 impl<T> ReorderQueue<T> {
     /// A picture packet went to the decoder and will produce a frame.
     pub fn expect(&mut self, decode_index: usize) {
-        self.pending.insert(decode_index);
-        let cutoff = decode_index.saturating_sub(HORIZON);
-        while let Some(&first) = self.pending.first() {
-            if first < cutoff {
-                self.pending.pop_first();
-            } else {
-                break;
-            }
-        }
+        self.pending.insert(decode_index, self.sent);
+        self.sent += 1;
+        let sent = self.sent;
+        self.pending.retain(|_, stamp| sent - *stamp <= HORIZON);
     }
 
     /// A frame arrived (with a payload when someone needs it).
@@ -45,7 +44,7 @@ impl<T> ReorderQueue<T> {
 
     /// Payloads that can go on, in decode order.
     pub fn release(&mut self) -> Vec<T> {
-        let limit = self.pending.first().copied().unwrap_or(usize::MAX);
+        let limit = self.pending.keys().next().copied().unwrap_or(usize::MAX);
         let mut out = Vec::new();
         while let Some((&d, _)) = self.ready.first_key_value() {
             if d >= limit {

@@ -133,28 +133,48 @@ fn float_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
 
 /// Whether [`stage1_luma`] is bit-exact for a picture of this height.
 pub fn round_trip_is_exact(height: usize) -> bool {
-    height % 2 == 0
+    height.is_multiple_of(2)
 }
 
 /// The luma stage 1 scores for a patched picture: RGB round trip as upstream does it
 /// (exact for even heights, a float approximation for odd ones).
 pub fn stage1_luma(f: &YuvFrame) -> Plane {
     let cw = f.chroma_width();
-    let exact = round_trip_is_exact(f.height);
-    let t = tables();
     let mut data = vec![0u8; f.width * f.height];
-    for yy in 0..f.height {
-        let crow = (yy / 2) * cw;
-        let row = &mut data[yy * f.width..(yy + 1) * f.width];
-        for (xx, o) in row.iter_mut().enumerate() {
-            let c = crow + xx / 2;
-            let (yv, u, v) = (f.y[yy * f.width + xx], f.u[c], f.v[c]);
-            let rgb = if exact {
-                table_rgb(t, yv, u, v)
-            } else {
-                float_rgb(yv, u, v)
-            };
-            *o = opencv_luma_swapped(rgb);
+    if !round_trip_is_exact(f.height) {
+        for yy in 0..f.height {
+            for xx in 0..f.width {
+                let c = (yy / 2) * cw + xx / 2;
+                data[yy * f.width + xx] =
+                    opencv_luma_swapped(float_rgb(f.y[yy * f.width + xx], f.u[c], f.v[c]));
+            }
+        }
+        return Plane {
+            width: f.width,
+            height: f.height,
+            data,
+        };
+    }
+    // Exact path, one chroma sample (2x2 luma) at a time. Every table offset plus a luma
+    // value stays inside the table (checked in the tests), so no clamping is needed.
+    let t = tables();
+    let yt = &t.y_table;
+    for cy in 0..f.height / 2 {
+        for cx in 0..cw {
+            let c = cy * cw + cx;
+            let (u, v) = (f.u[c] as usize, f.v[c] as usize);
+            let ro = t.rv[v] as usize;
+            let go = (t.gu[u] + t.gv[v]) as usize;
+            let bo = t.bu[u] as usize;
+            for yy in [2 * cy, 2 * cy + 1] {
+                for xx in [2 * cx, 2 * cx + 1] {
+                    if xx < f.width {
+                        let i = yy * f.width + xx;
+                        let y = f.y[i] as usize;
+                        data[i] = opencv_luma_swapped([yt[ro + y], yt[go + y], yt[bo + y]]);
+                    }
+                }
+            }
         }
     }
     Plane {
@@ -169,10 +189,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn offsets_stay_in_the_table() {
+        let t = tables();
+        for c in 0..256 {
+            for o in [t.rv[c], t.bu[c]] {
+                assert!(o >= 0 && o + 255 < TABLE_PLANE_SIZE as i64);
+            }
+            for d in 0..256 {
+                let o = t.gu[c] + t.gv[d];
+                assert!(o >= 0 && o + 255 < TABLE_PLANE_SIZE as i64);
+            }
+        }
+    }
+
+    #[test]
     fn grey_levels() {
-        // Limited-range black and white map to 0 and 255 in RGB.
+        // swscale's C tables map limited-range black to 0 and white to 253 (its luma
+        // table is offset), which the fixture confirms bit for bit.
         assert_eq!(table_rgb(tables(), 16, 128, 128), [0, 0, 0]);
-        assert_eq!(table_rgb(tables(), 235, 128, 128), [255, 255, 255]);
+        assert_eq!(table_rgb(tables(), 235, 128, 128), [253, 253, 253]);
         // Mid grey with neutral chroma is grey.
         let g = table_rgb(tables(), 128, 128, 128);
         assert_eq!(g[0], g[1]);

@@ -23,6 +23,8 @@ pub struct VideoInfo {
     /// What OpenCV's `CAP_PROP_FRAME_COUNT` gives: the stream's `nb_frames`, else
     /// `floor(duration * opencv_fps + 0.5)`; 0 when neither is known.
     pub container_frame_count: usize,
+    /// The count above is the container's own (`nb_frames`), not an estimate.
+    pub container_frame_count_exact: bool,
     /// The frame rate upstream's reader converts timestamps with: FFmpeg's guessed frame
     /// rate, else the average frame rate, else 30.
     pub fps: f64,
@@ -58,6 +60,8 @@ pub struct PacketInfo {
     pub key: bool,
     /// Marked for discard by the demuxer (edit lists): decoded but never output.
     pub discard: bool,
+    /// Marked corrupt by the demuxer (e.g. cut short by the end of a truncated file).
+    pub corrupt: bool,
     /// The first slice NAL unit's header (H.264/HEVC only).
     pub slice: SliceNalInfo,
 }
@@ -192,6 +196,7 @@ impl Source {
                 height,
                 pixel_format,
                 container_frame_count,
+                container_frame_count_exact: nb > 0,
                 fps: to_f64(fr),
                 fps_rational: rational(fr),
                 opencv_fps,
@@ -256,9 +261,9 @@ impl Source {
             key: packet.is_key(),
             // SAFETY: reading a plain field of a live packet.
             discard: unsafe {
-                (*ff::codec::packet::Ref::as_ptr(packet)).flags & ffi::AV_PKT_FLAG_DISCARD as i32
-                    != 0
+                (*ff::codec::packet::Ref::as_ptr(packet)).flags & ffi::AV_PKT_FLAG_DISCARD != 0
             },
+            corrupt: packet.is_corrupt(),
             slice,
         }
     }

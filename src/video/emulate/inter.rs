@@ -2,6 +2,8 @@
 //! references and prediction options, a least-SAD choice per 8x8 block, the coded test, and
 //! the patched picture (residual where coded, otherwise a copy of the patched references).
 
+use rayon::prelude::*;
+
 use super::intra::{intra_block, Padded};
 use super::mc::{average, mc_chroma, mc_luma, weighted, PlaneRef};
 use super::RefPic;
@@ -132,11 +134,44 @@ fn predict(
     }
 }
 
-fn sad16(a: &[u8; 16], b: &[u8; 16]) -> u32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs())
-        .sum()
+/// Everything one block row needs, shared read-only between threads.
+struct Ctx<'a> {
+    refs: Refs<'a>,
+    py: Padded,
+    pu: Padded,
+    pv: Padded,
+    gw: usize,
+    gh: usize,
+    cat: Vec<Cat>,
+    cells: Cells,
+    opts_l0: Vec<Opt>,
+    opts_l1: Vec<Opt>,
+    opts_bi: Vec<Opt>,
+}
+
+impl Ctx<'_> {
+    fn options(&self, c: Cat) -> &[Opt] {
+        match c {
+            Cat::L0 => &self.opts_l0,
+            Cat::L1 => &self.opts_l1,
+            _ => &self.opts_bi,
+        }
+    }
+
+    fn mv_of(&self, k: usize) -> ((i32, i32), (i32, i32)) {
+        (
+            self.cells.l0[k].unwrap_or((0, 0)),
+            self.cells.l1[k].unwrap_or((0, 0)),
+        )
+    }
+}
+
+/// The output rows of one row of 8x8 blocks: luma (up to 8 padded rows) and chroma
+/// (4 padded rows per plane).
+struct RowOut {
+    y: Vec<u8>,
+    u: Vec<u8>,
+    v: Vec<u8>,
 }
 
 /// The patched estimate of an inter picture.
@@ -148,32 +183,25 @@ pub fn inter_estimate(
 ) -> YuvFrame {
     let (w, h) = (cur.width, cur.height);
     let py = Padded::new(&cur.y, w, h);
+    let (cw, ch) = (cur.chroma_width(), cur.chroma_height());
+    let pu = Padded::new(&cur.u, cw, ch);
+    let pv = Padded::new(&cur.v, cw, ch);
     let (gw, gh) = (py.width / 4, py.height / 4);
     let cells = rasterise(vectors, gw, gh);
 
     // Candidate references: L0 = up to 4 shown before (nearest first), L1 = up to 2 after.
     let mut before: Vec<&RefPic> = store.iter().filter(|r| r.display_index < display).collect();
-    before.sort_by(|a, b| b.display_index.cmp(&a.display_index));
+    before.sort_by_key(|r| std::cmp::Reverse(r.display_index));
     before.truncate(4);
     let mut after: Vec<&RefPic> = store.iter().filter(|r| r.display_index > display).collect();
-    after.sort_by(|a, b| a.display_index.cmp(&b.display_index));
+    after.sort_by_key(|r| r.display_index);
     after.truncate(2);
-    let refs = Refs {
-        l0: before,
-        l1: after,
-    };
 
-    let mut opts_l0 = Vec::new();
-    let mut opts_l1 = Vec::new();
+    let opts_l0: Vec<Opt> = (0..before.len()).map(Opt::L0).collect();
+    let opts_l1: Vec<Opt> = (0..after.len()).map(Opt::L1).collect();
     let mut opts_bi = Vec::new();
-    for i in 0..refs.l0.len() {
-        opts_l0.push(Opt::L0(i));
-    }
-    for j in 0..refs.l1.len() {
-        opts_l1.push(Opt::L1(j));
-    }
-    for (i, r0) in refs.l0.iter().enumerate() {
-        for (j, r1) in refs.l1.iter().enumerate() {
+    for (i, r0) in before.iter().enumerate() {
+        for (j, r1) in after.iter().enumerate() {
             opts_bi.push(Opt::Avg(i, j));
             let (f, a, b) = (
                 display as f64,
@@ -186,7 +214,6 @@ pub fn inter_estimate(
             }
         }
     }
-
     // Category of each cell, given which candidate lists exist.
     let cat: Vec<Cat> = (0..gw * gh)
         .map(|k| {
@@ -200,220 +227,449 @@ pub fn inter_estimate(
             }
         })
         .collect();
-    let mv_of = |k: usize| (cells.l0[k].unwrap_or((0, 0)), cells.l1[k].unwrap_or((0, 0)));
-
-    // Least-SAD option per 8x8 block and category; the stock prediction per cell.
-    let mut chosen: Vec<Option<Opt>> = vec![None; gw * gh];
-    let mut pred = vec![[0u8; 16]; gw * gh];
-    let mut tmp = [0u8; 16];
-    for by in 0..gh.div_ceil(2) {
-        for bx in 0..gw.div_ceil(2) {
-            let mut members: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
-            let mut n = 0;
-            for dy in 0..2 {
-                for dx in 0..2 {
-                    let (cx, cy) = (bx * 2 + dx, by * 2 + dy);
-                    if cx < gw && cy < gh {
-                        members[n] = (cx, cy, cy * gw + cx);
-                        n += 1;
-                    }
-                }
-            }
-            for c in [Cat::L0, Cat::L1, Cat::Bi] {
-                let list = match c {
-                    Cat::L0 => &opts_l0,
-                    Cat::L1 => &opts_l1,
-                    _ => &opts_bi,
-                };
-                if !members[..n].iter().any(|m| cat[m.2] == c) {
-                    continue;
-                }
-                let mut best: Option<(u32, Opt)> = None;
-                let mut best_pred = [[0u8; 16]; 4];
-                for &opt in list {
-                    let mut total = 0u32;
-                    let mut preds = [[0u8; 16]; 4];
-                    for (mi, &(cx, cy, k)) in members[..n].iter().enumerate() {
-                        if cat[k] != c {
-                            continue;
-                        }
-                        let (m0, m1) = mv_of(k);
-                        predict(
-                            &refs,
-                            opt,
-                            Layer::Stock,
-                            0,
-                            cx * 4,
-                            cy * 4,
-                            m0,
-                            m1,
-                            4,
-                            4,
-                            &mut tmp,
-                        );
-                        total += sad16(&py.block(cx, cy), &tmp);
-                        preds[mi] = tmp;
-                    }
-                    if best.is_none_or(|(s, _)| total < s) {
-                        best = Some((total, opt));
-                        best_pred = preds;
-                    }
-                }
-                if let Some((_, opt)) = best {
-                    for (mi, &(_, _, k)) in members[..n].iter().enumerate() {
-                        if cat[k] == c {
-                            chosen[k] = Some(opt);
-                            pred[k] = best_pred[mi];
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    // Patched luma.
-    let mut out_y = Padded {
-        data: vec![0; py.data.len()],
-        width: py.width,
-        height: py.height,
+    let ctx = Ctx {
+        refs: Refs {
+            l0: before,
+            l1: after,
+        },
+        py,
+        pu,
+        pv,
+        gw,
+        gh,
+        cat,
+        cells,
+        opts_l0,
+        opts_l1,
+        opts_bi,
     };
-    for cy in 0..gh {
-        for cx in 0..gw {
-            let k = cy * gw + cx;
-            let block = match chosen[k] {
-                None => intra_block(&py, cx, cy, false),
-                Some(opt) => {
-                    let cur_b = py.block(cx, cy);
-                    let p = &pred[k];
-                    let sum: i32 = cur_b
-                        .iter()
-                        .zip(p)
-                        .map(|(&a, &b)| (a as i32 - b as i32).abs())
-                        .sum();
-                    let mut b = [0u8; 16];
-                    if sum > 16 {
-                        for i in 0..16 {
-                            b[i] = (128 + cur_b[i] as i32 - p[i] as i32).clamp(0, 255) as u8;
-                        }
-                    } else {
-                        let (m0, m1) = mv_of(k);
-                        predict(
-                            &refs,
-                            opt,
-                            Layer::Patched,
-                            0,
-                            cx * 4,
-                            cy * 4,
-                            m0,
-                            m1,
-                            4,
-                            4,
-                            &mut b,
-                        );
-                    }
-                    b
-                }
-            };
-            out_y.put_block(cx, cy, &block);
-        }
+    let bgh = gh.div_ceil(2);
+    let rows: Vec<RowOut> = (0..bgh)
+        .into_par_iter()
+        .map(|by| block_row(&ctx, by))
+        .collect();
+    let mut out_y = Padded {
+        data: Vec::with_capacity(ctx.py.data.len()),
+        width: ctx.py.width,
+        height: ctx.py.height,
+    };
+    let mut out_u = Padded {
+        data: Vec::with_capacity(ctx.pu.data.len()),
+        width: ctx.pu.width,
+        height: ctx.pu.height,
+    };
+    let mut out_v = Padded {
+        data: Vec::with_capacity(ctx.pv.data.len()),
+        width: ctx.pv.width,
+        height: ctx.pv.height,
+    };
+    for r in rows {
+        out_y.data.extend_from_slice(&r.y);
+        out_u.data.extend_from_slice(&r.u);
+        out_v.data.extend_from_slice(&r.v);
     }
-
-    // Patched chroma: each chroma 2x2 unit follows the luma cell at (2y, 2x).
-    let (cw, ch) = (cur.chroma_width(), cur.chroma_height());
-    let mut planes_out = Vec::with_capacity(2);
-    for (idx, src) in [(1usize, &cur.u), (2usize, &cur.v)] {
-        let pc = Padded::new(src, cw, ch);
-        let mut out = Padded {
-            data: vec![0; pc.data.len()],
-            width: pc.width,
-            height: pc.height,
-        };
-        for by in 0..pc.height / 4 {
-            for bx in 0..pc.width / 4 {
-                let cur_b = pc.block(bx, by);
-                // Stock prediction and residual of the inter units of this 4x4 block.
-                let mut pr = [0u8; 16];
-                let mut inter = [false; 16];
-                let mut sum = 0i32;
-                let mut count = 0i32;
-                let mut units: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
-                for u in 0..4 {
-                    let (ux, uy) = (bx * 2 + (u & 1), by * 2 + (u >> 1));
-                    let k = uy.min(gh - 1) * gw + ux.min(gw - 1);
-                    units[u] = (ux, uy, k);
-                    if let Some(opt) = chosen[k] {
-                        let (m0, m1) = mv_of(k);
-                        let mut p2 = [0u8; 4];
-                        predict(
-                            &refs,
-                            opt,
-                            Layer::Stock,
-                            idx,
-                            ux * 2,
-                            uy * 2,
-                            m0,
-                            m1,
-                            2,
-                            2,
-                            &mut p2,
-                        );
-                        for (i, &v) in p2.iter().enumerate() {
-                            let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
-                            pr[pos] = v;
-                            inter[pos] = true;
-                            sum += (cur_b[pos] as i32 - v as i32).abs();
-                            count += 1;
-                        }
-                    }
-                }
-                let coded = sum > count;
-                let intra = if inter.iter().all(|&x| x) {
-                    None
-                } else {
-                    Some(intra_block(&pc, bx, by, true))
-                };
-                let mut b = [0u8; 16];
-                for (u, &(ux, uy, k)) in units.iter().enumerate() {
-                    let mut copy = [0u8; 4];
-                    if let (Some(opt), false) = (chosen[k], coded) {
-                        let (m0, m1) = mv_of(k);
-                        predict(
-                            &refs,
-                            opt,
-                            Layer::Patched,
-                            idx,
-                            ux * 2,
-                            uy * 2,
-                            m0,
-                            m1,
-                            2,
-                            2,
-                            &mut copy,
-                        );
-                    }
-                    for i in 0..4 {
-                        let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
-                        b[pos] = if !inter[pos] {
-                            intra.as_ref().map_or(128, |ib| ib[pos])
-                        } else if coded {
-                            (128 + cur_b[pos] as i32 - pr[pos] as i32).clamp(0, 255) as u8
-                        } else {
-                            copy[i]
-                        };
-                    }
-                }
-                out.put_block(bx, by, &b);
-            }
-        }
-        planes_out.push(out.crop(cw, ch));
-    }
-    let v = planes_out.pop().unwrap_or_default();
-    let u = planes_out.pop().unwrap_or_default();
     YuvFrame {
         width: w,
         height: h,
         y: out_y.crop(w, h),
-        u,
-        v,
+        u: out_u.crop(cw, ch),
+        v: out_v.crop(cw, ch),
     }
+}
+
+/// One row of 8x8 blocks: least-SAD option per block and category, the patched luma
+/// (residual where coded, else the same option on the patched references), and the
+/// matching row of chroma 4x4 blocks.
+#[allow(clippy::needless_range_loop)] // `bx` addresses cells, pixels and flags alike
+fn block_row(ctx: &Ctx, by: usize) -> RowOut {
+    let (gw, gh) = (ctx.gw, ctx.gh);
+    let bgw = gw.div_ceil(2);
+    let cell_rows = (gh - by * 2).min(2);
+    // Per cell of this row pair: chosen option and stock prediction; per block: uniform.
+    let mut chosen: Vec<Option<Opt>> = vec![None; 2 * gw];
+    let mut pred = vec![[0u8; 16]; 2 * gw];
+    let mut uniform = vec![false; bgw];
+    let mut tmp = [0u8; 16];
+    let mut buf = [0u8; 64];
+    let mut best_buf = [0u8; 64];
+    let local = |cx: usize, cy: usize| (cy - by * 2) * gw + cx;
+    for bx in 0..bgw {
+        let mut members: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
+        let mut n = 0;
+        for dy in 0..2 {
+            for dx in 0..2 {
+                let (cx, cy) = (bx * 2 + dx, by * 2 + dy);
+                if cx < gw && cy < gh {
+                    members[n] = (cx, cy, cy * gw + cx);
+                    n += 1;
+                }
+            }
+        }
+        let k0 = members[0].2;
+        let is_uniform = n == 4
+            && ctx.cat[k0] != Cat::Intra
+            && members
+                .iter()
+                .all(|m| ctx.cat[m.2] == ctx.cat[k0] && ctx.mv_of(m.2) == ctx.mv_of(k0));
+        if is_uniform {
+            uniform[bx] = true;
+            let (m0, m1) = ctx.mv_of(k0);
+            let mut best: Option<(u32, Opt)> = None;
+            // Each reference is motion-compensated once; the options only combine them.
+            let cat0 = ctx.cat[k0];
+            let n0 = if cat0 == Cat::L1 {
+                0
+            } else {
+                ctx.refs.l0.len()
+            };
+            let n1 = if cat0 == Cat::L0 {
+                0
+            } else {
+                ctx.refs.l1.len()
+            };
+            let mut p0 = [[0u8; 64]; 4];
+            let mut p1 = [[0u8; 64]; 2];
+            for (i, p) in p0.iter_mut().enumerate().take(n0) {
+                mc_luma(
+                    plane(ctx.refs.l0[i], Layer::Stock, 0),
+                    bx * 8,
+                    by * 8,
+                    m0.0,
+                    m0.1,
+                    8,
+                    8,
+                    p,
+                );
+            }
+            for (j, p) in p1.iter_mut().enumerate().take(n1) {
+                mc_luma(
+                    plane(ctx.refs.l1[j], Layer::Stock, 0),
+                    bx * 8,
+                    by * 8,
+                    m1.0,
+                    m1.1,
+                    8,
+                    8,
+                    p,
+                );
+            }
+            for &opt in ctx.options(cat0) {
+                match opt {
+                    Opt::L0(i) => buf = p0[i],
+                    Opt::L1(j) => buf = p1[j],
+                    Opt::Avg(i, j) => average(&p0[i], &p1[j], &mut buf),
+                    Opt::Weighted(i, j, w1) => weighted(&p0[i], &p1[j], w1, &mut buf),
+                }
+                let s = sad_at(&ctx.py, bx * 8, by * 8, 8, 8, &buf);
+                if best.is_none_or(|(b, _)| s < b) {
+                    best = Some((s, opt));
+                    best_buf = buf;
+                }
+            }
+            if let Some((_, opt)) = best {
+                for &(cx, cy, _) in &members {
+                    let l = local(cx, cy);
+                    chosen[l] = Some(opt);
+                    let (ox, oy) = ((cx - bx * 2) * 4, (cy - by * 2) * 4);
+                    for r in 0..4 {
+                        pred[l][r * 4..r * 4 + 4]
+                            .copy_from_slice(&best_buf[(oy + r) * 8 + ox..(oy + r) * 8 + ox + 4]);
+                    }
+                }
+            }
+            continue;
+        }
+        for c in [Cat::L0, Cat::L1, Cat::Bi] {
+            if !members[..n].iter().any(|m| ctx.cat[m.2] == c) {
+                continue;
+            }
+            let mut best: Option<(u32, Opt)> = None;
+            let mut best_pred = [[0u8; 16]; 4];
+            for &opt in ctx.options(c) {
+                let mut total = 0u32;
+                let mut preds = [[0u8; 16]; 4];
+                for (mi, &(cx, cy, k)) in members[..n].iter().enumerate() {
+                    if ctx.cat[k] != c {
+                        continue;
+                    }
+                    let (m0, m1) = ctx.mv_of(k);
+                    predict(
+                        &ctx.refs,
+                        opt,
+                        Layer::Stock,
+                        0,
+                        cx * 4,
+                        cy * 4,
+                        m0,
+                        m1,
+                        4,
+                        4,
+                        &mut tmp,
+                    );
+                    total += sad_at(&ctx.py, cx * 4, cy * 4, 4, 4, &tmp);
+                    preds[mi] = tmp;
+                }
+                if best.is_none_or(|(s, _)| total < s) {
+                    best = Some((total, opt));
+                    best_pred = preds;
+                }
+            }
+            if let Some((_, opt)) = best {
+                for (mi, &(cx, cy, k)) in members[..n].iter().enumerate() {
+                    if ctx.cat[k] == c {
+                        chosen[local(cx, cy)] = Some(opt);
+                        pred[local(cx, cy)] = best_pred[mi];
+                    }
+                }
+            }
+        }
+    }
+
+    // Patched luma of this row.
+    let pw = ctx.py.width;
+    let mut y = vec![0u8; cell_rows * 4 * pw];
+    let put = |dst: &mut Vec<u8>, stride: usize, bx4: usize, row4: usize, b: &[u8; 16]| {
+        for r in 0..4 {
+            let o = (row4 * 4 + r) * stride + bx4 * 4;
+            dst[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
+        }
+    };
+    let mut coded = vec![false; 2 * gw];
+    for dy in 0..cell_rows {
+        for cx in 0..gw {
+            let l = dy * gw + cx;
+            if chosen[l].is_some() {
+                let cur_b = ctx.py.block(cx, by * 2 + dy);
+                let sum: i32 = cur_b
+                    .iter()
+                    .zip(&pred[l])
+                    .map(|(&a, &b)| (a as i32 - b as i32).abs())
+                    .sum();
+                coded[l] = sum > 16;
+            }
+        }
+    }
+    for bx in 0..bgw {
+        let mut copy8: Option<[u8; 64]> = None;
+        for dy in 0..cell_rows {
+            for dx in 0..2 {
+                let cx = bx * 2 + dx;
+                if cx >= gw {
+                    continue;
+                }
+                let cy = by * 2 + dy;
+                let l = dy * gw + cx;
+                let k = cy * gw + cx;
+                let block = match chosen[l] {
+                    None => intra_block(&ctx.py, cx, cy, false),
+                    Some(_) if coded[l] => {
+                        let cur_b = ctx.py.block(cx, cy);
+                        let p = &pred[l];
+                        let mut b = [0u8; 16];
+                        for i in 0..16 {
+                            b[i] = (128 + cur_b[i] as i32 - p[i] as i32).clamp(0, 255) as u8;
+                        }
+                        b
+                    }
+                    Some(opt) => {
+                        let (m0, m1) = ctx.mv_of(k);
+                        let mut b = [0u8; 16];
+                        if uniform[bx] {
+                            let c8 = copy8.get_or_insert_with(|| {
+                                let mut c = [0u8; 64];
+                                predict(
+                                    &ctx.refs,
+                                    opt,
+                                    Layer::Patched,
+                                    0,
+                                    bx * 8,
+                                    by * 8,
+                                    m0,
+                                    m1,
+                                    8,
+                                    8,
+                                    &mut c,
+                                );
+                                c
+                            });
+                            for r in 0..4 {
+                                let o = (dy * 4 + r) * 8 + dx * 4;
+                                b[r * 4..r * 4 + 4].copy_from_slice(&c8[o..o + 4]);
+                            }
+                        } else {
+                            predict(
+                                &ctx.refs,
+                                opt,
+                                Layer::Patched,
+                                0,
+                                cx * 4,
+                                cy * 4,
+                                m0,
+                                m1,
+                                4,
+                                4,
+                                &mut b,
+                            );
+                        }
+                        b
+                    }
+                };
+                put(&mut y, pw, cx, dy, &block);
+            }
+        }
+    }
+
+    // Patched chroma: each chroma 2x2 unit follows the luma cell at (2y, 2x); a chroma 4x4
+    // block is one luma 8x8 block.
+    let mut planes = [Vec::new(), Vec::new()];
+    for (pi, (idx, pc)) in [(1usize, &ctx.pu), (2usize, &ctx.pv)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut out = vec![0u8; 4 * pc.width];
+        for bx in 0..pc.width / 4 {
+            let cur_b = pc.block(bx, by);
+            let mut b = [0u8; 16];
+            if bx < bgw && uniform[bx] {
+                let k = (by * 2) * gw + bx * 2;
+                let opt = chosen[local(bx * 2, by * 2)].unwrap_or(Opt::L0(0));
+                let (m0, m1) = ctx.mv_of(k);
+                let mut pr = [0u8; 16];
+                predict(
+                    &ctx.refs,
+                    opt,
+                    Layer::Stock,
+                    idx,
+                    bx * 4,
+                    by * 4,
+                    m0,
+                    m1,
+                    4,
+                    4,
+                    &mut pr,
+                );
+                let sum: i32 = cur_b
+                    .iter()
+                    .zip(&pr)
+                    .map(|(&a, &p)| (a as i32 - p as i32).abs())
+                    .sum();
+                if sum > 16 {
+                    for i in 0..16 {
+                        b[i] = (128 + cur_b[i] as i32 - pr[i] as i32).clamp(0, 255) as u8;
+                    }
+                } else {
+                    predict(
+                        &ctx.refs,
+                        opt,
+                        Layer::Patched,
+                        idx,
+                        bx * 4,
+                        by * 4,
+                        m0,
+                        m1,
+                        4,
+                        4,
+                        &mut b,
+                    );
+                }
+                put(&mut out, pc.width, bx, 0, &b);
+                continue;
+            }
+            // Stock prediction and residual of the inter units of this 4x4 block.
+            let mut pr = [0u8; 16];
+            let mut inter = [false; 16];
+            let mut sum = 0i32;
+            let mut count = 0i32;
+            let mut units: [(usize, usize, usize, Option<Opt>); 4] = [(0, 0, 0, None); 4];
+            for (u, unit) in units.iter_mut().enumerate() {
+                let (ux, uy) = (bx * 2 + (u & 1), by * 2 + (u >> 1));
+                let (cx, cy) = (ux.min(gw - 1), uy.min(gh - 1));
+                let k = cy * gw + cx;
+                // The cell's choice lives in this row's buffer unless the unit was clamped
+                // into the row above (bottom edge), where only intra is assumed.
+                let opt = if cy >= by * 2 {
+                    chosen[local(cx, cy)]
+                } else {
+                    None
+                };
+                *unit = (ux, uy, k, opt);
+                if let Some(opt) = opt {
+                    let (m0, m1) = ctx.mv_of(k);
+                    let mut p2 = [0u8; 4];
+                    predict(
+                        &ctx.refs,
+                        opt,
+                        Layer::Stock,
+                        idx,
+                        ux * 2,
+                        uy * 2,
+                        m0,
+                        m1,
+                        2,
+                        2,
+                        &mut p2,
+                    );
+                    for (i, &v) in p2.iter().enumerate() {
+                        let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
+                        pr[pos] = v;
+                        inter[pos] = true;
+                        sum += (cur_b[pos] as i32 - v as i32).abs();
+                        count += 1;
+                    }
+                }
+            }
+            let coded = sum > count;
+            let intra = if inter.iter().all(|&x| x) {
+                None
+            } else {
+                Some(intra_block(pc, bx, by, true))
+            };
+            for (u, &(ux, uy, k, opt)) in units.iter().enumerate() {
+                let mut copy = [0u8; 4];
+                if let (Some(opt), false) = (opt, coded) {
+                    let (m0, m1) = ctx.mv_of(k);
+                    predict(
+                        &ctx.refs,
+                        opt,
+                        Layer::Patched,
+                        idx,
+                        ux * 2,
+                        uy * 2,
+                        m0,
+                        m1,
+                        2,
+                        2,
+                        &mut copy,
+                    );
+                }
+                for (i, &c) in copy.iter().enumerate() {
+                    let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
+                    b[pos] = if !inter[pos] {
+                        intra.as_ref().map_or(128, |ib| ib[pos])
+                    } else if coded {
+                        (128 + cur_b[pos] as i32 - pr[pos] as i32).clamp(0, 255) as u8
+                    } else {
+                        c
+                    };
+                }
+            }
+            put(&mut out, pc.width, bx, 0, &b);
+        }
+        planes[pi] = out;
+    }
+    let [u, v] = planes;
+    RowOut { y, u, v }
+}
+
+/// SAD between the `bw x bh` block at (x, y) of a padded plane and `pred`.
+fn sad_at(p: &Padded, x: usize, y: usize, bw: usize, bh: usize, pred: &[u8]) -> u32 {
+    let mut s = 0u32;
+    for r in 0..bh {
+        let row = &p.data[(y + r) * p.width + x..(y + r) * p.width + x + bw];
+        let pr = &pred[r * bw..(r + 1) * bw];
+        for (&a, &b) in row.iter().zip(pr) {
+            s += (a as i32 - b as i32).unsigned_abs();
+        }
+    }
+    s
 }

@@ -24,9 +24,52 @@ impl PlaneRef<'_> {
     }
 }
 
+/// One output row of the bilinear kernel (`BW` known at compile time so it vectorises).
+#[inline(always)]
+fn kernel_row<const BW: usize>(row0: &[u8], row1: &[u8], w: [u16; 4], shift: u32, out: &mut [u8]) {
+    let row0 = &row0[..BW + 1];
+    let row1 = &row1[..BW + 1];
+    let out = &mut out[..BW];
+    let round = 1u16 << (shift - 1);
+    // Weights sum to 16 (luma) or 64 (chroma): no sum exceeds 64 * 255, so wrapping
+    // arithmetic never wraps; it only spares the overflow checks of test builds.
+    for c in 0..BW {
+        let v = w[0]
+            .wrapping_mul(row0[c] as u16)
+            .wrapping_add(w[1].wrapping_mul(row0[c + 1] as u16))
+            .wrapping_add(w[2].wrapping_mul(row1[c] as u16))
+            .wrapping_add(w[3].wrapping_mul(row1[c + 1] as u16));
+        out[c] = (v.wrapping_add(round) >> shift) as u8;
+    }
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn kernel<const BW: usize>(
+    data: &[u8],
+    stride: usize,
+    base: usize,
+    w: [u16; 4],
+    shift: u32,
+    bh: usize,
+    full: bool,
+    out: &mut [u8],
+) {
+    for r in 0..bh {
+        let o = &mut out[r * BW..(r + 1) * BW];
+        let row0 = &data[base + r * stride..];
+        if full {
+            o.copy_from_slice(&row0[..BW]);
+        } else {
+            let row1 = &data[base + (r + 1) * stride..];
+            kernel_row::<BW>(row0, row1, w, shift, o);
+        }
+    }
+}
+
 /// Bilinear interpolation of a `bw x bh` block whose top-left full-pel sample is (x, y),
 /// with fractional offsets `fx, fy` in units of `1/scale` (`scale` = 4 for luma quarter
-/// pels, 8 for chroma eighth pels); rounds to nearest.
+/// pels, 8 for chroma eighth pels); rounds to nearest. `bw` is 2, 4 or 8.
 #[inline]
 #[allow(clippy::too_many_arguments)]
 fn bilinear(
@@ -41,46 +84,30 @@ fn bilinear(
     out: &mut [u8],
 ) {
     let shift = 2 * scale.trailing_zeros();
-    let round = 1u32 << (shift - 1);
-    let (wa, wb, wc, wd) = (
+    let w = [
         (scale - fx) * (scale - fy),
         fx * (scale - fy),
         (scale - fx) * fy,
         fx * fy,
-    );
-    if p.inside(x, y, bw, bh) {
-        let stride = p.width;
-        let base = y as usize * stride + x as usize;
-        if fx == 0 && fy == 0 {
-            for r in 0..bh {
-                out[r * bw..(r + 1) * bw]
-                    .copy_from_slice(&p.data[base + r * stride..base + r * stride + bw]);
-            }
-            return;
-        }
-        for r in 0..bh {
-            let row0 = &p.data[base + r * stride..base + r * stride + bw + 1];
-            let row1 = &p.data[base + (r + 1) * stride..base + (r + 1) * stride + bw + 1];
-            let o = &mut out[r * bw..(r + 1) * bw];
-            for c in 0..bw {
-                let v = wa * row0[c] as u32
-                    + wb * row0[c + 1] as u32
-                    + wc * row1[c] as u32
-                    + wd * row1[c + 1] as u32;
-                o[c] = ((v + round) >> shift) as u8;
-            }
-        }
+    ]
+    .map(|v| v as u16);
+    let full = fx == 0 && fy == 0;
+    // Outside the plane: gather the edge-extended window first.
+    let mut window = [0u8; 9 * 9];
+    let (data, stride, base): (&[u8], usize, usize) = if p.inside(x, y, bw, bh) {
+        (p.data, p.width, y as usize * p.width + x as usize)
     } else {
-        for r in 0..bh {
-            for c in 0..bw {
-                let (xx, yy) = (x + c as i32, y + r as i32);
-                let v = wa * p.at_clamped(xx, yy)
-                    + wb * p.at_clamped(xx + 1, yy)
-                    + wc * p.at_clamped(xx, yy + 1)
-                    + wd * p.at_clamped(xx + 1, yy + 1);
-                out[r * bw + c] = ((v + round) >> shift) as u8;
+        for r in 0..=bh {
+            for c in 0..=bw {
+                window[r * 9 + c] = p.at_clamped(x + c as i32, y + r as i32) as u8;
             }
         }
+        (&window[..], 9, 0)
+    };
+    match bw {
+        8 => kernel::<8>(data, stride, base, w, shift, bh, full, out),
+        4 => kernel::<4>(data, stride, base, w, shift, bh, full, out),
+        _ => kernel::<2>(data, stride, base, w, shift, bh, full, out),
     }
 }
 

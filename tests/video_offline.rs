@@ -1,0 +1,148 @@
+//! The offline precompute's frame mapping (SPEC 2.1) on the fixture and generated videos.
+
+mod video_support;
+use video_support as common;
+
+use codecscope::analysis::ResidualSource;
+use codecscope::video::{analyze, analyze_offline, AnalyzeOptions, OfflineOptions, WindowPick};
+use ndarray::{Array1, Array4};
+use ndarray_npy::read_npy;
+
+#[test]
+fn fixture_offline_ids_and_grids() {
+    let (Some(video), Some(ids), Some(grid)) = (
+        common::fixture(common::FIXTURE_VIDEO),
+        common::fixture("upstream-precompute/assets/ytb_XwB-dkS5BVM/frame_ids.npy"),
+        common::fixture("upstream-residual/mv_grid.npy"),
+    ) else {
+        return;
+    };
+    let want_ids: Array1<i32> = read_npy(ids).unwrap();
+    let want_grid: Array4<i16> = read_npy(grid).unwrap();
+    let o = OfflineOptions {
+        residual: ResidualSource::FrameDiff,
+        with_rgb: true,
+        ..OfflineOptions::default()
+    };
+    let a = analyze_offline(video.to_str().unwrap(), &o).unwrap();
+    assert_eq!(a.analysis.frame_count, 487);
+    assert_eq!(a.info.fps, 30.0);
+    assert_eq!(a.analysis.frame_ids, want_ids.to_vec());
+    assert_eq!(
+        a.used_frame,
+        want_ids.iter().map(|&i| i as i64).collect::<Vec<_>>()
+    );
+    assert_eq!(a.seek_to, None);
+    assert_eq!(a.rgb.len(), 64);
+    // Same frames as stage 1 on this constant-rate video: the same grids.
+    for (t, f) in a.analysis.frames.iter().enumerate() {
+        let want: Vec<[i16; 2]> = want_grid
+            .index_axis(ndarray::Axis(0), t)
+            .outer_iter()
+            .flat_map(|row| row.outer_iter().map(|c| [c[0], c[1]]).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(f.motion.mv, want, "t={t}");
+    }
+}
+
+#[test]
+fn fixture_stage1_other_length() {
+    let (Some(video), Some(ids)) = (
+        common::fixture(common::FIXTURE_VIDEO),
+        common::fixture(
+            "upstream-motion-only/stage1_uniform_exclude/sample_XwB-dkS5BVM__ytb_XwB-dkS5BVM__69f828b5__968ef9dc_T48_square576_p16_K4320.frame_ids.npy",
+        ),
+    ) else {
+        return;
+    };
+    let want: Array1<i32> = read_npy(ids).unwrap();
+    let o = AnalyzeOptions {
+        sequence_length: 48,
+        residual: ResidualSource::None,
+        ..AnalyzeOptions::default()
+    };
+    let a = analyze(video.to_str().unwrap(), &o).unwrap();
+    assert_eq!(a.frame_ids, want.to_vec());
+}
+
+#[test]
+fn windows_on_a_generated_clip() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Static first half, busy second half: energy3 must pick the end window.
+    let v = common::ffmpeg(
+        dir.path(),
+        "w.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=gray:size=160x96:rate=25:duration=4[a];testsrc2=size=160x96:rate=25:duration=4,noise=alls=60:allf=t[b];[a][b]concat=n=2:v=1",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-bf",
+            "2",
+            "-g",
+            "25",
+        ],
+    );
+    let path = v.to_str().unwrap();
+    for (pick, start) in [
+        (WindowPick::Begin, 0usize),
+        (WindowPick::Mid, 85),
+        (WindowPick::End, 170),
+        (WindowPick::Energy3, 170),
+    ] {
+        let o = OfflineOptions {
+            seq_len_frames: 16,
+            window_len: 30,
+            window_pick: pick,
+            residual: ResidualSource::Emulate,
+            with_rgb: false,
+        };
+        let a = analyze_offline(path, &o).unwrap();
+        assert_eq!(a.analysis.frame_count, 200);
+        assert_eq!(a.window.start, start, "{pick:?}: {:?}", a.window);
+        assert_eq!(a.window.end, start + 29);
+        assert_eq!(a.analysis.frame_ids.first().copied(), Some(start as i32));
+        assert_eq!(
+            a.analysis.frame_ids.last().copied(),
+            Some(start as i32 + 29)
+        );
+        assert_eq!(a.seek_to, (start > 0).then_some(start));
+        assert_eq!(a.analysis.frames.len(), 16);
+        assert!(a.analysis.frames.iter().all(|f| f.residual.is_some()));
+        if pick == WindowPick::Energy3 {
+            let e = a.window.energy.unwrap();
+            assert!(e[2] > e[0], "{e:?}");
+        }
+    }
+}
+
+#[test]
+fn transport_stream_start_offset_shifts_numbers() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let v = common::x264_clip(dir.path(), "s.ts", "160x96", 90, &["-bf", "2"]);
+    let o = OfflineOptions {
+        seq_len_frames: 8,
+        residual: ResidualSource::None,
+        ..OfflineOptions::default()
+    };
+    let a = analyze_offline(v.to_str().unwrap(), &o).unwrap();
+    assert_eq!(a.analysis.frames.len(), 8);
+    // MPEG-TS starts at 1.4 s: timestamp frame numbers are shifted by 35 at 25 fps, so the
+    // low ids never arrive and are filled from neighbours, as upstream does.
+    assert!(a.used_frame.iter().all(|&f| f >= 35), "{:?}", a.used_frame);
+    assert!(
+        a.analysis.notes.iter().any(|n| n.contains("filled")),
+        "{:?}",
+        a.analysis.notes
+    );
+}

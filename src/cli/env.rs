@@ -67,6 +67,12 @@ pub fn run(args: EnvArgs) -> anyhow::Result<ExitCode> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     println!("colour: {}", if no_color { "off (NO_COLOR)" } else { "on" });
     println!("pictures: {}", protocol(args.images));
+    if std::env::var_os("TMUX").is_some() {
+        println!(
+            "  inside tmux, kitty, sixel and iTerm2 pictures need `set -g allow-passthrough on`; \
+else use --images halfblocks"
+        );
+    }
     for line in ffmpeg_report(args.no_decode) {
         println!("{line}");
     }

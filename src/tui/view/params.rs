@@ -104,6 +104,12 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
             ),
         ],
     ));
+    if s.stage1_meta.is_some() {
+        lines.push(Line::styled(
+            "energy knobs: not in the meta, upstream defaults",
+            theme.dim(),
+        ));
+    }
     if let crate::engine::Pipeline::Stage1(sp) = p {
         if sp.keep_first_full_frame && sp.padding_policy == crate::select::PaddingPolicy::Exclude {
             lines.push(Line::styled(
@@ -169,19 +175,22 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     if let Some(e) = &o.pack_error {
         lines.push(Line::styled(format!("repacking: {e}"), theme.warning()));
     }
-    for n in o.new.notes.iter().take(2) {
+    for n in o.new.notes.iter().take(1) {
         lines.push(Line::styled(n.clone(), theme.dim()));
     }
     lines.push(Line::styled(
         format!(
-            "decode {:.1}s{} · select {:.2}s · W writes beside the originals",
+            "decode {:.1}s{} · select {:.2}s · W: write",
             o.decode_seconds,
             if o.cached { " (cached)" } else { "" },
             o.select_seconds
         ),
         theme.dim(),
     ));
-    let text_h = (inner.height as usize).saturating_sub(4).min(lines.len()) as u16;
+    // Rows the text takes once wrapped; the two per-frame charts get what is left.
+    let width = inner.width.max(1) as usize;
+    let wrapped: usize = lines.iter().map(|l| l.width().max(1).div_ceil(width)).sum();
+    let text_h = (wrapped as u16).min(inner.height);
     let [txt, c1, c2] = Layout::vertical([
         Constraint::Length(text_h),
         Constraint::Length(2),

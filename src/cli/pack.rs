@@ -173,15 +173,15 @@ pub fn run(args: PackArgs) -> anyhow::Result<ExitCode> {
             summary.reused,
             summary.skipped,
             summary.failed,
-            summary.malformed,
+            summary.not_jobs.malformed,
             summary.jsonl.display()
         );
-        if summary.failed + summary.malformed > 0 {
+        if summary.failed + summary.not_jobs.malformed > 0 {
             eprintln!("failure log: {}", summary.fail_log.display());
         }
     }
     stdout.flush()?;
-    Ok(if summary.failed + summary.malformed > 0 {
+    Ok(if summary.failed + summary.not_jobs.malformed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -122,9 +122,9 @@ pub fn run(args: SelectArgs) -> anyhow::Result<ExitCode> {
     } else {
         eprintln!(
             "select: {} written, {} already done, {} failed, {} unsupported, {} malformed records, {} without id or video, {} in other shards",
-            summary.written, summary.existing, summary.failed, summary.unsupported, summary.malformed, summary.skipped_no_id_or_video, summary.other_shard
+            summary.written, summary.existing, summary.failed, summary.unsupported, summary.skipped.malformed, summary.skipped.skipped_no_id_or_video, summary.skipped.other_shard
         );
-        if summary.failed + summary.malformed > 0 {
+        if summary.failed + summary.skipped.malformed > 0 {
             eprintln!("failure log: {}", summary.fail_log.display());
         }
         if summary.unsupported > 0 {
@@ -133,7 +133,7 @@ pub fn run(args: SelectArgs) -> anyhow::Result<ExitCode> {
     }
     stdout.flush()?;
     Ok(
-        if summary.failed + summary.unsupported + summary.malformed > 0 {
+        if summary.failed + summary.unsupported + summary.skipped.malformed > 0 {
             ExitCode::from(1)
         } else {
             ExitCode::SUCCESS

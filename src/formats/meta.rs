@@ -43,6 +43,19 @@ pub struct ValidRanges {
     pub valid_w_end: Option<usize>,
 }
 
+impl ValidRanges {
+    /// `(valid_h_start, rows, valid_w_start, cols)` of the valid grid, if any.
+    pub fn grid(&self) -> Option<(usize, usize, usize, usize)> {
+        let (hs, he, ws, we) = (
+            self.valid_h_start?,
+            self.valid_h_end?,
+            self.valid_w_start?,
+            self.valid_w_end?,
+        );
+        Some((hs, he.checked_sub(hs)?, ws, we.checked_sub(ws)?))
+    }
+}
+
 /// Stage 1's `meta.json` (SPEC 1.2), field for field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage1Meta {

@@ -1,10 +1,13 @@
 //! Turning dataset records into jobs, with each stage's own rules for ids, row indices,
 //! sharding and `max_samples` (SPEC 1.1, 2.8).
 
+use std::path::Path;
+
 use serde_json::Value;
 
+use super::logs::{failure_line, python_repr_error, AppendLog};
 use super::shard::Shard;
-use crate::formats::dataset::{python_str, Record, RecordText};
+use crate::formats::dataset::{python_str, Record, RecordStream, RecordText, StreamError};
 use crate::formats::naming;
 
 /// One record a stage will process.
@@ -127,6 +130,88 @@ impl Planner {
             row_idx,
             record: value,
         })
+    }
+}
+
+/// Records that did not become jobs, for a run's summary.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct SkipCounts {
+    /// Lines that are not JSON (each logged to the failure log).
+    pub malformed: u64,
+    pub skipped_no_id_or_video: u64,
+    pub other_shard: u64,
+}
+
+/// A dataset read as jobs under a stage's rules. Iterate it (by `&mut`), then call
+/// [`JobStream::finish`] to log what could not be read.
+pub struct JobStream {
+    stream: RecordStream,
+    planner: Planner,
+    malformed: Vec<(u64, String)>,
+    stream_error: Option<StreamError>,
+    pub skipped: SkipCounts,
+}
+
+impl JobStream {
+    pub fn open(
+        dataset: &Path,
+        stage: Stage,
+        shard: Shard,
+        max_samples: u64,
+    ) -> std::io::Result<Self> {
+        Ok(JobStream {
+            stream: RecordStream::open(dataset)?,
+            planner: Planner::new(stage, shard, max_samples),
+            malformed: Vec::new(),
+            stream_error: None,
+            skipped: SkipCounts::default(),
+        })
+    }
+
+    /// Logs malformed records (upstream would have aborted on the first) and returns the counts.
+    pub fn finish(self, dataset: &Path, log: &AppendLog) -> std::io::Result<SkipCounts> {
+        for (line, message) in &self.malformed {
+            let detail = python_repr_error(
+                "JSONDecodeError",
+                &format!("{}:{line}: {message}", dataset.display()),
+            );
+            log.line(&failure_line(&format!("line{line}"), "", &detail))?;
+        }
+        if let Some(e) = &self.stream_error {
+            log.line(&failure_line(
+                "",
+                "",
+                &python_repr_error("ValueError", &e.to_string()),
+            ))?;
+        }
+        Ok(self.skipped)
+    }
+}
+
+impl Iterator for JobStream {
+    type Item = Job;
+
+    fn next(&mut self) -> Option<Job> {
+        loop {
+            if self.planner.done() || self.stream_error.is_some() {
+                return None;
+            }
+            match self.stream.next()? {
+                Err(e) => {
+                    self.skipped.malformed += 1;
+                    self.stream_error = Some(e);
+                }
+                Ok(rec) => match self.planner.plan(&rec) {
+                    Ok(job) => return Some(job),
+                    Err(Skip::Malformed { line, message }) => {
+                        self.skipped.malformed += 1;
+                        self.malformed.push((line, message));
+                    }
+                    Err(Skip::NoIdOrVideo { .. }) => self.skipped.skipped_no_id_or_video += 1,
+                    Err(Skip::OtherShard) => self.skipped.other_shard += 1,
+                },
+            }
+        }
     }
 }
 

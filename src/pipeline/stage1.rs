@@ -6,14 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use super::jobs::{Job, Planner, Skip, Stage};
+use super::jobs::{Job, JobStream, SkipCounts, Stage};
 use super::logs::{failure_line, python_repr_error, AppendLog};
 use super::names;
 use super::runner::run_ordered;
 use super::shard::Shard;
 use crate::analysis::{Analysis, ResidualSource};
-use crate::formats::dataset::RecordStream;
-use crate::formats::meta::{self, PadInfo, Stage1Meta, ValidRanges};
+use crate::formats::meta::{self, Stage1Meta};
 use crate::formats::naming::{self, Stage1Geometry};
 use crate::formats::npy;
 use crate::select::{self, Selection, Stage1Params};
@@ -61,9 +60,8 @@ pub struct Summary {
     pub existing: u64,
     pub failed: u64,
     pub unsupported: u64,
-    pub malformed: u64,
-    pub skipped_no_id_or_video: u64,
-    pub other_shard: u64,
+    #[serde(flatten)]
+    pub skipped: SkipCounts,
     pub fail_log: PathBuf,
     pub unsupported_log: PathBuf,
 }
@@ -121,28 +119,10 @@ pub fn run(run: &Stage1Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
         unsupported_log: unsup_log.path().to_path_buf(),
         ..Default::default()
     };
-    let mut stream = RecordStream::open(&run.dataset)?;
-    let mut planner = Planner::new(Stage::Select, run.shard, run.max_samples);
-    let mut stream_error = None;
-    let mut skips = Vec::new();
-    let jobs = std::iter::from_fn(|| loop {
-        if planner.done() {
-            return None;
-        }
-        match stream.next()? {
-            Err(e) => {
-                stream_error = Some(e);
-                return None;
-            }
-            Ok(rec) => match planner.plan(&rec) {
-                Ok(job) => return Some(job),
-                Err(skip) => skips.push(skip),
-            },
-        }
-    });
+    let mut jobs = JobStream::open(&run.dataset, Stage::Select, run.shard, run.max_samples)?;
     let work = |job: &Job| process(job, run, &existing);
     let mut io_error = None;
-    run_ordered(jobs, run.threads, work, |job, outcome| {
+    run_ordered(&mut jobs, run.threads, work, |job, outcome| {
         summary.records += 1;
         let logged = match &outcome {
             Outcome::Written { .. } => {
@@ -175,31 +155,7 @@ pub fn run(run: &Stage1Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
     if let Some(e) = io_error {
         return Err(e);
     }
-    for skip in skips {
-        match skip {
-            Skip::Malformed { line, message } => {
-                summary.malformed += 1;
-                fail_log.line(&failure_line(
-                    &format!("line{line}"),
-                    "",
-                    &python_repr_error(
-                        "JSONDecodeError",
-                        &format!("{}:{line}: {message}", run.dataset.display()),
-                    ),
-                ))?;
-            }
-            Skip::NoIdOrVideo { .. } => summary.skipped_no_id_or_video += 1,
-            Skip::OtherShard => summary.other_shard += 1,
-        }
-    }
-    if let Some(e) = stream_error {
-        summary.malformed += 1;
-        fail_log.line(&failure_line(
-            "",
-            "",
-            &python_repr_error("ValueError", &e.to_string()),
-        ))?;
-    }
+    summary.skipped = jobs.finish(&run.dataset, &fail_log)?;
     Ok(summary)
 }
 
@@ -250,8 +206,6 @@ pub fn stage1_meta(
     sel: &Selection,
     notes: &[String],
 ) -> Stage1Meta {
-    let pi = &sel.pad_info;
-    let vr = &sel.valid_ranges;
     Stage1Meta {
         sample_id: job.id.clone(),
         sample_key: job.sample_key(),
@@ -267,33 +221,14 @@ pub fn stage1_meta(
         keep_first_full_frame: p.keep_first_full_frame,
         h0: analysis.height,
         w0: analysis.width,
-        pad_info: PadInfo {
-            scale: pi.scale,
-            hn: pi.Hn,
-            wn: pi.Wn,
-            pad_top: pi.pad_top,
-            pad_left: pi.pad_left,
-            pad_bottom: pi.pad_bottom,
-            pad_right: pi.pad_right,
-            out_size: pi.out_size,
-            h0: pi.H0,
-            w0: pi.W0,
-        },
+        pad_info: sel.pad_info,
         hb: sel.hb,
         wb: sel.wb,
         s_total: sel.s_total,
         s_valid: sel.s_valid,
         k: sel.k,
         padding_patch_filtered: sel.padding_patch_filtered,
-        valid_ranges: ValidRanges {
-            s_valid: vr.S_valid,
-            hb_total: vr.hb_total,
-            wb_total: vr.wb_total,
-            valid_h_start: vr.valid_h_start,
-            valid_h_end: vr.valid_h_end,
-            valid_w_start: vr.valid_w_start,
-            valid_w_end: vr.valid_w_end,
-        },
+        valid_ranges: sel.valid_ranges,
         codecscope: Some(json!({
             "version": env!("CARGO_PKG_VERSION"),
             "residual_source": analysis.residual_source.as_str(),

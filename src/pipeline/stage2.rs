@@ -8,16 +8,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::jobs::{rewrite_conversations, Job, Planner, Skip, Stage};
+use super::jobs::{rewrite_conversations, Job, JobStream, SkipCounts, Stage};
 use super::logs::{failure_line, python_repr_error, AppendLog};
 use super::runner::run_ordered;
 use super::shard::Shard;
 use crate::formats::atomic::temp_path_for;
-use crate::formats::dataset::RecordStream;
 use crate::formats::meta::{self, Stage1Meta};
 use crate::formats::naming::{self, escape_component, h8, pathlib_normalise, stem, MAX_NAME_BYTES};
 use crate::formats::{jpeg, npy, pyjson};
-use crate::select::{self, Layout, PackParams, PaddingPolicy, SquareGeometry, ValidRanges};
+use crate::select::{self, Layout, PackParams, PaddingPolicy, SquareGeometry};
 use crate::video;
 
 /// Pack or rewrite.
@@ -92,9 +91,8 @@ pub struct Summary {
     pub reused: u64,
     pub skipped: u64,
     pub failed: u64,
-    pub malformed: u64,
-    pub skipped_no_id_or_video: u64,
-    pub other_shard: u64,
+    #[serde(flatten)]
+    pub not_jobs: SkipCounts,
     pub jsonl: PathBuf,
     pub fail_log: PathBuf,
 }
@@ -290,25 +288,7 @@ pub fn run(run: &Stage2Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
     // The JSONL is written under a temporary name and renamed when the run ends.
     let tmp = temp_path_for(&jsonl);
     let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-    let mut stream = RecordStream::open(&run.dataset)?;
-    let mut planner = Planner::new(Stage::Pack, run.shard, run.max_samples);
-    let mut skips = Vec::new();
-    let mut stream_error = None;
-    let jobs = std::iter::from_fn(|| loop {
-        if planner.done() {
-            return None;
-        }
-        match stream.next()? {
-            Err(e) => {
-                stream_error = Some(e);
-                return None;
-            }
-            Ok(rec) => match planner.plan(&rec) {
-                Ok(job) => return Some(job),
-                Err(s) => skips.push(s),
-            },
-        }
-    });
+    let mut jobs = JobStream::open(&run.dataset, Stage::Pack, run.shard, run.max_samples)?;
     let mut io_error = None;
     let work = |job: &Job| match (run.mode, &stage1, &packs) {
         (Mode::Pack, Some(index), _) => pack_one(job, run, index),
@@ -317,7 +297,7 @@ pub fn run(run: &Stage2Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
             message: "no index".into(),
         },
     };
-    run_ordered(jobs, run.threads, work, |job, outcome| {
+    run_ordered(&mut jobs, run.threads, work, |job, outcome| {
         summary.records += 1;
         let res = match &outcome {
             Outcome::Line { line, packed } => {
@@ -354,31 +334,7 @@ pub fn run(run: &Stage2Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
     out.flush()?;
     drop(out);
     std::fs::rename(&tmp, &jsonl)?;
-    for s in skips {
-        match s {
-            Skip::Malformed { line, message } => {
-                summary.malformed += 1;
-                fail_log.line(&failure_line(
-                    &format!("line{line}"),
-                    "",
-                    &python_repr_error(
-                        "JSONDecodeError",
-                        &format!("{}:{line}: {message}", run.dataset.display()),
-                    ),
-                ))?;
-            }
-            Skip::NoIdOrVideo { .. } => summary.skipped_no_id_or_video += 1,
-            Skip::OtherShard => summary.other_shard += 1,
-        }
-    }
-    if let Some(e) = stream_error {
-        summary.malformed += 1;
-        fail_log.line(&failure_line(
-            "",
-            "",
-            &python_repr_error("ValueError", &e.to_string()),
-        ))?;
-    }
+    summary.not_jobs = jobs.finish(&run.dataset, &fail_log)?;
     Ok(summary)
 }
 
@@ -488,17 +444,8 @@ fn try_pack(job: &Job, run: &Stage2Run, index: &Stage1Index) -> Result<Outcome, 
         first_full: run.first_full,
         padding_policy: policy,
     };
-    let vr = &m.valid_ranges;
-    let valid = ValidRanges {
-        S_valid: vr.s_valid,
-        hb_total: vr.hb_total,
-        wb_total: vr.wb_total,
-        valid_h_start: vr.valid_h_start,
-        valid_h_end: vr.valid_h_end,
-        valid_w_start: vr.valid_w_start,
-        valid_w_end: vr.valid_w_end,
-    };
-    let plan = select::plan_stage2(&rows, &params, Some(&valid)).map_err(|e| e.to_string())?;
+    let plan =
+        select::plan_stage2(&rows, &params, Some(&m.valid_ranges)).map_err(|e| e.to_string())?;
     let (dir, _escaped) = sample_dir(run, job);
     let vstem = stem(&pathlib_normalise(&job.video)).to_string();
     let images: Vec<PathBuf> = (0..run.num_images)

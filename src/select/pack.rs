@@ -290,7 +290,7 @@ mod tests {
 
     fn vr(hs: usize, he: usize, ws: usize, we: usize) -> ValidRanges {
         ValidRanges {
-            S_valid: (he - hs) * (we - ws),
+            s_valid: (he - hs) * (we - ws),
             hb_total: 4,
             wb_total: 4,
             valid_h_start: Some(hs),

@@ -33,51 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use super::numeric::{fma_f32, round_half_even};
 
-/// `pad_info` of the stage-1 meta.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[allow(non_snake_case)]
-pub struct PadInfo {
-    pub scale: f64,
-    pub Hn: usize,
-    pub Wn: usize,
-    pub pad_top: usize,
-    pub pad_left: usize,
-    pub pad_bottom: usize,
-    pub pad_right: usize,
-    pub out_size: usize,
-    pub H0: usize,
-    pub W0: usize,
-}
-
-/// `valid_ranges` of the stage-1 meta; the start/end fields are absent when no patch is valid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(non_snake_case)]
-pub struct ValidRanges {
-    pub S_valid: usize,
-    pub hb_total: usize,
-    pub wb_total: usize,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub valid_h_start: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub valid_h_end: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub valid_w_start: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub valid_w_end: Option<usize>,
-}
-
-impl ValidRanges {
-    /// `(valid_h_start, rows, valid_w_start, cols)` of the valid grid, if any.
-    pub fn grid(&self) -> Option<(usize, usize, usize, usize)> {
-        let (hs, he, ws, we) = (
-            self.valid_h_start?,
-            self.valid_h_end?,
-            self.valid_w_start?,
-            self.valid_w_end?,
-        );
-        Some((hs, he.checked_sub(hs)?, ws, we.checked_sub(ws)?))
-    }
-}
+pub use crate::formats::meta::{PadInfo, ValidRanges};
 
 /// Where a `h0 x w0` picture lands in the `out_size` square and its patch grid.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -168,15 +124,15 @@ impl SquareGeometry {
     pub fn pad_info(&self) -> PadInfo {
         PadInfo {
             scale: self.scale,
-            Hn: self.hn,
-            Wn: self.wn,
+            hn: self.hn,
+            wn: self.wn,
             pad_top: self.pad_top,
             pad_left: self.pad_left,
             pad_bottom: self.pad_bottom,
             pad_right: self.pad_right,
             out_size: self.out_size,
-            H0: self.h0,
-            W0: self.w0,
+            h0: self.h0,
+            w0: self.w0,
         }
     }
 
@@ -186,7 +142,7 @@ impl SquareGeometry {
         let (w0, w1) = self.valid_cols();
         let some = |v| if s_valid > 0 { Some(v) } else { None };
         ValidRanges {
-            S_valid: s_valid,
+            s_valid,
             hb_total: self.hb,
             wb_total: self.wb,
             valid_h_start: some(h0),

@@ -1,0 +1,702 @@
+//! The decoder: NAL dispatch, picture boundaries, slice decoding loop and
+//! output of pictures in display order.
+
+use crate::bits::{unescape_rbsp, BitReader};
+use crate::carry::CarryState;
+use crate::cavlc;
+use crate::derive::{self, MotionEnv};
+use crate::dpb::{compute_poc, Dpb, DpbEntry, PocState};
+use crate::error::{Error, Result};
+use crate::frame::{FrameState, PicData, RefPic, SliceDeblock};
+use crate::mb::{MbKind, MbRecord};
+use crate::nal;
+use crate::params::{parse_pps, parse_sps, Pps, Sps};
+use crate::recon::{self, ReconEnv};
+use crate::slice::{parse_slice_header, SliceHeader, SliceType};
+use crate::syntax::MbSyntaxCtx;
+use crate::transform::{Dequant, Mode};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// A decoded picture in display order (cropped, 4:2:0, no padding).
+#[derive(Clone, Debug)]
+pub struct Picture {
+    pub width: usize,
+    pub height: usize,
+    pub y: Vec<u8>,
+    pub u: Vec<u8>,
+    pub v: Vec<u8>,
+    pub pict_type: char,
+    pub poc: i32,
+    pub is_reference: bool,
+}
+
+impl Picture {
+    /// MD5 of the Y, U and V planes as `ffmpeg -f framemd5` prints it.
+    pub fn md5(&self) -> String {
+        picture_md5(self)
+    }
+}
+
+/// MD5 of a picture's planes (Y, then U, then V, rows without padding).
+pub fn picture_md5(p: &Picture) -> String {
+    let mut m = crate::md5::Md5::new();
+    m.update(&p.y);
+    m.update(&p.u);
+    m.update(&p.v);
+    m.hex()
+}
+
+struct CurPic {
+    fs: FrameState,
+    sps: Sps,
+    first: SliceHeader,
+    poc: i32,
+    frame_num_offset: i32,
+    poc_msb: i32,
+    pict_type: SliceType,
+    next_slice: u32,
+    mmco5: bool,
+}
+
+struct Pending {
+    pic: Arc<PicData>,
+    sps: Sps,
+    poc: i32,
+    pict_type: char,
+    is_ref: bool,
+}
+
+/// H.264 decoder.
+pub struct Decoder {
+    mode: Mode,
+    sps: Vec<Option<Sps>>,
+    pps: Vec<Option<Pps>>,
+    cur: Option<CurPic>,
+    dpb: Dpb,
+    poc_state: PocState,
+    pending: Vec<Pending>,
+    out: VecDeque<Picture>,
+    next_id: i32,
+    frames: u64,
+    nal_length_size: usize,
+    rec: Box<MbRecord>,
+    /// Coded-block state carried between macroblocks (residual output rules).
+    carry: CarryState,
+    /// Why the last refused sequence parameter set is unsupported.
+    unsupported: Option<String>,
+}
+
+impl Decoder {
+    pub fn new(mode: Mode) -> Self {
+        Decoder {
+            mode,
+            sps: vec![None; 32],
+            pps: vec![None; 256],
+            cur: None,
+            dpb: Dpb::default(),
+            poc_state: PocState::default(),
+            pending: Vec::new(),
+            out: VecDeque::new(),
+            next_id: 0,
+            frames: 0,
+            nal_length_size: 4,
+            rec: Box::default(),
+            carry: CarryState::default(),
+            unsupported: None,
+        }
+    }
+
+    /// Decode an Annex B byte stream chunk containing whole NAL units.
+    pub fn decode_annexb(&mut self, data: &[u8]) -> Result<()> {
+        for n in nal::split_annexb(data) {
+            self.decode_nal(n)?;
+        }
+        Ok(())
+    }
+
+    /// Decode a sequence of NAL units (each without start code or length).
+    pub fn decode_nals<'a>(&mut self, nals: impl IntoIterator<Item = &'a [u8]>) -> Result<()> {
+        for n in nals {
+            self.decode_nal(n)?;
+        }
+        Ok(())
+    }
+
+    /// Load the parameter sets and NAL length size of an `avcC` record.
+    pub fn set_avcc(&mut self, extradata: &[u8]) -> Result<()> {
+        let (len, nals) = nal::parse_avcc(extradata)?;
+        self.nal_length_size = len;
+        for n in nals {
+            self.decode_nal(&n)?;
+        }
+        Ok(())
+    }
+
+    /// Set the NAL length size used by [`Decoder::push_avcc_packet`].
+    pub fn set_nal_length_size(&mut self, n: usize) -> Result<()> {
+        if !(1..=4).contains(&n) {
+            return Err(Error::invalid("NAL length size must be 1..=4"));
+        }
+        self.nal_length_size = n;
+        Ok(())
+    }
+
+    /// Decode one length-prefixed (AVCC) packet.
+    pub fn push_avcc_packet(&mut self, packet: &[u8]) -> Result<()> {
+        for n in nal::split_avcc(packet, self.nal_length_size)? {
+            self.decode_nal(n)?;
+        }
+        Ok(())
+    }
+
+    /// Next picture in display order, if one is ready.
+    pub fn next_frame(&mut self) -> Option<Picture> {
+        self.out.pop_front()
+    }
+
+    /// Finish the stream: returns all remaining pictures in display order.
+    pub fn flush(&mut self) -> Result<Vec<Picture>> {
+        self.finish_picture()?;
+        self.bump_all();
+        Ok(self.out.drain(..).collect())
+    }
+
+    /// Decode one NAL unit (without start code or length prefix).
+    pub fn decode_nal(&mut self, nal: &[u8]) -> Result<()> {
+        if nal.is_empty() {
+            return Ok(());
+        }
+        if nal[0] & 0x80 != 0 {
+            return Err(Error::invalid("forbidden_zero_bit set"));
+        }
+        let nal_ref_idc = (nal[0] >> 5) as u32 & 3;
+        let nal_type = nal[0] & 0x1f;
+        match nal_type {
+            1 | 5 => {
+                let rbsp = unescape_rbsp(&nal[1..]);
+                let frame = self.frames;
+                self.decode_slice(&rbsp, nal_type, nal_ref_idc)
+                    .map_err(|e| e.at(format!("frame {frame}")))
+            }
+            2..=4 => Err(Error::unsupported("data partitioning")),
+            7 => {
+                let rbsp = unescape_rbsp(&nal[1..]);
+                let sps = parse_sps(&rbsp).inspect_err(|e| {
+                    if let Error::Unsupported(m) = e {
+                        self.unsupported = Some(m.clone());
+                    }
+                })?;
+                let id = sps.id as usize;
+                self.sps[id] = Some(sps);
+                Ok(())
+            }
+            8 => {
+                let rbsp = unescape_rbsp(&nal[1..]);
+                let pps = parse_pps(&rbsp, &self.sps).map_err(|e| self.explain_missing(e))?;
+                let id = pps.id as usize;
+                self.pps[id] = Some(pps);
+                Ok(())
+            }
+            11 => {
+                self.finish_picture()?;
+                self.bump_all();
+                Ok(())
+            }
+            14 | 20 => Err(Error::unsupported("SVC/MVC extension NAL units")),
+            _ => Ok(()),
+        }
+    }
+
+    fn decode_slice(&mut self, rbsp: &[u8], nal_type: u8, nal_ref_idc: u32) -> Result<()> {
+        let pps_id = crate::slice::peek_pps_id(rbsp)? as usize;
+        let pps = self.pps[pps_id].clone().ok_or_else(|| {
+            self.explain_missing(Error::invalid(format!(
+                "slice refers to missing PPS {pps_id}"
+            )))
+        })?;
+        let sps = self.sps[pps.sps_id as usize]
+            .clone()
+            .ok_or_else(|| self.explain_missing(Error::invalid("missing SPS")))?;
+        let (h, r) = parse_slice_header(rbsp, nal_type, nal_ref_idc, &sps, &pps)?;
+        if h.redundant_pic_cnt > 0 {
+            return Ok(());
+        }
+        let new_pic = match &self.cur {
+            None => true,
+            Some(c) => {
+                h.first_mb == 0
+                    || c.first.frame_num != h.frame_num
+                    || c.first.pps_id != h.pps_id
+                    || c.first.idr != h.idr
+                    || (c.first.nal_ref_idc == 0) != (h.nal_ref_idc == 0)
+                    || c.first.poc_lsb != h.poc_lsb
+                    || c.first.idr_pic_id != h.idr_pic_id
+            }
+        };
+        if new_pic {
+            self.finish_picture()?;
+            self.start_picture(&h, &sps)?;
+        }
+        let cur = self
+            .cur
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no picture"))?;
+        if cur.fs.mb_w != sps.mb_width as usize || cur.fs.mb_h != sps.mb_height as usize {
+            return Err(Error::invalid("slice of another picture size"));
+        }
+        cur.pict_type = h.slice_type;
+        let poc = cur.poc;
+        let refs = self.dpb.build_lists(&h, &sps, poc)?;
+        let cur = self
+            .cur
+            .as_mut()
+            .ok_or_else(|| Error::invalid("no picture"))?;
+        cur.next_slice += 1;
+        let slice_num = cur.next_slice;
+        cur.fs.slices.push(SliceDeblock {
+            disable: h.disable_deblocking,
+            alpha_offset: h.alpha_offset,
+            beta_offset: h.beta_offset,
+            chroma_qp_offset: pps.chroma_qp_offset,
+        });
+        let matrices = pps.scaling.clone().unwrap_or_else(|| sps.scaling.clone());
+        let dequant = Dequant::new(&matrices);
+        let implicit = if h.slice_type == SliceType::B && pps.weighted_bipred_idc == 2 {
+            Some(implicit_weights(&refs, poc))
+        } else {
+            None
+        };
+        let sctx = SliceCtx {
+            h: &h,
+            sps: &sps,
+            pps: &pps,
+            slice_num,
+            refs: &refs,
+            dequant: &dequant,
+            implicit: implicit.as_deref(),
+            mode: self.mode,
+            poc,
+        };
+        decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec, &mut self.carry)
+    }
+
+    /// A missing parameter set is most likely one that was refused as
+    /// unsupported: report that instead.
+    fn explain_missing(&self, e: Error) -> Error {
+        match (&e, &self.unsupported) {
+            (Error::Invalid(msg), Some(m)) if msg.contains("missing") => {
+                Error::Unsupported(m.clone())
+            }
+            _ => e,
+        }
+    }
+
+    fn start_picture(&mut self, h: &SliceHeader, sps: &Sps) -> Result<()> {
+        if h.idr {
+            // all earlier pictures precede this one in output order
+            self.bump_all();
+            self.dpb.clear();
+        }
+        if !h.idr && !self.dpb.refs.is_empty() {
+            self.fill_frame_num_gap(h, sps);
+        }
+        let (poc, fno, msb) = compute_poc(sps, h, &self.poc_state);
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.cur = Some(CurPic {
+            fs: FrameState::new(id, sps.mb_width as usize, sps.mb_height as usize),
+            sps: sps.clone(),
+            first: h.clone(),
+            poc,
+            frame_num_offset: fno,
+            poc_msb: msb,
+            pict_type: h.slice_type,
+            next_slice: 0,
+            mmco5: h.has_mmco5(),
+        });
+        Ok(())
+    }
+
+    /// Frames missing from a gap in frame_num are replaced by copies of the
+    /// latest reference (they are used for reference only, never output).
+    fn fill_frame_num_gap(&mut self, h: &SliceHeader, sps: &Sps) {
+        let max = 1u32 << sps.log2_max_frame_num;
+        let prev = self.poc_state.prev_frame_num % max;
+        if h.frame_num == prev || h.frame_num == (prev + 1) % max {
+            return;
+        }
+        let gap = (h.frame_num + max - prev - 1) % max;
+        // only the last few stand-ins can survive the sliding window
+        let keep = gap.min(sps.max_num_ref_frames.clamp(1, 16));
+        let mut fnum = (h.frame_num + max - keep) % max;
+        for _ in 0..keep {
+            let id = self.next_id;
+            self.next_id = self.next_id.wrapping_add(1);
+            if !self.dpb.insert_gap_frame(sps, fnum, id) {
+                break;
+            }
+            fnum = (fnum + 1) % max;
+        }
+        self.poc_state.prev_frame_num = (h.frame_num + max - 1) % max;
+    }
+
+    fn finish_picture(&mut self) -> Result<()> {
+        let Some(mut cur) = self.cur.take() else {
+            return Ok(());
+        };
+        self.frames += 1;
+        crate::deblock::deblock_picture(&mut cur.fs);
+        let h = &cur.first;
+        let pic = Arc::new(cur.fs.into_pic());
+        let mut poc = cur.poc;
+        if cur.mmco5 {
+            self.bump_all();
+            poc = 0;
+        }
+        // POC state for the next picture
+        if h.nal_ref_idc != 0 {
+            if cur.mmco5 {
+                self.poc_state.prev_msb = 0;
+                self.poc_state.prev_lsb = 0;
+            } else {
+                self.poc_state.prev_lsb = h.poc_lsb as i32;
+                self.poc_state.prev_msb = cur.poc_msb;
+            }
+        }
+        if cur.mmco5 {
+            self.poc_state.prev_frame_num_offset = 0;
+            self.poc_state.prev_frame_num = 0;
+        } else {
+            self.poc_state.prev_frame_num_offset = cur.frame_num_offset;
+            self.poc_state.prev_frame_num = h.frame_num;
+        }
+        if h.nal_ref_idc != 0 {
+            let entry = DpbEntry {
+                pic: pic.clone(),
+                poc,
+                frame_num: if cur.mmco5 { 0 } else { h.frame_num },
+                frame_num_wrap: 0,
+                long_term_idx: None,
+            };
+            self.dpb.mark(h, &cur.sps, entry);
+        }
+        self.pending.push(Pending {
+            pic,
+            sps: cur.sps.clone(),
+            poc,
+            pict_type: cur.pict_type.as_char(),
+            is_ref: h.nal_ref_idc != 0,
+        });
+        let depth = cur
+            .sps
+            .num_reorder_frames
+            .or(cur.sps.max_dec_frame_buffering)
+            .unwrap_or(16) as usize;
+        while self.pending.len() > depth {
+            self.bump_one();
+        }
+        Ok(())
+    }
+
+    fn bump_one(&mut self) {
+        let Some(i) = (0..self.pending.len()).min_by_key(|&i| self.pending[i].poc) else {
+            return;
+        };
+        let p = self.pending.remove(i);
+        self.out.push_back(crop(&p));
+    }
+
+    fn bump_all(&mut self) {
+        while !self.pending.is_empty() {
+            self.bump_one();
+        }
+    }
+}
+
+fn crop(p: &Pending) -> Picture {
+    let s = &p.sps;
+    let (x0, y0) = (
+        2 * s.crop_left as usize,
+        (s.crop_unit_y() * s.crop_top) as usize,
+    );
+    let w = s.width() as usize;
+    let h = s.height() as usize;
+    let ys = p.pic.mb_w * 16;
+    let cs = p.pic.mb_w * 8;
+    let mut y = Vec::with_capacity(w * h);
+    for j in 0..h {
+        y.extend_from_slice(&p.pic.y[(y0 + j) * ys + x0..(y0 + j) * ys + x0 + w]);
+    }
+    let (cw, ch) = (w / 2, h / 2);
+    let mut u = Vec::with_capacity(cw * ch);
+    let mut v = Vec::with_capacity(cw * ch);
+    for j in 0..ch {
+        let o = (y0 / 2 + j) * cs + x0 / 2;
+        u.extend_from_slice(&p.pic.u[o..o + cw]);
+        v.extend_from_slice(&p.pic.v[o..o + cw]);
+    }
+    Picture {
+        width: w,
+        height: h,
+        y,
+        u,
+        v,
+        pict_type: p.pict_type,
+        poc: p.poc,
+        is_reference: p.is_ref,
+    }
+}
+
+/// Implicit bi-prediction weights w0 for each (ref0, ref1) pair (8.4.2.3.1).
+fn implicit_weights(refs: &[Vec<RefPic>; 2], cur_poc: i32) -> Vec<i32> {
+    let mut t = vec![32; 32 * 32];
+    for (i, r0) in refs[0].iter().enumerate().take(32) {
+        for (j, r1) in refs[1].iter().enumerate().take(32) {
+            let tb = cur_poc.wrapping_sub(r0.poc).clamp(-128, 127);
+            let td = r1.poc.wrapping_sub(r0.poc).clamp(-128, 127);
+            let mut w = 32;
+            if td != 0 && !r0.long_term && !r1.long_term {
+                let tx = (16384 + (td / 2).abs()) / td;
+                let dsf = ((tb * tx + 32) >> 6).clamp(-1024, 1023);
+                if !(dsf >> 2 < -64 || dsf >> 2 > 128) {
+                    w = 64 - (dsf >> 2);
+                }
+            }
+            t[i * 32 + j] = w;
+        }
+    }
+    t
+}
+
+pub(crate) struct SliceCtx<'a> {
+    pub h: &'a SliceHeader,
+    pub sps: &'a Sps,
+    pub pps: &'a Pps,
+    pub slice_num: u32,
+    pub refs: &'a [Vec<RefPic>; 2],
+    pub dequant: &'a Dequant,
+    pub implicit: Option<&'a [i32]>,
+    pub mode: Mode,
+    pub poc: i32,
+}
+
+fn decode_slice_data(
+    s: &SliceCtx,
+    mut r: BitReader,
+    fs: &mut FrameState,
+    rec: &mut MbRecord,
+    carry: &mut CarryState,
+) -> Result<()> {
+    let h = s.h;
+    let total = fs.mb_w * fs.mb_h;
+    let ref_ids: [Vec<i32>; 2] = [
+        s.refs[0].iter().map(|r| r.pic.id).collect(),
+        s.refs[1].iter().map(|r| r.pic.id).collect(),
+    ];
+    let syn = MbSyntaxCtx {
+        slice_type: h.slice_type,
+        num_ref_idx: h.num_ref_idx,
+        transform_8x8_mode: s.pps.transform_8x8_mode,
+        direct_8x8_inference: s.sps.direct_8x8_inference,
+        slice_num: s.slice_num,
+    };
+    let mut qp = h.qp;
+    let mut addr = h.first_mb as usize;
+    let mut cabac = if s.pps.cabac {
+        r.align();
+        let start = r.pos() / 8;
+        Some(crate::cabac::SliceCabac::new(
+            &r.data()[start..],
+            h.slice_type,
+            h.cabac_init_idc,
+            h.qp,
+        )?)
+    } else {
+        None
+    };
+    let mut prev_qp_delta_nonzero = false;
+    let mut rows = RowPass {
+        start: addr,
+        enabled: h.disable_deblocking != 1,
+        qp_thresh: 15
+            - h.alpha_offset.min(h.beta_offset)
+            - 0.max(s.pps.chroma_qp_offset[0])
+                .max(s.pps.chroma_qp_offset[1]),
+        cavlc_8x8: !s.pps.cabac && s.pps.transform_8x8_mode,
+    };
+    carry.ensure_size(total);
+    loop {
+        if addr >= total {
+            return Err(Error::invalid("slice runs past the end of the picture"));
+        }
+        // skipped macroblocks
+        let mut skipped = false;
+        let mut more = true;
+        if let Some(cb) = cabac.as_mut() {
+            if h.slice_type != SliceType::I {
+                skipped = cb
+                    .skip_flag(fs, &syn, addr)
+                    .map_err(|e| e.at(format!("mb {addr}")))?;
+            }
+        } else if h.slice_type != SliceType::I {
+            let run = r.ue()? as usize;
+            if run > total - addr {
+                return Err(Error::invalid(format!(
+                    "mb {addr}: mb_skip_run {run} too long"
+                )));
+            }
+            for _ in 0..run {
+                decode_skip(s, fs, rec, addr, qp, &ref_ids, carry)
+                    .map_err(|e| e.at(format!("mb {addr}")))?;
+                addr += 1;
+                rows.after(addr, fs, carry);
+            }
+            if run > 0 {
+                more = r.more_rbsp_data();
+                if !more {
+                    break;
+                }
+                if addr >= total {
+                    return Err(Error::invalid("slice runs past the end of the picture"));
+                }
+            }
+        }
+        if skipped {
+            decode_skip(s, fs, rec, addr, qp, &ref_ids, carry)
+                .map_err(|e| e.at(format!("mb {addr}")))?;
+            prev_qp_delta_nonzero = false;
+        } else if more {
+            let mbx = addr % fs.mb_w;
+            let mby = addr / fs.mb_w;
+            rec.reset(addr, mbx, mby);
+            match cabac.as_mut() {
+                Some(cb) => cb.parse_mb(&syn, fs, rec, prev_qp_delta_nonzero),
+                None => cavlc::parse_mb(&mut r, &syn, fs, rec),
+            }
+            .map_err(|e| e.at(format!("mb {addr}")))?;
+            prev_qp_delta_nonzero = rec.qp_delta != 0;
+            qp = (qp + rec.qp_delta + 52) % 52;
+            rec.qp = qp;
+            carry.coded(rec, cabac.is_some());
+            finish_mb(s, fs, rec, &ref_ids, None).map_err(|e| e.at(format!("mb {addr}")))?;
+        }
+        addr += 1;
+        rows.after(addr, fs, carry);
+        match cabac.as_mut() {
+            Some(cb) => {
+                if cb.end_of_slice()? {
+                    break;
+                }
+            }
+            None => {
+                if !r.more_rbsp_data() {
+                    break;
+                }
+            }
+        }
+    }
+    rows.finish(addr, fs, carry);
+    Ok(())
+}
+
+/// Tracks the macroblock rows the reference decoder deblocks while decoding
+/// a slice (one pass per completed row, one for the partial last row).
+struct RowPass {
+    start: usize,
+    enabled: bool,
+    qp_thresh: i32,
+    cavlc_8x8: bool,
+}
+
+impl RowPass {
+    fn after(&mut self, next: usize, fs: &FrameState, carry: &mut CarryState) {
+        if next.is_multiple_of(fs.mb_w) {
+            self.finish(next, fs, carry);
+        }
+    }
+
+    fn finish(&mut self, end: usize, fs: &FrameState, carry: &mut CarryState) {
+        if end > self.start && self.enabled {
+            carry.filter_pass(fs, self.start, end, self.qp_thresh, self.cavlc_8x8);
+        }
+        self.start = end;
+    }
+}
+
+fn decode_skip(
+    s: &SliceCtx,
+    fs: &mut FrameState,
+    rec: &mut MbRecord,
+    addr: usize,
+    qp: i32,
+    ref_ids: &[Vec<i32>; 2],
+    carry: &mut CarryState,
+) -> Result<()> {
+    rec.reset(addr, addr % fs.mb_w, addr / fs.mb_w);
+    rec.kind = if s.h.slice_type == SliceType::B {
+        MbKind::BSkip
+    } else {
+        MbKind::PSkip
+    };
+    rec.qp = qp;
+    finish_mb(s, fs, rec, ref_ids, Some(carry.residue()))?;
+    carry.skipped(addr, s.pps.cabac);
+    Ok(())
+}
+
+fn finish_mb(
+    s: &SliceCtx,
+    fs: &mut FrameState,
+    rec: &mut MbRecord,
+    ref_ids: &[Vec<i32>; 2],
+    skip_residue: Option<(u8, [u8; 24])>,
+) -> Result<()> {
+    {
+        let env = MotionEnv {
+            fs,
+            slice: s.slice_num,
+            refs: s.refs,
+            cur_poc: s.poc,
+            direct_spatial: s.h.direct_spatial,
+            direct_8x8_inference: s.sps.direct_8x8_inference,
+            constrained_intra_pred: s.pps.constrained_intra_pred,
+        };
+        match rec.kind {
+            MbKind::I4x4 | MbKind::I8x8 => derive::intra_modes(&env, rec),
+            MbKind::I16x16 | MbKind::IPcm => {}
+            _ => derive::motion(&env, rec)?,
+        }
+    }
+    if rec.kind.is_intra() {
+        rec.ref_idx = [[-1; 4]; 2];
+    }
+    fs.store_mb(rec, s.slice_num, ref_ids);
+    if rec.direct16 || rec.kind == MbKind::BSkip {
+        fs.mbs[rec.addr].direct = 0xf;
+    } else if rec.kind == MbKind::Inter
+        && rec.part == crate::mb::Part::P8x8
+        && s.h.slice_type == SliceType::B
+    {
+        fs.mbs[rec.addr].direct = (0..4)
+            .filter(|&q| rec.sub_pred[q] == 0)
+            .fold(0, |a, q| a | (1 << q));
+    }
+    let explicit = if s.h.explicit_weights {
+        Some((&s.h.weights, s.h.luma_log2_denom, s.h.chroma_log2_denom))
+    } else {
+        None
+    };
+    let env = ReconEnv {
+        mode: s.mode,
+        slice: s.slice_num,
+        constrained_intra_pred: s.pps.constrained_intra_pred,
+        chroma_qp_offset: s.pps.chroma_qp_offset,
+        dequant: s.dequant,
+        refs: s.refs,
+        explicit,
+        implicit: s.implicit,
+        skip_residue,
+    };
+    recon::reconstruct(&env, fs, rec)
+}

@@ -326,15 +326,7 @@ fn finish(mut s: SampleData, near: Option<&Path>, opts: &LoadOptions) -> SampleD
                 first_full: p.keep_first_full_frame,
                 padding_policy: p.padding_policy,
             };
-            let vr = s.stage1_meta.as_ref().map(|m| crate::select::ValidRanges {
-                S_valid: m.valid_ranges.s_valid,
-                hb_total: m.valid_ranges.hb_total,
-                wb_total: m.valid_ranges.wb_total,
-                valid_h_start: m.valid_ranges.valid_h_start,
-                valid_h_end: m.valid_ranges.valid_h_end,
-                valid_w_start: m.valid_ranges.valid_w_start,
-                valid_w_end: m.valid_ranges.valid_w_end,
-            });
+            let vr = s.stage1_meta.as_ref().map(|m| m.valid_ranges);
             match crate::select::plan_stage2(rows, &pp, vr.as_ref()) {
                 Ok(plan) => {
                     s.positions = plan.positions;

@@ -35,6 +35,8 @@ enum Command {
     Precompute(cli::precompute::PrecomputeArgs),
     /// Per sampled frame: type, vectors, motion/residual/fused energy, patches kept.
     Analyze(cli::analyze::AnalyzeArgs),
+    /// Why evaluation HITs or MISSes offline assets, video by video, and how to fix it.
+    Doctor(cli::doctor::DoctorArgs),
     /// Open a sample, dataset or asset folder in the inspector (no PATH: the demo).
     Open(cli::open::OpenArgs),
     /// Print a sample's mosaics (and a frame's patch grid) once, without the inspector.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Some(Command::Pack(args)) => cli::pack::run(args),
         Some(Command::Precompute(args)) => cli::precompute::run(args),
         Some(Command::Analyze(args)) => cli::analyze::run(args),
+        Some(Command::Doctor(args)) => cli::doctor::run(args),
         Some(Command::Open(args)) => cli::open::run(args),
         Some(Command::Show(args)) => cli::show::run(args),
         Some(Command::Env(args)) => cli::env::run(args),

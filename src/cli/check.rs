@@ -159,20 +159,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                     emit(f)?;
                 }
             }
-            Discovered::AssetFolder {
-                dir,
-                images,
-                positions,
-                ..
-            } => {
-                for f in stage1::lint_stage2_folder(
-                    dir,
-                    images,
-                    positions.as_deref(),
-                    args.num_images,
-                    args.square_size,
-                    args.deep,
-                ) {
+            Discovered::AssetFolder { dir, .. } => {
+                for f in crate::diagnose::asset_root::asset_folder_findings(dir, args.num_images) {
                     emit(f)?;
                 }
             }
@@ -182,32 +170,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     dir.clone()
                 };
-                let folders: Vec<PathBuf> = std::fs::read_dir(&root)
-                    .with_context(|| format!("{}: cannot list", root.display()))?
-                    .flatten()
-                    .map(|e| e.path())
-                    .filter(|p| p.is_dir())
-                    .collect();
-                let findings: Vec<Vec<Finding>> = folders
-                    .par_iter()
-                    .map(|d| match discover(d).what {
-                        Discovered::AssetFolder {
-                            dir,
-                            images,
-                            positions,
-                            ..
-                        } => stage1::lint_stage2_folder(
-                            &dir,
-                            &images,
-                            positions.as_deref(),
-                            args.num_images,
-                            args.square_size,
-                            args.deep,
-                        ),
-                        _ => Vec::new(),
-                    })
-                    .collect();
-                for f in findings.into_iter().flatten() {
+                for f in crate::diagnose::asset_root::asset_root_findings(&root, args.num_images) {
                     emit(f)?;
                 }
             }

@@ -400,10 +400,20 @@ fn browser_on_stage1_root_and_asset_root() {
     let screen = text(&render(&app, 80, 24, Theme::plain(), false));
     assert!(screen.contains("eval asset root · 1 rows"), "{screen}");
     assert!(screen.contains("ytb_XwB-dkS5BVM"), "{screen}");
+    // The doctor pane: evaluation's lookup for the video the meta names.
+    let t0 = std::time::Instant::now();
+    while !app.doctor.as_ref().unwrap().done && t0.elapsed().as_secs() < 20 {
+        app.update(Action::Tick);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     app.update(Action::Pane(6));
-    let screen = text(&render(&app, 80, 24, Theme::plain(), false));
-    assert!(screen.contains("doctor: 1 folders"), "{screen}");
+    let screen = text(&render(&app, 120, 24, Theme::plain(), false));
+    assert!(screen.contains("1 videos: 1 HIT"), "{screen}");
+    assert!(screen.contains("HIT"), "{screen}");
+    assert!(screen.contains("videos/ytb_XwB-dkS5BVM.mp4"), "{screen}");
+    assert!(screen.contains("8 images from"), "{screen}");
     app.update(Action::Enter);
+    assert!(app.message.contains("folder eval uses"), "{}", app.message);
     assert_eq!(app.sample.as_ref().unwrap().kind, "eval asset folder");
 }
 
@@ -469,4 +479,39 @@ fn mouse_clicks_on_tabs_and_wheel_steps_frames() {
     app.update(app.mouse_action(MouseKind::WheelDown, 10, 10).unwrap());
     app.update(app.mouse_action(MouseKind::WheelDown, 10, 10).unwrap());
     assert_eq!(app.t, 2);
+}
+
+#[test]
+fn doctor_says_miss_and_why() {
+    let Some(fx) = common::fixtures() else { return };
+    // A root whose folder name no longer matches the video's stem, and whose meta is gone:
+    // evaluation finds nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("assets");
+    common::copy_tree(&fx.join("upstream-precompute/assets"), &root);
+    let other = tmp.path().join("assets2");
+    common::copy_tree(&fx.join("upstream-precompute/assets"), &other);
+    std::fs::rename(other.join("ytb_XwB-dkS5BVM"), root.join("renamed"))
+        .unwrap();
+    std::fs::remove_file(root.join("renamed/meta.json")).unwrap();
+    std::fs::remove_dir_all(root.join("ytb_XwB-dkS5BVM")).unwrap();
+    std::fs::create_dir_all(root.join("x")).unwrap();
+    // A meta naming a video whose folder is gone.
+    std::fs::write(
+        root.join("x/meta.json"),
+        r#"{"video": "videos/gone.mp4", "key": "gone"}"#,
+    )
+    .unwrap();
+    let mut app = browser_app(&root, opts());
+    let t0 = std::time::Instant::now();
+    while !app.doctor.as_ref().unwrap().done && t0.elapsed().as_secs() < 20 {
+        app.update(Action::Tick);
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    app.update(Action::Pane(6));
+    let d = app.doctor.as_ref().unwrap();
+    assert_eq!(d.rows.len(), 1, "{:?}", d.rows);
+    let screen = text(&render(&app, 120, 24, Theme::plain(), false));
+    assert!(screen.contains("MISS"), "{screen}");
+    assert!(screen.contains("videos/gone.mp4"), "{screen}");
 }

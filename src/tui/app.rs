@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::analysis::ResidualSource;
 use crate::engine::{self, Engine, Mode, Notification, Outcome, Pipeline, ProgressState};
 
+use super::doctor::{self, DoctorIndex, DoctorRow};
 use super::knobs;
 use super::sample::{LoadOptions, SampleData};
 use super::source::{self, Entry, Index, Opened};
@@ -235,6 +236,15 @@ impl Browser {
     }
 }
 
+/// The doctor pane: evaluation's verdict per video of an asset root.
+pub struct Doctor {
+    pub root: PathBuf,
+    pub index: Option<DoctorIndex>,
+    pub rows: Vec<DoctorRow>,
+    pub selected: usize,
+    pub done: bool,
+}
+
 /// The inspector.
 pub struct App {
     pub pane: Pane,
@@ -244,6 +254,7 @@ pub struct App {
     pub input: InputMode,
     pub input_text: String,
     pub browser: Option<Browser>,
+    pub doctor: Option<Doctor>,
     pub sample: Option<SampleData>,
     pub opts: LoadOptions,
     /// Images are drawn (false with `--images none`).
@@ -286,6 +297,7 @@ impl App {
             input: InputMode::Normal,
             input_text: String::new(),
             browser: None,
+            doctor: None,
             sample: None,
             opts,
             images: true,
@@ -338,6 +350,20 @@ impl App {
                     asset_root,
                 };
                 b.refresh_view();
+                if let Some(root) = &b.asset_root {
+                    let n = if self.opts.num_images == 0 {
+                        8
+                    } else {
+                        self.opts.num_images
+                    };
+                    self.doctor = Some(Doctor {
+                        root: root.clone(),
+                        index: Some(doctor::start(root.clone(), n)),
+                        rows: Vec::new(),
+                        selected: 0,
+                        done: false,
+                    });
+                }
                 self.browser = Some(b);
                 self.pane = Pane::Browser;
             }
@@ -496,6 +522,13 @@ impl App {
                 }
                 b.done = done;
             }
+            if let Some(d) = &mut self.doctor {
+                if let Some(ix) = &d.index {
+                    let done = ix.is_done();
+                    d.rows.extend(ix.drain());
+                    d.done = done;
+                }
+            }
             return;
         }
         if action == Action::Quit {
@@ -532,7 +565,9 @@ impl App {
             Action::NextPane => self.go(Pane::ALL[(self.pane.index() + 1) % 7]),
             Action::PrevPane => self.go(Pane::ALL[(self.pane.index() + 6) % 7]),
             _ => match self.pane {
-                Pane::Browser | Pane::Doctor => self.update_browser(action),
+                Pane::Browser => self.update_browser(action),
+                Pane::Doctor if self.doctor.is_some() => self.update_doctor(action),
+                Pane::Doctor => self.update_browser(action),
                 Pane::Mosaics => self.update_mosaics(action),
                 Pane::Grid => self.update_grid(action),
                 Pane::Energy => self.update_energy(action),
@@ -664,6 +699,38 @@ impl App {
                         self.set_sample(s);
                     }
                     Err(err) => self.message = format!("{}: {err}", e.label),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn update_doctor(&mut self, action: Action) {
+        let Some(d) = &mut self.doctor else { return };
+        let last = d.rows.len().saturating_sub(1);
+        match action {
+            Action::Up => d.selected = d.selected.saturating_sub(1),
+            Action::Down => d.selected = (d.selected + 1).min(last),
+            Action::Home => d.selected = 0,
+            Action::End => d.selected = last,
+            Action::Enter => {
+                let Some(row) = d.rows.get(d.selected).cloned() else {
+                    return;
+                };
+                let Some(dir) = row.chosen else {
+                    self.message =
+                        format!("{}: evaluation uses no folder ({})", row.video, row.message);
+                    return;
+                };
+                match source::open(&dir, &self.opts) {
+                    Ok(Opened::One(s)) => {
+                        self.message = format!("opened the folder eval uses for {}", row.video);
+                        self.set_sample(*s);
+                    }
+                    Ok(Opened::Many { .. }) => {
+                        self.message = format!("{}: a list, not one folder", dir.display());
+                    }
+                    Err(e) => self.message = e,
                 }
             }
             _ => {}

@@ -3,6 +3,7 @@
 //! [`crate::engine`] decodes and re-selects without blocking either.
 
 pub mod app;
+pub mod doctor;
 pub mod images;
 pub mod keys;
 pub mod knobs;

@@ -1,4 +1,4 @@
-//! The sample list (datasets, stage 1 roots, asset roots) and the doctor pane.
+//! The sample list (datasets, stage 1 roots, asset roots).
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -19,13 +19,9 @@ fn badge(e: &Entry, theme: &Theme) -> Span<'static> {
     }
 }
 
-pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, doctor: bool) {
+pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme) {
     let Some(b) = &app.browser else {
-        let text = if doctor {
-            "The doctor pane works on an eval asset root: open one (codecscope open ASSETS_ROOT)."
-        } else {
-            "A single sample is open: see the other panes (2 mosaics, 3 grid, ...)."
-        };
+        let text = "A single sample is open: see the other panes (2 mosaics, 3 grid, ...).";
         f.render_widget(
             Paragraph::new(text).block(Block::default().borders(Borders::ALL)),
             area,
@@ -44,12 +40,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, doctor: boo
         SortKey::K => "K",
     };
     let state = if b.done { "" } else { " indexing…" };
-    let title = if doctor {
-        format!(
-            " doctor: {} folders{state} · eval lookup (HIT/MISS) is not in this build yet ",
-            b.entries.len()
-        )
-    } else {
+    let title = {
         format!(
             " {} · {} rows ({} shown){state} · filter {filter} · sort {sort}{} ",
             b.kind,
@@ -86,7 +77,11 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, doctor: boo
                 Line::raw(e.label.clone()),
                 Line::raw(e.frames.map_or("-".into(), |x| x.to_string())),
                 Line::raw(e.k.map_or("-".into(), |x| x.to_string())),
-                Line::raw(if doctor { first } else { e.video.clone() }),
+                Line::raw(if e.video.is_empty() {
+                    first
+                } else {
+                    e.video.clone()
+                }),
             ]);
             if vi == b.selected {
                 row.style(theme.selected())
@@ -105,20 +100,7 @@ pub fn draw(f: &mut Frame<'_>, area: Rect, app: &App, theme: &Theme, doctor: boo
             Constraint::Fill(1),
         ],
     )
-    .header(
-        Row::new(vec![
-            "",
-            "id",
-            "T",
-            "K",
-            if doctor {
-                "first finding"
-            } else {
-                "video / folder"
-            },
-        ])
-        .style(theme.title()),
-    )
+    .header(Row::new(vec!["", "id", "T", "K", "video / folder"]).style(theme.title()))
     .block(Block::default().borders(Borders::ALL).title(title));
     f.render_widget(table, area);
 }

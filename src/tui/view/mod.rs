@@ -2,6 +2,7 @@
 //! cache, which only remembers encodings).
 
 mod browser;
+mod doctor;
 mod energy;
 mod findings;
 pub mod grid;
@@ -32,8 +33,17 @@ pub fn draw(f: &mut Frame<'_>, app: &App, images: &mut ImageCache, theme: &Theme
     // While a popup is up, pictures are not drawn: nothing of them can show through.
     let pictures = !app.help;
     match app.pane {
-        Pane::Browser => browser::draw(f, body, app, theme, false),
-        Pane::Doctor => browser::draw(f, body, app, theme, true),
+        Pane::Browser => browser::draw(f, body, app, theme),
+        Pane::Doctor => match &app.doctor {
+            Some(d) => doctor::draw(f, body, d, theme),
+            None => f.render_widget(
+                Paragraph::new(
+                    "The doctor pane works on an eval asset root: open one (codecscope ASSETS_ROOT).",
+                )
+                .block(ratatui::widgets::Block::default().borders(ratatui::widgets::Borders::ALL)),
+                body,
+            ),
+        },
         Pane::Mosaics => mosaics::draw(f, body, app, images, theme, pictures),
         Pane::Grid => grid::draw(f, body, app, images, theme, pictures),
         Pane::Energy => energy::draw(f, body, app, theme),

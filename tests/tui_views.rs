@@ -491,8 +491,7 @@ fn doctor_says_miss_and_why() {
     common::copy_tree(&fx.join("upstream-precompute/assets"), &root);
     let other = tmp.path().join("assets2");
     common::copy_tree(&fx.join("upstream-precompute/assets"), &other);
-    std::fs::rename(other.join("ytb_XwB-dkS5BVM"), root.join("renamed"))
-        .unwrap();
+    std::fs::rename(other.join("ytb_XwB-dkS5BVM"), root.join("renamed")).unwrap();
     std::fs::remove_file(root.join("renamed/meta.json")).unwrap();
     std::fs::remove_dir_all(root.join("ytb_XwB-dkS5BVM")).unwrap();
     std::fs::create_dir_all(root.join("x")).unwrap();

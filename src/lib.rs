@@ -7,7 +7,9 @@
 pub mod analysis;
 pub mod cli;
 pub mod diagnose;
+pub mod engine;
 pub mod formats;
 pub mod pipeline;
 pub mod select;
+pub mod tui;
 pub mod video;

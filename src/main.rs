@@ -18,6 +18,9 @@ their positions_thw, and the eval asset folders that evaluation silently misses.
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Without a subcommand: open PATH in the inspector (`codecscope open PATH`).
+    #[command(flatten)]
+    open: cli::open::OpenArgs,
 }
 
 #[derive(Subcommand)]
@@ -34,6 +37,12 @@ enum Command {
     Analyze(cli::analyze::AnalyzeArgs),
     /// Why evaluation HITs or MISSes offline assets, video by video, and how to fix it.
     Doctor(cli::doctor::DoctorArgs),
+    /// Open a sample, dataset or asset folder in the inspector (no PATH: the demo).
+    Open(cli::open::OpenArgs),
+    /// Print a sample's mosaics (and a frame's patch grid) once, without the inspector.
+    Show(cli::show::ShowArgs),
+    /// Self-check: terminal, picture protocol, linked FFmpeg, motion-vector export.
+    Env(cli::env::EnvArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,10 +61,10 @@ fn main() -> ExitCode {
         Some(Command::Precompute(args)) => cli::precompute::run(args),
         Some(Command::Analyze(args)) => cli::analyze::run(args),
         Some(Command::Doctor(args)) => cli::doctor::run(args),
-        None => {
-            let _ = <Cli as clap::CommandFactory>::command().print_help();
-            return ExitCode::from(2);
-        }
+        Some(Command::Open(args)) => cli::open::run(args),
+        Some(Command::Show(args)) => cli::show::run(args),
+        Some(Command::Env(args)) => cli::env::run(args),
+        None => cli::open::run(parsed.open),
     };
     match result {
         Ok(code) => code,

@@ -4,9 +4,12 @@
 pub mod analyze;
 pub mod check;
 pub mod doctor;
+pub mod env;
 pub mod knobs;
+pub mod open;
 pub mod output;
 pub mod pack;
 pub mod precompute;
 pub mod progress;
 pub mod select;
+pub mod show;

@@ -41,4 +41,6 @@ pub use analyze::{
 pub use error::VideoError;
 pub use frames::{read_frames_rgb, RgbFrame};
 pub use offline::{analyze_offline, OfflineAnalysis, OfflineOptions, WindowChoice, WindowPick};
-pub use source::{probe, scan_packets, set_ffmpeg_logging, PacketInfo, PacketScan, VideoInfo};
+pub use source::{
+    linked_versions, probe, scan_packets, set_ffmpeg_logging, PacketInfo, PacketScan, VideoInfo,
+};

@@ -315,3 +315,14 @@ pub fn scan_packets(path: &str) -> Result<(VideoInfo, PacketScan), VideoError> {
     let scan = src.scan(&mut |_| true)?;
     Ok((src.info, scan))
 }
+
+/// Versions of the linked FFmpeg libraries, `(library, "major.minor.micro")`.
+pub fn linked_versions() -> Vec<(&'static str, String)> {
+    init_ffmpeg();
+    let v = |x: u32| format!("{}.{}.{}", x >> 16, (x >> 8) & 0xff, x & 0xff);
+    vec![
+        ("libavcodec", v(ff::codec::version())),
+        ("libavformat", v(ff::format::version())),
+        ("libavutil", v(ff::util::version())),
+    ]
+}

@@ -221,18 +221,20 @@ pub fn combine(
             }
         }
         (Some(a), Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
-            let (a, b) = (&a[..w * h], &b[..w * h]);
             let off = (o[0] + o[1] + 1) >> 1;
-            fill1(dst, stride, w, h, &|k| {
-                ((a[k] as i32 * wts[0] + b[k] as i32 * wts[1] + (1 << log_wd)) >> (log_wd + 1))
-                    + off
-            })
+            let (w0, w1, rnd, sh) = (wts[0], wts[1], 1 << log_wd, log_wd + 1);
+            let rows = dst.chunks_mut(stride).take(h);
+            for ((row, ra), rb) in rows.zip(a.chunks_exact(w)).zip(b.chunks_exact(w)) {
+                for ((d, &x), &y) in row[..w].iter_mut().zip(ra).zip(rb) {
+                    *d = clip8(((x as i32 * w0 + y as i32 * w1 + rnd) >> sh) + off);
+                }
+            }
         }
         (Some(a), None, Weighting::Weighted { log_wd, w: wts, o }) => {
-            fill1(dst, stride, w, h, &|k| single(a[k], log_wd, wts[0], o[0]))
+            single(dst, stride, a, w, h, log_wd, wts[0], o[0])
         }
         (None, Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
-            fill1(dst, stride, w, h, &|k| single(b[k], log_wd, wts[1], o[1]))
+            single(dst, stride, b, w, h, log_wd, wts[1], o[1])
         }
         (None, None, _) => {}
     }
@@ -247,21 +249,23 @@ fn fill2<F: Fn(usize, usize) -> i32 + ?Sized>(out: &mut [u8], w: usize, h: usize
     }
 }
 
-#[inline(always)]
-fn fill1<F: Fn(usize) -> i32 + ?Sized>(dst: &mut [u8], stride: usize, w: usize, h: usize, f: &F) {
-    for (j, row) in dst.chunks_mut(stride).take(h).enumerate() {
-        for (i, d) in row[..w].iter_mut().enumerate() {
-            *d = clip8(f(j * w + i));
+/// Explicit weighting of one prediction (8-270):
+/// `((p * w + 2^(log_wd - 1)) >> log_wd) + o`, or `p * w + o` when log_wd is 0.
+fn single(
+    dst: &mut [u8],
+    stride: usize,
+    p: &[u8],
+    w: usize,
+    h: usize,
+    log_wd: i32,
+    wt: i32,
+    o: i32,
+) {
+    let rnd = if log_wd >= 1 { 1 << (log_wd - 1) } else { 0 };
+    for (row, rp) in dst.chunks_mut(stride).take(h).zip(p.chunks_exact(w)) {
+        for (d, &x) in row[..w].iter_mut().zip(rp) {
+            *d = clip8(((x as i32 * wt + rnd) >> log_wd) + o);
         }
-    }
-}
-
-#[inline]
-fn single(p: u8, log_wd: i32, w: i32, o: i32) -> i32 {
-    if log_wd >= 1 {
-        ((p as i32 * w + (1 << (log_wd - 1))) >> log_wd) + o
-    } else {
-        p as i32 * w + o
     }
 }
 

@@ -144,11 +144,14 @@ pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out:
 pub fn chroma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out: &mut [u8]) {
     let mut win = [0u8; 9 * 9];
     let (ww, wh) = (w + 1, h + 1);
-    if x >= 0 && y >= 0 && x + ww as i32 <= p.width as i32 && y + wh as i32 <= p.height as i32 {
-        for j in 0..wh {
-            let o = (y as usize + j) * p.stride + x as usize;
-            win[j * 9..j * 9 + ww].copy_from_slice(&p.data[o..o + ww]);
-        }
+    // Rows of the (w + 1) x (h + 1) source window: read straight from the
+    // plane when it lies inside, else from an edge-clamped copy.
+    let (src, stride): (&[u8], usize) = if x >= 0
+        && y >= 0
+        && x + ww as i32 <= p.width as i32
+        && y + wh as i32 <= p.height as i32
+    {
+        (&p.data[y as usize * p.stride + x as usize..], p.stride)
     } else {
         let maxx = p.width as i32 - 1;
         let maxy = p.height as i32 - 1;
@@ -158,19 +161,21 @@ pub fn chroma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, ou
                 win[j * 9 + i] = p.data[o + (x + i as i32).clamp(0, maxx) as usize];
             }
         }
-    }
-    let (a, b, c, d) = ((8 - fx) * (8 - fy), fx * (8 - fy), (8 - fx) * fy, fx * fy);
-    for j in 0..h {
-        let r0 = &win[j * 9..j * 9 + ww];
-        let r1 = &win[(j + 1) * 9..(j + 1) * 9 + ww];
+        (&win[..], 9)
+    };
+    // weights sum to 64, so every intermediate fits in u16
+    let a = ((8 - fx) * (8 - fy)) as u16;
+    let b = (fx * (8 - fy)) as u16;
+    let c = ((8 - fx) * fy) as u16;
+    let d = (fx * fy) as u16;
+    for (j, orow) in out[..w * h].chunks_exact_mut(w).enumerate() {
+        let r0 = &src[j * stride..j * stride + ww];
+        let r1 = &src[(j + 1) * stride..(j + 1) * stride + ww];
+        let (r0a, r0b) = (&r0[..w], &r0[1..]);
+        let (r1a, r1b) = (&r1[..w], &r1[1..]);
         for i in 0..w {
-            let v = (a * r0[i] as i32
-                + b * r0[i + 1] as i32
-                + c * r1[i] as i32
-                + d * r1[i + 1] as i32
-                + 32)
-                >> 6;
-            out[j * w + i] = v as u8;
+            let v = a * r0a[i] as u16 + b * r0b[i] as u16 + c * r1a[i] as u16 + d * r1b[i] as u16;
+            orow[i] = ((v + 32) >> 6) as u8;
         }
     }
 }
@@ -217,16 +222,19 @@ pub fn combine(
         }
         (Some(a), Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
             let off = (o[0] + o[1] + 1) >> 1;
-            fill1(dst, stride, w, h, &|k| {
-                ((a[k] as i32 * wts[0] + b[k] as i32 * wts[1] + (1 << log_wd)) >> (log_wd + 1))
-                    + off
-            })
+            let (w0, w1, rnd, sh) = (wts[0], wts[1], 1 << log_wd, log_wd + 1);
+            let rows = dst.chunks_mut(stride).take(h);
+            for ((row, ra), rb) in rows.zip(a.chunks_exact(w)).zip(b.chunks_exact(w)) {
+                for ((d, &x), &y) in row[..w].iter_mut().zip(ra).zip(rb) {
+                    *d = clip8(((x as i32 * w0 + y as i32 * w1 + rnd) >> sh) + off);
+                }
+            }
         }
         (Some(a), None, Weighting::Weighted { log_wd, w: wts, o }) => {
-            fill1(dst, stride, w, h, &|k| single(a[k], log_wd, wts[0], o[0]))
+            single(dst, stride, a, w, h, log_wd, wts[0], o[0])
         }
         (None, Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
-            fill1(dst, stride, w, h, &|k| single(b[k], log_wd, wts[1], o[1]))
+            single(dst, stride, b, w, h, log_wd, wts[1], o[1])
         }
         (None, None, _) => {}
     }
@@ -241,22 +249,23 @@ fn fill2<F: Fn(usize, usize) -> i32 + ?Sized>(out: &mut [u8], w: usize, h: usize
     }
 }
 
-#[inline(always)]
-fn fill1<F: Fn(usize) -> i32 + ?Sized>(dst: &mut [u8], stride: usize, w: usize, h: usize, f: &F) {
-    for j in 0..h {
-        let row = &mut dst[j * stride..j * stride + w];
-        for (i, d) in row.iter_mut().enumerate() {
-            *d = clip8(f(j * w + i));
+/// Explicit weighting of one prediction (8-270):
+/// `((p * w + 2^(log_wd - 1)) >> log_wd) + o`, or `p * w + o` when log_wd is 0.
+fn single(
+    dst: &mut [u8],
+    stride: usize,
+    p: &[u8],
+    w: usize,
+    h: usize,
+    log_wd: i32,
+    wt: i32,
+    o: i32,
+) {
+    let rnd = if log_wd >= 1 { 1 << (log_wd - 1) } else { 0 };
+    for (row, rp) in dst.chunks_mut(stride).take(h).zip(p.chunks_exact(w)) {
+        for (d, &x) in row[..w].iter_mut().zip(rp) {
+            *d = clip8(((x as i32 * wt + rnd) >> log_wd) + o);
         }
-    }
-}
-
-#[inline]
-fn single(p: u8, log_wd: i32, w: i32, o: i32) -> i32 {
-    if log_wd >= 1 {
-        ((p as i32 * w + (1 << (log_wd - 1))) >> log_wd) + o
-    } else {
-        p as i32 * w + o
     }
 }
 

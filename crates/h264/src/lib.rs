@@ -49,6 +49,8 @@ mod derive;
 mod dpb;
 mod error;
 mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inter;
 mod intra;
 mod mb;

@@ -311,7 +311,7 @@ impl App {
             rev: (0, 0, 0),
             diff_view: DiffView::Off,
             knob: 0,
-            residual: ResidualSource::Emulate,
+            residual: ResidualSource::Exact,
             params: None,
             engine: None,
             engine_mode,
@@ -870,9 +870,10 @@ impl App {
             }
             Action::CycleResidual => {
                 self.residual = match self.residual {
+                    ResidualSource::Exact => ResidualSource::Emulate,
                     ResidualSource::Emulate => ResidualSource::FrameDiff,
                     ResidualSource::FrameDiff => ResidualSource::None,
-                    _ => ResidualSource::Emulate,
+                    ResidualSource::None => ResidualSource::Exact,
                 };
                 self.message = format!(
                     "residual source: {}: decoding again",

@@ -237,7 +237,7 @@ fn check_dataset(
 ) -> anyhow::Result<DatasetStats> {
     let resolver = PathResolver::new(args.remap.clone(), Some(path));
     let files = FileFindings::default();
-    let stream =
+    let mut stream =
         RecordStream::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
     let progress = Progress::new(
         &format!("checking {}", path.display()),
@@ -251,21 +251,8 @@ fn check_dataset(
     let mut seen_ids: HashMap<u64, u64> = HashMap::new();
     let hasher = std::hash::RandomState::new();
     use std::hash::BuildHasher;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut stream = stream.peekable();
     loop {
-        batch.clear();
-        let mut stream_error = None;
-        while batch.len() < BATCH {
-            match stream.next() {
-                Some(Ok(rec)) => batch.push(rec),
-                Some(Err(e)) => {
-                    stream_error = Some(e);
-                    break;
-                }
-                None => break,
-            }
-        }
+        let (batch, stream_error) = stream.next_batch(BATCH);
         if batch.is_empty() && stream_error.is_none() {
             break;
         }

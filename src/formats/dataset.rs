@@ -90,6 +90,20 @@ impl RecordStream {
         self.layout
     }
 
+    /// Up to `n` records, for parallel work on a batch; a stream error ends the batch and
+    /// the stream. An empty batch without error means the end.
+    pub fn next_batch(&mut self, n: usize) -> (Vec<RecordText>, Option<StreamError>) {
+        let mut batch = Vec::with_capacity(n.min(1 << 16));
+        while batch.len() < n {
+            match self.next() {
+                Some(Ok(rec)) => batch.push(rec),
+                Some(Err(e)) => return (batch, Some(e)),
+                None => break,
+            }
+        }
+        (batch, None)
+    }
+
     fn fail(&mut self, message: impl Into<String>) -> Option<Result<RecordText, StreamError>> {
         self.done = true;
         Some(Err(StreamError {

@@ -351,7 +351,7 @@ fn index_dataset(
     tx: &Sender<Vec<Entry>>,
     read: &AtomicU64,
 ) {
-    let Ok(stream) = RecordStream::open(path) else {
+    let Ok(mut stream) = RecordStream::open(path) else {
         return;
     };
     let resolver = PathResolver::new(opts.remaps.clone(), Some(path));
@@ -365,21 +365,9 @@ fn index_dataset(
         ..RecordRules::default()
     };
     let display = path.display().to_string();
-    let mut stream = stream.peekable();
     let mut batch_size = 64;
     loop {
-        let mut batch = Vec::with_capacity(batch_size);
-        let mut stream_error = None;
-        while batch.len() < batch_size {
-            match stream.next() {
-                Some(Ok(r)) => batch.push(r),
-                Some(Err(e)) => {
-                    stream_error = Some(e);
-                    break;
-                }
-                None => break,
-            }
-        }
+        let (batch, stream_error) = stream.next_batch(batch_size);
         if batch.is_empty() && stream_error.is_none() {
             return;
         }

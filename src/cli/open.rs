@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use crate::analysis::ResidualSource;
 use crate::diagnose::paths::Remap;
@@ -13,24 +13,6 @@ use crate::formats::discover::{discover, Discovered};
 use crate::tui::images::ImagesArg;
 use crate::tui::sample::LoadOptions;
 use crate::tui::{self, source, RunOptions};
-
-/// `--residual` for the inspector's engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ResidualArg {
-    Emulate,
-    FrameDiff,
-    None,
-}
-
-impl From<ResidualArg> for ResidualSource {
-    fn from(r: ResidualArg) -> Self {
-        match r {
-            ResidualArg::Emulate => ResidualSource::Emulate,
-            ResidualArg::FrameDiff => ResidualSource::FrameDiff,
-            ResidualArg::None => ResidualSource::None,
-        }
-    }
-}
 
 /// Options shared by `open` and the bare form.
 #[derive(Debug, Clone, Args)]
@@ -44,9 +26,14 @@ pub struct ViewArgs {
     /// Rewrite a path prefix found in the data (repeatable), for data that moved machines.
     #[arg(long, value_name = "FROM=TO")]
     pub remap: Vec<Remap>,
-    /// Residual source of the background engine (SPEC 2.7; the exact decoder is not wired here yet).
-    #[arg(long, value_enum, default_value = "emulate")]
-    pub residual: ResidualArg,
+    /// Residual source of the background engine (SPEC 2.7): exact (the project's decoder,
+    /// falling back to the emulator where a stream is not supported), emulate, frame-diff, none.
+    #[arg(
+        long,
+        default_value = "exact",
+        value_name = "exact|emulate|frame-diff|none"
+    )]
+    pub residual: ResidualSource,
     /// Images per codec sample.
     #[arg(long, default_value_t = 8, alias = "num_images")]
     pub num_images: usize,
@@ -159,7 +146,7 @@ pub fn run(args: OpenArgs) -> anyhow::Result<ExitCode> {
         RunOptions {
             images: args.view.images,
             load,
-            residual: args.view.residual.into(),
+            residual: args.view.residual,
             mouse: args.view.mouse,
         },
     )?;

@@ -37,6 +37,8 @@ enum Command {
     Analyze(cli::analyze::AnalyzeArgs),
     /// Why evaluation HITs or MISSes offline assets, video by video, and how to fix it.
     Doctor(cli::doctor::DoctorArgs),
+    /// Decode H.264 with the project's own decoder (normal or upstream's residual mode).
+    Decode(cli::decode::DecodeArgs),
     /// Open a sample, dataset or asset folder in the inspector (no PATH: the demo).
     Open(cli::open::OpenArgs),
     /// Print a sample's mosaics (and a frame's patch grid) once, without the inspector.
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Some(Command::Precompute(args)) => cli::precompute::run(args),
         Some(Command::Analyze(args)) => cli::analyze::run(args),
         Some(Command::Doctor(args)) => cli::doctor::run(args),
+        Some(Command::Decode(args)) => cli::decode::run(args),
         Some(Command::Open(args)) => cli::open::run(args),
         Some(Command::Show(args)) => cli::show::run(args),
         Some(Command::Env(args)) => cli::env::run(args),

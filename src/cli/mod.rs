@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod decode;
 pub mod doctor;
 pub mod env;
 pub mod knobs;

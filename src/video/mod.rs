@@ -29,6 +29,7 @@ mod frames;
 pub mod motion;
 pub mod nal;
 mod offline;
+mod own;
 mod plan;
 mod reorder;
 pub mod rgb;
@@ -41,6 +42,7 @@ pub use analyze::{
 pub use error::VideoError;
 pub use frames::{read_frames_rgb, RgbFrame};
 pub use offline::{analyze_offline, OfflineAnalysis, OfflineOptions, WindowChoice, WindowPick};
+pub use own::{decode_own, OwnPicture};
 pub use source::{
     linked_versions, probe, scan_packets, set_ffmpeg_logging, PacketInfo, PacketScan, VideoInfo,
 };

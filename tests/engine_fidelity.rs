@@ -5,21 +5,11 @@
 mod common;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
 use codecscope::analysis::ResidualSource;
 use codecscope::formats::npy;
 use codecscope::select::{select_stage1, MvCompensate, PaddingPolicy, Stage1Params};
 use codecscope::video::{analyze, AnalyzeOptions};
-
-fn file_ending(dir: &Path, suffix: &str) -> PathBuf {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with(suffix))
-        .unwrap_or_else(|| panic!("no *{suffix} in {}", dir.display()))
-}
 
 fn as_set(rows: &[[i32; 3]]) -> HashSet<[i32; 3]> {
     rows.iter().copied().collect()
@@ -30,8 +20,8 @@ fn motion_only_first_full_equals_upstream() {
     let Some(fx) = common::fixtures() else { return };
     let video = fx.join("upstream-demo/videos/ytb_XwB-dkS5BVM.mp4");
     let dir = fx.join("upstream-motion-only/stage1_first_full");
-    let expected = npy::read_rows(&file_ending(&dir, ".visidx_thw.npy")).unwrap();
-    let expected_ids = npy::read_frame_ids(&file_ending(&dir, ".frame_ids.npy")).unwrap();
+    let expected = npy::read_rows(&common::file_ending(&dir, ".visidx_thw.npy")).unwrap();
+    let expected_ids = npy::read_frame_ids(&common::file_ending(&dir, ".frame_ids.npy")).unwrap();
 
     let opts = AnalyzeOptions {
         residual: ResidualSource::None,
@@ -64,8 +54,8 @@ fn motion_only_uniform_exclude_t48_equals_upstream() {
     let Some(fx) = common::fixtures() else { return };
     let video = fx.join("upstream-demo/videos/ytb_XwB-dkS5BVM.mp4");
     let dir = fx.join("upstream-motion-only/stage1_uniform_exclude");
-    let expected = npy::read_rows(&file_ending(&dir, ".visidx_thw.npy")).unwrap();
-    let expected_ids = npy::read_frame_ids(&file_ending(&dir, ".frame_ids.npy")).unwrap();
+    let expected = npy::read_rows(&common::file_ending(&dir, ".visidx_thw.npy")).unwrap();
+    let expected_ids = npy::read_frame_ids(&common::file_ending(&dir, ".frame_ids.npy")).unwrap();
 
     let opts = AnalyzeOptions {
         sequence_length: 48,
@@ -87,29 +77,18 @@ fn motion_only_uniform_exclude_t48_equals_upstream() {
     assert_eq!(as_set(&sel.rows), as_set(&expected));
 }
 
-/// PSNR in dB between two same-sized 8-bit buffers.
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    assert_eq!(a.len(), b.len());
-    let mse: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
-    }
-}
-
 #[test]
 fn packing_fixture_rows_reproduces_stage2() {
     use codecscope::select::{self, Layout, PackParams, SquareGeometry};
     let Some(fx) = common::fixtures() else { return };
     let demo = fx.join("upstream-demo");
-    let rows = npy::read_rows(&file_ending(&demo.join("stage1"), ".visidx_thw.npy")).unwrap();
-    let ids = npy::read_frame_ids(&file_ending(&demo.join("stage1"), ".frame_ids.npy")).unwrap();
+    let rows = npy::read_rows(&common::file_ending(
+        &demo.join("stage1"),
+        ".visidx_thw.npy",
+    ))
+    .unwrap();
+    let ids =
+        npy::read_frame_ids(&common::file_ending(&demo.join("stage1"), ".frame_ids.npy")).unwrap();
     let s2 = demo.join("stage2/sample_XwB-dkS5BVM__ytb_XwB-dkS5BVM__58574aa9");
     let expected_pos = npy::read_rows(&s2.join("positions_thw.npy")).unwrap();
     let p = PackParams {
@@ -143,8 +122,8 @@ fn packing_fixture_rows_reproduces_stage2() {
             .to_rgb8();
         let jpeg = codecscope::formats::jpeg::encode_rgb(ours, 576, 576, 95).unwrap();
         let ours_jpeg = image::load_from_memory(&jpeg).unwrap().to_rgb8();
-        let db_raw = psnr(ours, theirs.as_raw());
-        let db_jpeg = psnr(ours_jpeg.as_raw(), theirs.as_raw());
+        let db_raw = common::psnr(ours, theirs.as_raw());
+        let db_jpeg = common::psnr(ours_jpeg.as_raw(), theirs.as_raw());
         eprintln!("mosaic {i}: PSNR vs upstream JPEG: pixels {db_raw:.2} dB, after our JPEG {db_jpeg:.2} dB");
         worst = worst.min(db_jpeg);
     }
@@ -223,7 +202,11 @@ fn recall_and_correlation(ours: &[[i32; 3]], theirs: &[[i32; 3]], t: usize) -> (
 fn emulated_residual_selection_recall_on_fixture() {
     let Some(fx) = common::fixtures() else { return };
     let demo = fx.join("upstream-demo");
-    let expected = npy::read_rows(&file_ending(&demo.join("stage1"), ".visidx_thw.npy")).unwrap();
+    let expected = npy::read_rows(&common::file_ending(
+        &demo.join("stage1"),
+        ".visidx_thw.npy",
+    ))
+    .unwrap();
     let video = demo.join("videos/ytb_XwB-dkS5BVM.mp4");
     let p = Stage1Params {
         keep_first_full_frame: true,

@@ -4,39 +4,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use codecscope::analysis::{ResidualPlane, ResidualSource};
 use codecscope::formats::{meta, npy};
 use codecscope::video::{analyze, analyze_offline, AnalyzeOptions, OfflineOptions, VideoError};
 
-fn file_ending(dir: &Path, suffix: &str) -> PathBuf {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with(suffix))
-        .unwrap_or_else(|| panic!("no *{suffix} in {}", dir.display()))
-}
-
 fn exact() -> AnalyzeOptions {
     AnalyzeOptions {
         residual: ResidualSource::Exact,
         ..Default::default()
-    }
-}
-
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse = a
-        .iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as f64 - y as f64).powi(2))
-        .sum::<f64>()
-        / a.len() as f64;
-    if mse == 0.0 {
-        f64::INFINITY
-    } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
     }
 }
 
@@ -64,18 +41,19 @@ fn select_exact_reproduces_upstream_stage1() {
     );
     assert_eq!(code, 1, "the record without its video fails: {err}");
     let theirs = demo.join("stage1");
-    let ours_meta = meta::read_stage1_meta(&file_ending(&root, ".meta.json")).unwrap();
-    let mut theirs_meta = meta::read_stage1_meta(&file_ending(&theirs, ".meta.json")).unwrap();
+    let ours_meta = meta::read_stage1_meta(&common::file_ending(&root, ".meta.json")).unwrap();
+    let mut theirs_meta =
+        meta::read_stage1_meta(&common::file_ending(&theirs, ".meta.json")).unwrap();
     let cs = ours_meta.codecscope.clone().unwrap();
     assert_eq!(cs["residual_source"], "exact", "{cs}");
     theirs_meta.codecscope = ours_meta.codecscope.clone();
     assert_eq!(ours_meta, theirs_meta);
     assert_eq!(
-        npy::read_frame_ids(&file_ending(&root, ".frame_ids.npy")).unwrap(),
-        npy::read_frame_ids(&file_ending(&theirs, ".frame_ids.npy")).unwrap()
+        npy::read_frame_ids(&common::file_ending(&root, ".frame_ids.npy")).unwrap(),
+        npy::read_frame_ids(&common::file_ending(&theirs, ".frame_ids.npy")).unwrap()
     );
-    let a = npy::read_rows(&file_ending(&root, ".visidx_thw.npy")).unwrap();
-    let b = npy::read_rows(&file_ending(&theirs, ".visidx_thw.npy")).unwrap();
+    let a = npy::read_rows(&common::file_ending(&root, ".visidx_thw.npy")).unwrap();
+    let b = npy::read_rows(&common::file_ending(&theirs, ".visidx_thw.npy")).unwrap();
     assert_eq!(a.len(), b.len());
     let sa: std::collections::HashSet<_> = a.iter().copied().collect();
     let sb: std::collections::HashSet<_> = b.iter().copied().collect();
@@ -159,7 +137,7 @@ fn precompute_exact_reproduces_upstream_assets() {
         let name = format!("mosaic_{i:03}.jpg");
         let a = image::open(ours.join(&name)).unwrap().to_rgb8();
         let b = image::open(theirs.join(&name)).unwrap().to_rgb8();
-        let p = psnr(a.as_raw(), b.as_raw());
+        let p = common::psnr(a.as_raw(), b.as_raw());
         eprintln!("{name}: PSNR {p:.2} dB");
         assert!(p >= 40.0, "{name}: PSNR {p:.2} dB");
     }
@@ -262,7 +240,7 @@ fn interlaced_clip_falls_back_to_the_emulator() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    let m = meta::read_stage1_meta(&file_ending(&root, ".meta.json")).unwrap();
+    let m = meta::read_stage1_meta(&common::file_ending(&root, ".meta.json")).unwrap();
     let cs = m.codecscope.unwrap();
     assert_eq!(cs["residual_source"], "emulate");
     assert!(

@@ -232,19 +232,7 @@ impl Job {
                 r.map(|v| (v.analysis, v.rgb))
             }
             Pipeline::Offline(o) => {
-                let opts = video::OfflineOptions {
-                    seq_len_frames: o.seq_len_frames,
-                    window_len: o.window_len.max(0) as usize,
-                    window_pick: match o.window_pick {
-                        select::WindowPick::None => video::WindowPick::None,
-                        select::WindowPick::Begin => video::WindowPick::Begin,
-                        select::WindowPick::Mid => video::WindowPick::Mid,
-                        select::WindowPick::End => video::WindowPick::End,
-                        select::WindowPick::Energy3 => video::WindowPick::Energy3,
-                    },
-                    residual,
-                    with_rgb: true,
-                };
+                let opts = video::OfflineOptions::for_params(o, residual, true);
                 video::analyze_offline(video, &opts).map(|v| (v.analysis, v.rgb))
             }
         };

@@ -322,19 +322,7 @@ fn build(
     escaped: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let p = &run.params;
-    let opts = OfflineOptions {
-        seq_len_frames: p.seq_len_frames,
-        window_len: p.window_len.max(0) as usize,
-        window_pick: match p.window_pick {
-            select::WindowPick::None => video::WindowPick::None,
-            select::WindowPick::Begin => video::WindowPick::Begin,
-            select::WindowPick::Mid => video::WindowPick::Mid,
-            select::WindowPick::End => video::WindowPick::End,
-            select::WindowPick::Energy3 => video::WindowPick::Energy3,
-        },
-        residual: run.residual,
-        with_rgb: true,
-    };
+    let opts = OfflineOptions::for_params(p, run.residual, true);
     let oa = video::analyze_offline(&job.video, &opts).map_err(|e| e.to_string())?;
     let sel = select::select_offline(&oa.analysis, p);
     let plan = select::plan_offline(&sel.rows, p.num_images, p.square_size, p.patch_size)

@@ -23,27 +23,8 @@ use crate::analysis::{
     SampledFrame,
 };
 
-/// Upstream's `--window_pick`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowPick {
-    None,
-    Begin,
-    Mid,
-    End,
-    Energy3,
-}
-
-impl WindowPick {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WindowPick::None => "none",
-            WindowPick::Begin => "begin",
-            WindowPick::Mid => "mid",
-            WindowPick::End => "end",
-            WindowPick::Energy3 => "energy3",
-        }
-    }
-}
+/// Upstream's `--window_pick` (one definition, shared with the selection parameters).
+pub use crate::select::WindowPick;
 
 /// The offline precompute's knobs that reach the decoder.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +47,23 @@ impl Default for OfflineOptions {
             window_pick: WindowPick::None,
             residual: ResidualSource::Emulate,
             with_rgb: false,
+        }
+    }
+}
+
+impl OfflineOptions {
+    /// The decoder's part of the offline precompute's parameters.
+    pub fn for_params(
+        p: &crate::select::OfflineParams,
+        residual: ResidualSource,
+        with_rgb: bool,
+    ) -> Self {
+        OfflineOptions {
+            seq_len_frames: p.seq_len_frames,
+            window_len: p.window_len.max(0) as usize,
+            window_pick: p.window_pick,
+            residual,
+            with_rgb,
         }
     }
 }

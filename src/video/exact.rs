@@ -7,8 +7,9 @@
 //! the references, and FFmpeg's carried-over coded-block state crosses pictures, so a picture
 //! left out (even a non-reference one) changes what later ones output. Measured on the
 //! fixture: leaving out the unsampled non-reference pictures made 24 of the 64 sampled
-//! frames differ from upstream (28 to 3425 pixels each). Decoding stops once the last
-//! wanted picture is out.
+//! frames differ from upstream (28 to 3425 pixels each). Those pictures are parsed but not
+//! reconstructed instead: their syntax is all the carried state depends on. Decoding stops
+//! once the last wanted picture is out.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -17,6 +18,7 @@ use h264::{Decoder, Mode, Picture};
 
 use super::analyze::PatchedLuma;
 use super::nal::NalFraming;
+use super::plan::timestamp_ranks;
 use super::source::{PacketInfo, Source};
 use super::yuv::YuvFrame;
 use crate::analysis::Plane;
@@ -121,6 +123,8 @@ struct Collector<'a> {
     raw_outputs: usize,
     luma: PatchedLuma,
     result: ExactResult,
+    /// A wanted picture came out unreconstructed (the timestamp ranks were wrong).
+    lost_wanted: bool,
 }
 
 impl Collector<'_> {
@@ -137,6 +141,10 @@ impl Collector<'_> {
         };
         self.result.outputs += 1;
         if self.wanted.contains(&p) {
+            if !pic.reconstructed {
+                self.lost_wanted = true;
+                return;
+            }
             self.result.types.insert(p, pic.pict_type);
             let plane = self.luma.map(&to_yuv(pic));
             self.result.planes.insert(p, plane);
@@ -159,10 +167,60 @@ pub(crate) fn decode_exact(
     wanted: &BTreeSet<usize>,
     luma: PatchedLuma,
 ) -> Result<ExactResult, ExactFail> {
+    let skippable = unwanted_non_reference(packets, wanted);
+    let result = match decode_pass(path, packets, wanted, luma, skippable.as_deref()) {
+        // The scan named a wanted picture wrongly: make every picture's pixels.
+        Err(PassFail::LostWanted) => decode_pass(path, packets, wanted, luma, None),
+        other => other,
+    };
+    result.map_err(|e| match e {
+        PassFail::Exact(e) => e,
+        PassFail::LostWanted => {
+            ExactFail::Failed("a sampled picture was left unreconstructed".into())
+        }
+    })
+}
+
+/// Per video packet: a non-reference picture whose presentation index (the rank of its
+/// timestamp) is not wanted, so its pixels need not be made. `None` when frames cannot be
+/// named before decoding.
+fn unwanted_non_reference(packets: &[PacketInfo], wanted: &BTreeSet<usize>) -> Option<Vec<bool>> {
+    let ranks = timestamp_ranks(packets)?;
+    Some(
+        packets
+            .iter()
+            .zip(ranks)
+            .map(|(p, rank)| {
+                p.slice.has_slice
+                    && !p.slice.is_reference
+                    && rank.is_some_and(|r| !wanted.contains(&r))
+            })
+            .collect(),
+    )
+}
+
+enum PassFail {
+    Exact(ExactFail),
+    LostWanted,
+}
+
+impl From<ExactFail> for PassFail {
+    fn from(e: ExactFail) -> Self {
+        PassFail::Exact(e)
+    }
+}
+
+fn decode_pass(
+    path: &str,
+    packets: &[PacketInfo],
+    wanted: &BTreeSet<usize>,
+    luma: PatchedLuma,
+    parse_only: Option<&[bool]>,
+) -> Result<ExactResult, PassFail> {
     let fail = |e: String| ExactFail::Failed(e);
     let mut src = Source::open(path).map_err(|e| fail(e.to_string()))?;
     if let Some(why) = unsupported_reason(&src) {
-        return Err(ExactFail::Unsupported(why));
+        return Err(ExactFail::Unsupported(why).into());
     }
     let h264_err = |e: h264::Error| match e {
         h264::Error::Unsupported(m) => ExactFail::Unsupported(m),
@@ -178,8 +236,10 @@ pub(crate) fn decode_exact(
         raw_outputs: 0,
         luma,
         result: ExactResult::default(),
+        lost_wanted: false,
     };
     let idx = src.info.stream_index;
+    let mut video_packets = 0;
     let mut ended_by_error = None;
     loop {
         let mut packet = ff::Packet::empty();
@@ -195,7 +255,12 @@ pub(crate) fn decode_exact(
         if packet.stream() != idx {
             continue;
         }
+        let k = video_packets;
+        video_packets += 1;
         let Some(data) = packet.data() else { continue };
+        dec.set_parse_only_non_reference(
+            parse_only.is_some_and(|s| s.get(k).copied().unwrap_or(false)),
+        );
         let r = match src.framing {
             NalFraming::LengthPrefixed(_) => dec.push_avcc_packet(data),
             NalFraming::AnnexB => dec.decode_annexb(data),
@@ -203,13 +268,16 @@ pub(crate) fn decode_exact(
         if let Err(e) = r {
             let e = h264_err(e);
             if matches!(e, ExactFail::Unsupported(_)) {
-                return Err(e);
+                return Err(e.into());
             }
             ended_by_error = Some(e.reason().to_string());
             break;
         }
         while let Some(pic) = dec.next_frame() {
             col.take(pic);
+        }
+        if col.lost_wanted {
+            return Err(PassFail::LostWanted);
         }
         if col.done() {
             return Ok(col.result);
@@ -224,10 +292,13 @@ pub(crate) fn decode_exact(
         Err(e) => {
             let e = h264_err(e);
             if matches!(e, ExactFail::Unsupported(_)) {
-                return Err(e);
+                return Err(e.into());
             }
             ended_by_error.get_or_insert(e.reason().to_string());
         }
+    }
+    if col.lost_wanted {
+        return Err(PassFail::LostWanted);
     }
     col.result.reached_end = ended_by_error.is_none();
     if col.done() {
@@ -237,7 +308,7 @@ pub(crate) fn decode_exact(
         .iter()
         .filter(|p| !col.result.planes.contains_key(p))
         .count();
-    Err(ExactFail::Failed(match ended_by_error {
+    Err(PassFail::Exact(ExactFail::Failed(match ended_by_error {
         Some(e) => format!(
             "the project's decoder stopped after {} frames ({e}) with {missing} sampled frames still missing",
             col.result.outputs
@@ -246,5 +317,5 @@ pub(crate) fn decode_exact(
             "the project's decoder output {} frames, {missing} sampled frames missing",
             col.result.outputs
         ),
-    }))
+    })))
 }

@@ -29,6 +29,9 @@ pub struct Picture {
     pub pict_type: char,
     pub poc: i32,
     pub is_reference: bool,
+    /// False for a picture that was parsed but not reconstructed (see
+    /// [`Decoder::set_parse_only_non_reference`]): its planes are empty.
+    pub reconstructed: bool,
 }
 
 impl Picture {
@@ -57,6 +60,8 @@ struct CurPic {
     pict_type: SliceType,
     next_slice: u32,
     mmco5: bool,
+    /// Pixels are produced (false: syntax only, see `parse_only_non_ref`).
+    reconstruct: bool,
 }
 
 struct Pending {
@@ -65,6 +70,7 @@ struct Pending {
     poc: i32,
     pict_type: char,
     is_ref: bool,
+    reconstructed: bool,
 }
 
 /// H.264 decoder.
@@ -85,6 +91,8 @@ pub struct Decoder {
     carry: CarryState,
     /// Why the last refused sequence parameter set is unsupported.
     unsupported: Option<String>,
+    /// Non-reference pictures started while set are parsed but not reconstructed.
+    parse_only_non_ref: bool,
 }
 
 impl Decoder {
@@ -104,7 +112,18 @@ impl Decoder {
             rec: Box::default(),
             carry: CarryState::default(),
             unsupported: None,
+            parse_only_non_ref: false,
         }
+    }
+
+    /// While `on`, a non-reference picture that starts is parsed but not reconstructed: no
+    /// prediction, transform or deblocking runs, and it leaves the decoder with
+    /// `reconstructed == false` and empty planes. Nothing else refers to a non-reference
+    /// picture's pixels, and its syntax is still read, so the coded-block state it carries
+    /// to later pictures (which the residual output depends on) is what a full decode
+    /// leaves. Set it per packet to skip the pictures nobody will look at.
+    pub fn set_parse_only_non_reference(&mut self, on: bool) {
+        self.parse_only_non_ref = on;
     }
 
     /// Decode an Annex B byte stream chunk containing whole NAL units.
@@ -277,6 +296,7 @@ impl Decoder {
             implicit: implicit.as_deref(),
             mode: self.mode,
             poc,
+            reconstruct: cur.reconstruct,
         };
         decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec, &mut self.carry)
     }
@@ -314,6 +334,7 @@ impl Decoder {
             pict_type: h.slice_type,
             next_slice: 0,
             mmco5: h.has_mmco5(),
+            reconstruct: h.nal_ref_idc != 0 || !self.parse_only_non_ref,
         });
         Ok(())
     }
@@ -346,7 +367,9 @@ impl Decoder {
             return Ok(());
         };
         self.frames += 1;
-        crate::deblock::deblock_picture(&mut cur.fs);
+        if cur.reconstruct {
+            crate::deblock::deblock_picture(&mut cur.fs);
+        }
         let h = &cur.first;
         let pic = Arc::new(cur.fs.into_pic());
         let mut poc = cur.poc;
@@ -387,6 +410,7 @@ impl Decoder {
             poc,
             pict_type: cur.pict_type.as_char(),
             is_ref: h.nal_ref_idc != 0,
+            reconstructed: cur.reconstruct,
         });
         let depth = cur
             .sps
@@ -416,6 +440,19 @@ impl Decoder {
 
 fn crop(p: &Pending) -> Picture {
     let s = &p.sps;
+    if !p.reconstructed {
+        return Picture {
+            width: s.width() as usize,
+            height: s.height() as usize,
+            y: Vec::new(),
+            u: Vec::new(),
+            v: Vec::new(),
+            pict_type: p.pict_type,
+            poc: p.poc,
+            is_reference: p.is_ref,
+            reconstructed: false,
+        };
+    }
     let (x0, y0) = (
         2 * s.crop_left as usize,
         (s.crop_unit_y() * s.crop_top) as usize,
@@ -445,6 +482,7 @@ fn crop(p: &Pending) -> Picture {
         pict_type: p.pict_type,
         poc: p.poc,
         is_reference: p.is_ref,
+        reconstructed: true,
     }
 }
 
@@ -479,6 +517,7 @@ pub(crate) struct SliceCtx<'a> {
     pub implicit: Option<&'a [i32]>,
     pub mode: Mode,
     pub poc: i32,
+    pub reconstruct: bool,
 }
 
 fn decode_slice_data(
@@ -681,6 +720,9 @@ fn finish_mb(
         fs.mbs[rec.addr].direct = (0..4)
             .filter(|&q| rec.sub_pred[q] == 0)
             .fold(0, |a, q| a | (1 << q));
+    }
+    if !s.reconstruct {
+        return Ok(());
     }
     let explicit = if s.h.explicit_weights {
         Some((&s.h.weights, s.h.luma_log2_denom, s.h.chroma_log2_denom))

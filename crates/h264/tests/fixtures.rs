@@ -109,6 +109,56 @@ fn demo_video_residual() {
     demo_video(Mode::UpstreamResidual);
 }
 
+/// Non-reference pictures parsed but not reconstructed leave every other picture as a full
+/// decode makes it (in residual mode the coded-block state they carry matters).
+fn parse_only_non_reference(video: PathBuf, list_base: PathBuf) {
+    if !video.exists() {
+        eprintln!("SKIP: {} not found", video.display());
+        return;
+    }
+    let dir = temp_dir("parse-only");
+    let data = to_annexb(&video, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut dec = h264::Decoder::new(Mode::UpstreamResidual);
+    dec.set_parse_only_non_reference(true);
+    let pics = decode_all_with(&data, dec).expect("decode");
+    let want = read_md5_list(&PathBuf::from(format!(
+        "{}.upstream_residual.txt",
+        list_base.display()
+    )));
+    assert_eq!(pics.len(), want.len());
+    let mut skipped = 0;
+    for (i, (p, (md5, t))) in pics.iter().zip(&want).enumerate() {
+        assert_eq!(p.pict_type, *t, "frame {i} type");
+        if p.reconstructed {
+            assert_eq!(&p.md5(), md5, "frame {i}");
+        } else {
+            assert!(!p.is_reference && p.y.is_empty(), "frame {i}");
+            skipped += 1;
+        }
+    }
+    assert!(skipped > 0, "the clip has non-reference pictures");
+}
+
+#[test]
+fn demo_video_residual_parse_only_non_reference() {
+    let Some(f) = fixture_dir() else { return };
+    parse_only_non_reference(
+        f.join("upstream-demo/videos/ytb_XwB-dkS5BVM.mp4"),
+        f.join("upstream-residual-decode/md5/ytb_XwB-dkS5BVM"),
+    );
+}
+
+#[test]
+fn bpyramid_residual_parse_only_non_reference() {
+    let Some(f) = fixture_dir() else { return };
+    let d = f.join("upstream-residual-decode");
+    parse_only_non_reference(
+        d.join("clips/cabac_high_bpyramid_weighted.mp4"),
+        d.join("md5/cabac_high_bpyramid_weighted"),
+    );
+}
+
 #[test]
 fn demo_video_residual_raw_frames() {
     let Some(f) = fixture_dir() else { return };

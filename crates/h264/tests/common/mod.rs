@@ -104,7 +104,11 @@ pub fn ffmpeg_framemd5(input: &Path) -> Vec<String> {
 
 /// Decode a whole Annex B stream.
 pub fn decode_all(data: &[u8], mode: Mode) -> Result<Vec<Picture>, h264::Error> {
-    let mut dec = Decoder::new(mode);
+    decode_all_with(data, Decoder::new(mode))
+}
+
+/// Decode a whole Annex B stream with a decoder set up by the caller.
+pub fn decode_all_with(data: &[u8], mut dec: Decoder) -> Result<Vec<Picture>, h264::Error> {
     let mut out = Vec::new();
     for nal in h264::split_annexb(data) {
         dec.decode_nal(nal)?;

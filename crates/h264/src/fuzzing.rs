@@ -198,7 +198,7 @@ pub fn macroblock_layer(data: &[u8], cabac: bool, mode: Mode) {
 }
 
 /// Decode a whole Annex B stream in one mode, ignoring errors NAL by NAL as
-/// a player would.
+/// a player would; then in one call, with non-reference pictures parsed only.
 pub fn whole_stream(data: &[u8], mode: Mode) {
     let mut dec = Decoder::new(mode);
     for nal in split_annexb(data) {
@@ -207,5 +207,6 @@ pub fn whole_stream(data: &[u8], mode: Mode) {
     }
     let _ = dec.flush();
     let mut dec = Decoder::new(mode);
+    dec.set_parse_only_non_reference(true);
     let _ = dec.decode_annexb(data);
 }

@@ -227,6 +227,12 @@ fn decode_pass(
         h264::Error::Invalid(m) => ExactFail::Failed(format!("invalid H.264 data: {m}")),
     };
     let mut dec = Decoder::new(Mode::UpstreamResidual);
+    // A parameter set may not claim pictures larger than the container's (rounded up to
+    // whole macroblocks), so a hostile one cannot make the picture buffer huge.
+    let (w, h) = (src.info.width.div_ceil(16), src.info.height.div_ceil(16));
+    if w > 0 && h > 0 {
+        dec.set_max_macroblocks(w * h);
+    }
     if let NalFraming::LengthPrefixed(_) = src.framing {
         dec.set_avcc(&src.extradata).map_err(h264_err)?;
     }

@@ -93,6 +93,8 @@ pub struct Decoder {
     unsupported: Option<String>,
     /// Non-reference pictures started while set are parsed but not reconstructed.
     parse_only_non_ref: bool,
+    /// Largest picture (in macroblocks) a slice may start.
+    max_mbs: usize,
 }
 
 impl Decoder {
@@ -113,7 +115,16 @@ impl Decoder {
             carry: CarryState::default(),
             unsupported: None,
             parse_only_non_ref: false,
+            max_mbs: crate::params::MAX_MBS_TOTAL as usize,
         }
+    }
+
+    /// Refuses pictures larger than `mbs` macroblocks (the default is the largest any
+    /// level allows). A caller that knows the picture size from the container bounds the
+    /// memory a hostile parameter set can make the decoder take (every picture in the
+    /// buffer has that size).
+    pub fn set_max_macroblocks(&mut self, mbs: usize) {
+        self.max_mbs = mbs.min(crate::params::MAX_MBS_TOTAL as usize);
     }
 
     /// While `on`, a non-reference picture that starts is parsed but not reconstructed: no
@@ -313,6 +324,13 @@ impl Decoder {
     }
 
     fn start_picture(&mut self, h: &SliceHeader, sps: &Sps) -> Result<()> {
+        let mbs = sps.mb_width as usize * sps.mb_height as usize;
+        if mbs > self.max_mbs {
+            return Err(Error::invalid(format!(
+                "picture of {}x{} macroblocks is larger than the {} allowed",
+                sps.mb_width, sps.mb_height, self.max_mbs
+            )));
+        }
         if h.idr {
             // all earlier pictures precede this one in output order
             self.bump_all();

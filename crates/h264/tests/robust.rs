@@ -153,3 +153,21 @@ fn decoder_is_send() {
     assert_send::<Decoder>();
     assert_send::<h264::Picture>();
 }
+
+#[test]
+fn pictures_larger_than_the_cap_are_refused() {
+    let Some(data) = encode("cap", &["-profile:v", "baseline"]) else {
+        return;
+    };
+    // 96x64 is 6x4 macroblocks: one less is refused, exactly that many decodes.
+    let mut small = Decoder::new(Mode::Normal);
+    small.set_max_macroblocks(23);
+    match small.decode_annexb(&data) {
+        Err(h264::Error::Invalid(m)) => assert!(m.contains("6x4 macroblocks"), "{m}"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let mut fits = Decoder::new(Mode::Normal);
+    fits.set_max_macroblocks(24);
+    fits.decode_annexb(&data).expect("decode");
+    assert_eq!(fits.flush().expect("flush").len(), 8);
+}

@@ -78,6 +78,21 @@ pub(crate) fn unsupported_reason(src: &Source) -> Option<String> {
     None
 }
 
+/// The project's decoder for an opened H.264 stream: parameter sets from the `avcC` record
+/// when packets are length-prefixed, and pictures no larger than the container's (rounded
+/// up to whole macroblocks), so a hostile parameter set cannot make the picture buffer huge.
+pub(crate) fn open_decoder(src: &Source, mode: Mode) -> Result<Decoder, h264::Error> {
+    let mut dec = Decoder::new(mode);
+    let (w, h) = (src.info.width.div_ceil(16), src.info.height.div_ceil(16));
+    if w > 0 && h > 0 {
+        dec.set_max_macroblocks(w * h);
+    }
+    if let NalFraming::LengthPrefixed(_) = src.framing {
+        dec.set_avcc(&src.extradata)?;
+    }
+    Ok(dec)
+}
+
 /// Output position -> presentation index (`None`: a picture the demuxer marked for discard,
 /// which FFmpeg decodes but never outputs). Built from the packets' timestamps when every
 /// slice packet has a distinct one; otherwise output order is presentation order.
@@ -226,16 +241,7 @@ fn decode_pass(
         h264::Error::Unsupported(m) => ExactFail::Unsupported(m),
         h264::Error::Invalid(m) => ExactFail::Failed(format!("invalid H.264 data: {m}")),
     };
-    let mut dec = Decoder::new(Mode::UpstreamResidual);
-    // A parameter set may not claim pictures larger than the container's (rounded up to
-    // whole macroblocks), so a hostile one cannot make the picture buffer huge.
-    let (w, h) = (src.info.width.div_ceil(16), src.info.height.div_ceil(16));
-    if w > 0 && h > 0 {
-        dec.set_max_macroblocks(w * h);
-    }
-    if let NalFraming::LengthPrefixed(_) = src.framing {
-        dec.set_avcc(&src.extradata).map_err(h264_err)?;
-    }
+    let mut dec = open_decoder(&src, Mode::UpstreamResidual).map_err(h264_err)?;
     let mut col = Collector {
         wanted,
         map: output_map(packets),

@@ -2,10 +2,10 @@
 //! mode), packets demuxed by FFmpeg: what `codecscope decode` shows.
 
 use ffmpeg_next as ff;
-use h264::{Decoder, Mode};
+use h264::Mode;
 
 use super::error::VideoError;
-use super::exact::unsupported_reason;
+use super::exact::{open_decoder, unsupported_reason};
 use super::nal::NalFraming;
 use super::source::Source;
 
@@ -46,11 +46,7 @@ pub fn decode_own(
     } else {
         Mode::Normal
     };
-    let mut dec = Decoder::new(mode);
-    if let NalFraming::LengthPrefixed(_) = src.framing {
-        dec.set_avcc(&src.extradata)
-            .map_err(|e| err(e.to_string()))?;
-    }
+    let mut dec = open_decoder(&src, mode).map_err(|e| err(e.to_string()))?;
     let idx = src.info.stream_index;
     let mut count = 0usize;
     let mut emit = |p: h264::Picture, count: &mut usize| -> bool {

@@ -158,9 +158,42 @@ pub fn sample_frame_ids(n: usize, t: usize, start_offset: i64) -> Vec<i32> {
     ids
 }
 
+/// `items[i]` for each `i` of `picks`, in order: each item is moved out at its last pick and
+/// cloned for the earlier ones, so repeated picks (duplicate frame ids) cost a copy each and
+/// no item is ever held twice beyond that. Panics if a pick is out of range.
+pub fn pick_items<T: Clone>(items: Vec<T>, picks: &[usize]) -> Vec<T> {
+    let mut last = vec![usize::MAX; items.len()];
+    for (k, &i) in picks.iter().enumerate() {
+        last[i] = k;
+    }
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    picks
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let item = if last[i] == k {
+                items[i].take()
+            } else {
+                items[i].clone()
+            };
+            item.expect("each item is moved out at its last pick only")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sample_frame_ids;
+    use super::{pick_items, sample_frame_ids};
+
+    #[test]
+    fn picks_move_at_last_use() {
+        let items = vec!["a".to_string(), "b".into(), "c".into()];
+        assert_eq!(
+            pick_items(items, &[0, 0, 2, 1, 0]),
+            ["a", "a", "c", "b", "a"]
+        );
+        assert!(pick_items(Vec::<u8>::new(), &[]).is_empty());
+    }
 
     #[test]
     fn linspace_floor() {

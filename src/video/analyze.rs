@@ -17,7 +17,7 @@ use super::rgb::{round_trip_is_exact, stage1_luma};
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use super::yuv::YuvFrame;
 use crate::analysis::{
-    Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource, SampledFrame,
+    pick_items, Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource, SampledFrame,
 };
 
 /// What `analyze` should produce.
@@ -402,6 +402,36 @@ pub(crate) fn run_pass(
     })
 }
 
+/// The analysis' frames, and their RGB pictures when decoded, per frame id, moved out of one
+/// pass' results (a repeated id, N < T, gets a copy). The residual comes from the pass itself
+/// (frame difference) or from `residuals` (emulator, exact decoder).
+fn sampled_frames(
+    frame_ids: &[i32],
+    outs: BTreeMap<usize, SampledOut>,
+    mut residuals: HashMap<usize, ResidualPlane>,
+) -> (Vec<SampledFrame>, Vec<RgbFrame>) {
+    let index: HashMap<usize, usize> = outs.keys().enumerate().map(|(i, &p)| (p, i)).collect();
+    let picks: Vec<usize> = frame_ids.iter().map(|&f| index[&(f as usize)]).collect();
+    let mut unique = Vec::with_capacity(outs.len());
+    let mut rgb = Vec::new();
+    for (p, o) in outs {
+        rgb.extend(o.rgb);
+        unique.push(SampledFrame {
+            frame_index: p,
+            frame_type: o.frame_type,
+            vector_count: o.vectors,
+            motion: o.motion,
+            residual: o.residual.or_else(|| residuals.remove(&p)),
+        });
+    }
+    let rgb = if rgb.len() == unique.len() {
+        pick_items(rgb, &picks)
+    } else {
+        Vec::new()
+    };
+    (pick_items(unique, &picks), rgb)
+}
+
 /// Stage 1's analysis of one video: frame ids, per sampled frame the motion grid and the
 /// residual picture. See [`analyze_with`] for progress, RGB pictures and statistics.
 pub fn analyze(path: &str, opts: &AnalyzeOptions) -> Result<Analysis, VideoError> {
@@ -571,7 +601,7 @@ fn analyze_pass(
             let r = run_pass(path, &plan, &cfg, progress);
             (r, worker.map(|h| h.join()))
         });
-        let (res, mut residuals) = pass_result?;
+        let (mut res, mut residuals) = pass_result?;
         let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
         let n_actual = if by_ts {
             res.outputs.len() + res.skipped_pictures
@@ -643,38 +673,14 @@ fn analyze_pass(
                 "the picture size changes within the stream; grids follow each frame's size".into(),
             );
         }
-        let first = res.frames.values().next();
-        let (width, height) = first
+        let (width, height) = res
+            .frames
+            .values()
+            .next()
             .map(|f| (f.width, f.height))
             .unwrap_or((info.width, info.height));
-        let mut frames = Vec::with_capacity(plan.frame_ids.len());
-        let mut rgb = Vec::new();
-        for &fid in &plan.frame_ids {
-            let o = &res.frames[&(fid as usize)];
-            let residual = match opts.residual {
-                ResidualSource::None => None,
-                ResidualSource::FrameDiff => o.residual.clone(),
-                ResidualSource::Exact => residuals.get(&(fid as usize)).cloned(),
-                ResidualSource::Emulate => residuals.remove(&(fid as usize)).or_else(|| {
-                    // A duplicate id (N < T): the plane was moved out already.
-                    frames
-                        .iter()
-                        .rev()
-                        .find(|f: &&SampledFrame| f.frame_index == fid as usize)
-                        .and_then(|f| f.residual.clone())
-                }),
-            };
-            if let Some(r) = &o.rgb {
-                rgb.push(r.clone());
-            }
-            frames.push(SampledFrame {
-                frame_index: fid as usize,
-                frame_type: o.frame_type,
-                vector_count: o.vectors,
-                motion: o.motion.clone(),
-                residual,
-            });
-        }
+        let (frames, rgb) =
+            sampled_frames(&plan.frame_ids, std::mem::take(&mut res.frames), residuals);
         let stats = DecodeStats {
             passes: pass,
             packets: scan.packets.len(),

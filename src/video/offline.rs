@@ -19,8 +19,8 @@ use super::motion::fill_grid_l0;
 use super::reorder::ReorderQueue;
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use crate::analysis::{
-    sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource,
-    SampledFrame,
+    pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualPlane,
+    ResidualSource, SampledFrame,
 };
 
 /// Upstream's `--window_pick` (one definition, shared with the selection parameters).
@@ -593,26 +593,31 @@ fn offline_pass(
     if missing > 0 {
         notes.push(format!("{missing} of {t} frame ids never arrived by timestamp and were filled from a neighbour"));
     }
-    let mut frames = Vec::with_capacity(t);
-    let mut used_frame = Vec::with_capacity(t);
-    for (k, s) in slots.iter().enumerate() {
-        let slot = &sink.filled[s.unwrap_or(last)];
-        let residual = match residual {
-            ResidualSource::Emulate | ResidualSource::Exact => residuals
-                .get(&slot.decoded_idx)
-                .cloned()
-                .map(ResidualPlane::Patched),
-            ResidualSource::FrameDiff => slot.residual.clone(),
-            _ => None,
-        };
-        used_frame.push(slot.frame_idx);
-        frames.push(SampledFrame {
-            frame_index: frame_ids[k].max(0) as usize,
+    let picks: Vec<usize> = slots.iter().map(|s| s.unwrap_or(last)).collect();
+    let used_frame = picks.iter().map(|&s| sink.filled[s].frame_idx).collect();
+    let mut residuals = residuals;
+    let decoded: Vec<SampledFrame> = sink
+        .filled
+        .into_iter()
+        .map(|slot| SampledFrame {
+            frame_index: 0,
             frame_type: slot.frame_type,
             vector_count: slot.vectors,
-            motion: slot.motion.clone(),
-            residual,
-        });
+            motion: slot.motion,
+            residual: match residual {
+                ResidualSource::Emulate | ResidualSource::Exact => residuals
+                    .remove(&slot.decoded_idx)
+                    .map(ResidualPlane::Patched),
+                ResidualSource::FrameDiff => slot.residual,
+                _ => None,
+            },
+        })
+        .collect();
+    drop(residuals);
+    // Moved, not copied: one picture per decoded frame is held at any time.
+    let mut frames = pick_items(decoded, &picks);
+    for (f, &id) in frames.iter_mut().zip(&frame_ids) {
+        f.frame_index = id.max(0) as usize;
     }
     let rgb = if opts.with_rgb {
         let ids: Vec<i64> = frame_ids

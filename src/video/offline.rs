@@ -99,6 +99,28 @@ pub struct OfflineAnalysis {
     pub rgb: Vec<RgbFrame>,
 }
 
+impl OfflineAnalysis {
+    /// The frames whose pictures go into the mosaics, as upstream's OpenCV seeks take them
+    /// (for reading them later, e.g. with `read_frames_mapped`).
+    pub fn rgb_frame_ids(&self) -> Vec<i64> {
+        rgb_frame_ids(&self.analysis.frame_ids, self.analysis.frame_count)
+    }
+}
+
+/// Frame ids for the pictures: clamped to the container's `total` frames when it is known.
+fn rgb_frame_ids(frame_ids: &[i32], total: usize) -> Vec<i64> {
+    frame_ids
+        .iter()
+        .map(|&f| {
+            if total > 0 {
+                (f as i64).clamp(0, total as i64 - 1)
+            } else {
+                f as i64
+            }
+        })
+        .collect()
+}
+
 /// Sum of packet sizes ffprobe reports for `-read_intervals START%+DUR`: it seeks to the
 /// keyframe at or before START, then counts packets until one's timestamp reaches the
 /// first packet's timestamp plus DUR.
@@ -620,17 +642,7 @@ fn offline_pass(
         f.frame_index = id.max(0) as usize;
     }
     let rgb = if opts.with_rgb {
-        let ids: Vec<i64> = frame_ids
-            .iter()
-            .map(|&f| {
-                if total > 0 {
-                    (f as i64).clamp(0, total as i64 - 1)
-                } else {
-                    f as i64
-                }
-            })
-            .collect();
-        read_frames_rgb(path, &ids)?
+        read_frames_rgb(path, &rgb_frame_ids(&frame_ids, total))?
     } else {
         Vec::new()
     };

@@ -79,6 +79,62 @@ pub enum ResidualPlane {
     Patched(Plane),
     /// An unsigned magnitude already (frame difference): energy is the value itself.
     Magnitude(Plane),
+    /// Either of the above reduced to what scoring at one geometry reads ([`ResidualKeep`]).
+    Sampled(ResidualSamples),
+}
+
+/// How much of each residual picture an analysis keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResidualKeep {
+    /// The whole picture: every square geometry and energy knob can be scored later (what
+    /// the inspector's engine needs).
+    #[default]
+    Whole,
+    /// Only what scoring at this square geometry reads, with plain or gradient energy (batch
+    /// runs, whose parameters are known before decoding): about 0.75 MB per frame whatever
+    /// the video's size, instead of the whole picture.
+    ForScoring {
+        square_size: usize,
+        patch: usize,
+        grad: bool,
+    },
+}
+
+/// Energy codes at the kept pixels, row-major over `rows x cols`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SampledCodes {
+    /// The picture's bytes (plain energy).
+    Bytes(Vec<u8>),
+    /// `gx + gy` of the wrapped central differences (`res_use_grad`).
+    Grad(Vec<u16>),
+}
+
+/// A residual picture reduced to what scoring reads: the histogram of its energy codes over
+/// the whole picture (for the percentile and the sums) and the codes at the source pixels
+/// the resize to the square reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResidualSamples {
+    /// Size of the whole picture.
+    pub width: usize,
+    pub height: usize,
+    /// Taken from a patched picture (energy `|y - 128|`), else from a magnitude.
+    pub patched: bool,
+    /// Kept source rows and columns, ascending.
+    pub rows: Vec<usize>,
+    pub cols: Vec<usize>,
+    /// Histogram of the codes over the whole picture (256 bins, 511 for gradients).
+    pub histogram: Vec<u64>,
+    pub codes: SampledCodes,
+}
+
+impl ResidualPlane {
+    /// Size of the whole picture.
+    pub fn size(&self) -> (usize, usize) {
+        match self {
+            ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => (p.width, p.height),
+            ResidualPlane::Sampled(s) => (s.width, s.height),
+        }
+    }
 }
 
 /// Picture type as FFmpeg reports it.

@@ -322,7 +322,10 @@ fn build(
     escaped: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let p = &run.params;
-    let opts = OfflineOptions::for_params(p, run.residual, false);
+    let opts = OfflineOptions {
+        residual_keep: p.residual_keep(),
+        ..OfflineOptions::for_params(p, run.residual, false)
+    };
     let mut oa = video::analyze_offline(&job.video, &opts).map_err(|e| e.to_string())?;
     let sel = select::select_offline(&oa.analysis, p);
     let plan = select::plan_offline(&sel.rows, p.num_images, p.square_size, p.patch_size)

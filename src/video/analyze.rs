@@ -17,8 +17,10 @@ use super::rgb::{round_trip_is_exact, stage1_luma};
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use super::yuv::YuvFrame;
 use crate::analysis::{
-    pick_items, Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource, SampledFrame,
+    pick_items, Analysis, FrameType, MotionGrid, Plane, ResidualKeep, ResidualPlane,
+    ResidualSource, SampledFrame,
 };
+use crate::select::keep_residual;
 
 /// What `analyze` should produce.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +35,9 @@ pub struct AnalyzeOptions {
     /// Drop non-reference pictures nobody needs (`skip_frame` noref per packet) when frames
     /// can be named by timestamp. Off: decode every frame.
     pub skip_unneeded: bool,
+    /// How much of each residual picture to keep (whole by default; a batch run that knows
+    /// its geometry keeps only what scoring reads).
+    pub residual_keep: ResidualKeep,
 }
 
 impl Default for AnalyzeOptions {
@@ -43,6 +48,7 @@ impl Default for AnalyzeOptions {
             residual: ResidualSource::Emulate,
             with_rgb: false,
             skip_unneeded: true,
+            residual_keep: ResidualKeep::Whole,
         }
     }
 }
@@ -113,6 +119,21 @@ impl PatchedLuma {
     }
 }
 
+/// What a patched picture becomes in the analysis: its luma as the tool reads it, kept whole
+/// or as the samples scoring reads. Applied where each picture is made, so that a run never
+/// holds more than one whole picture per thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PatchedStore {
+    pub luma: PatchedLuma,
+    pub keep: ResidualKeep,
+}
+
+impl PatchedStore {
+    pub fn store(&self, f: &YuvFrame) -> ResidualPlane {
+        keep_residual(ResidualPlane::Patched(self.luma.map(f)), self.keep)
+    }
+}
+
 /// Per sampled frame, what the sink keeps.
 #[derive(Debug, Clone)]
 pub(crate) struct SampledOut {
@@ -134,7 +155,7 @@ pub(crate) struct PassConfig<'a> {
     /// The codec exports no vectors (HEVC on stock FFmpeg): references are useless to the
     /// emulator, which then estimates each sampled frame on its own.
     pub no_vectors: bool,
-    pub luma: PatchedLuma,
+    pub store: PatchedStore,
     pub pass: usize,
     /// Upstream offline semantics: stop once the last sampled frame is out.
     pub stop_after_last: bool,
@@ -240,11 +261,12 @@ impl Sink<'_, '_> {
                         }
                         _ => vec![0u8; y.len()],
                     };
-                    o.residual = Some(ResidualPlane::Magnitude(Plane {
+                    let diff = ResidualPlane::Magnitude(Plane {
                         width: w,
                         height: h,
                         data,
-                    }));
+                    });
+                    o.residual = Some(keep_residual(diff, self.cfg.store.keep));
                 }
                 self.prev_luma = Some((p, y));
             }
@@ -329,7 +351,7 @@ pub(crate) fn run_pass(
 ) -> Result<(PassResult, HashMap<usize, ResidualPlane>), VideoError> {
     let mut src = Source::open(path)?;
     let n_packets = cfg.packets.len();
-    let luma = cfg.luma;
+    let store = cfg.store;
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<EmuFrame>(4);
         let worker = (cfg.residual == ResidualSource::Emulate).then(|| {
@@ -339,7 +361,7 @@ pub(crate) fn run_pass(
                 for f in rx {
                     let p = f.display_index;
                     if let Some(est) = emu.push(f) {
-                        out.insert(p, ResidualPlane::Patched(luma.map(&est)));
+                        out.insert(p, store.store(&est));
                     }
                 }
                 out
@@ -558,6 +580,10 @@ fn analyze_pass(
         Indexing::ByOutputOrder
     };
     let t = opts.sequence_length;
+    let store = PatchedStore {
+        luma: PatchedLuma::Stage1,
+        keep: opts.residual_keep,
+    };
     let mut pass = 0;
     loop {
         pass += 1;
@@ -587,7 +613,7 @@ fn analyze_pass(
             with_rgb: opts.with_rgb,
             export_mvs: true,
             no_vectors: hevc,
-            luma: PatchedLuma::Stage1,
+            store,
             pass,
             stop_after_last: false,
         };
@@ -596,7 +622,7 @@ fn analyze_pass(
         let (pass_result, exact_result) = std::thread::scope(|scope| {
             let worker = is_exact.then(|| {
                 let (packets, wanted) = (&scan.packets, &wanted);
-                scope.spawn(move || exact::decode_exact(path, packets, wanted, PatchedLuma::Stage1))
+                scope.spawn(move || exact::decode_exact(path, packets, wanted, store))
             });
             let r = run_pass(path, &plan, &cfg, progress);
             (r, worker.map(|h| h.join()))
@@ -655,11 +681,7 @@ fn analyze_pass(
                     )));
                 }
             }
-            residuals = r
-                .planes
-                .into_iter()
-                .map(|(p, plane)| (p, ResidualPlane::Patched(plane)))
-                .collect();
+            residuals = r.planes;
         }
         if let Some(e) = &res.run.error {
             if scan.error.is_none() {

@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::analyze::{fallback_note, PatchedLuma};
+use super::analyze::{fallback_note, PatchedLuma, PatchedStore};
 use super::decode::{decode_stream, Flow, FrameSink, FrameView};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
@@ -19,9 +19,10 @@ use super::motion::fill_grid_l0;
 use super::reorder::ReorderQueue;
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use crate::analysis::{
-    pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualPlane,
-    ResidualSource, SampledFrame,
+    pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualKeep,
+    ResidualPlane, ResidualSource, SampledFrame,
 };
+use crate::select::keep_residual;
 
 /// Upstream's `--window_pick` (one definition, shared with the selection parameters).
 pub use crate::select::WindowPick;
@@ -37,6 +38,8 @@ pub struct OfflineOptions {
     pub residual: ResidualSource,
     /// Also read the RGB pictures the way upstream does (OpenCV seeks, clamped).
     pub with_rgb: bool,
+    /// How much of each residual picture to keep (see `AnalyzeOptions::residual_keep`).
+    pub residual_keep: ResidualKeep,
 }
 
 impl Default for OfflineOptions {
@@ -47,6 +50,7 @@ impl Default for OfflineOptions {
             window_pick: WindowPick::None,
             residual: ResidualSource::Emulate,
             with_rgb: false,
+            residual_keep: ResidualKeep::Whole,
         }
     }
 }
@@ -64,6 +68,7 @@ impl OfflineOptions {
             window_pick: p.window_pick,
             residual,
             with_rgb,
+            residual_keep: ResidualKeep::Whole,
         }
     }
 }
@@ -252,6 +257,7 @@ struct OfflineSink {
     packets: Vec<PacketInfo>,
     queue: ReorderQueue<EmuFrame>,
     emu_tx: Option<SyncSender<EmuFrame>>,
+    keep: ResidualKeep,
     prev_luma: Option<Vec<u8>>,
     error: Option<String>,
 }
@@ -293,11 +299,12 @@ impl OfflineSink {
                     }
                     _ => vec![0u8; y.len()],
                 };
-                diff = Some(ResidualPlane::Magnitude(Plane {
+                let plane = ResidualPlane::Magnitude(Plane {
                     width: w,
                     height: h,
                     data,
-                }));
+                });
+                diff = Some(keep_residual(plane, self.keep));
             }
             self.prev_luma = Some(y);
         }
@@ -499,15 +506,19 @@ fn offline_pass(
         }
     }
     let residual = opts.residual;
+    let store = PatchedStore {
+        luma: PatchedLuma::Raw,
+        keep: opts.residual_keep,
+    };
     // Frames are numbered by timestamp here; on constant-frame-rate video the output
     // position of frame id f is f, so the exact decode starts on that guess in parallel.
     let guess: BTreeSet<usize> = frame_ids.iter().map(|&f| f.max(0) as usize).collect();
     let packets = &scan.packets;
     let (sink, residuals, exact_result) = std::thread::scope(
-        |scope| -> Result<(OfflineSink, HashMap<usize, Plane>, _), VideoError> {
+        |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
             let exact_worker = is_exact.then(|| {
                 let guess = &guess;
-                scope.spawn(move || exact::decode_exact(path, packets, guess, PatchedLuma::Raw))
+                scope.spawn(move || exact::decode_exact(path, packets, guess, store))
             });
             let (tx, rx) = sync_channel::<EmuFrame>(4);
             let worker = (residual == ResidualSource::Emulate).then(|| {
@@ -517,7 +528,7 @@ fn offline_pass(
                     for f in rx {
                         let p = f.display_index;
                         if let Some(est) = emu.push(f) {
-                            out.insert(p, PatchedLuma::Raw.map(&est));
+                            out.insert(p, store.store(&est));
                         }
                     }
                     out
@@ -543,6 +554,7 @@ fn offline_pass(
                 packets: Vec::new(),
                 queue: ReorderQueue::default(),
                 emu_tx: worker.is_some().then_some(tx),
+                keep: opts.residual_keep,
                 prev_luma: None,
                 error: None,
             };
@@ -574,7 +586,7 @@ fn offline_pass(
             let needed: BTreeSet<usize> = sink.filled.iter().map(|s| s.decoded_idx).collect();
             let r = match r {
                 Ok(Ok(r)) if needed.iter().all(|d| r.planes.contains_key(d)) => Ok(r),
-                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, PatchedLuma::Raw),
+                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, store),
                 Ok(Err(f)) => Err(f),
                 Err(_) => return Ok(Err("internal error in the project's decoder".into())),
             };
@@ -627,9 +639,9 @@ fn offline_pass(
             vector_count: slot.vectors,
             motion: slot.motion,
             residual: match residual {
-                ResidualSource::Emulate | ResidualSource::Exact => residuals
-                    .remove(&slot.decoded_idx)
-                    .map(ResidualPlane::Patched),
+                ResidualSource::Emulate | ResidualSource::Exact => {
+                    residuals.remove(&slot.decoded_idx)
+                }
                 ResidualSource::FrameDiff => slot.residual,
                 _ => None,
             },

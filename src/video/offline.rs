@@ -580,7 +580,7 @@ fn offline_pass(
             Ok((sink, residuals, exact_result))
         },
     )?;
-    let residuals = match exact_result {
+    let mut residuals = match exact_result {
         None => residuals,
         Some(r) => {
             let needed: BTreeSet<usize> = sink.filled.iter().map(|s| s.decoded_idx).collect();
@@ -629,11 +629,11 @@ fn offline_pass(
     }
     let picks: Vec<usize> = slots.iter().map(|s| s.unwrap_or(last)).collect();
     let used_frame = picks.iter().map(|&s| sink.filled[s].frame_idx).collect();
-    let mut residuals = residuals;
     let decoded: Vec<SampledFrame> = sink
         .filled
         .into_iter()
         .map(|slot| SampledFrame {
+            // Set below: a filled-in id shares its neighbour's picture, not its number.
             frame_index: 0,
             frame_type: slot.frame_type,
             vector_count: slot.vectors,
@@ -647,7 +647,6 @@ fn offline_pass(
             },
         })
         .collect();
-    drop(residuals);
     // Moved, not copied: one picture per decoded frame is held at any time.
     let mut frames = pick_items(decoded, &picks);
     for (f, &id) in frames.iter_mut().zip(&frame_ids) {

@@ -79,6 +79,62 @@ pub enum ResidualPlane {
     Patched(Plane),
     /// An unsigned magnitude already (frame difference): energy is the value itself.
     Magnitude(Plane),
+    /// Either of the above reduced to what scoring at one geometry reads ([`ResidualKeep`]).
+    Sampled(ResidualSamples),
+}
+
+/// How much of each residual picture an analysis keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResidualKeep {
+    /// The whole picture: every square geometry and energy knob can be scored later (what
+    /// the inspector's engine needs).
+    #[default]
+    Whole,
+    /// Only what scoring at this square geometry reads, with plain or gradient energy (batch
+    /// runs, whose parameters are known before decoding): about 0.75 MB per frame whatever
+    /// the video's size, instead of the whole picture.
+    ForScoring {
+        square_size: usize,
+        patch: usize,
+        grad: bool,
+    },
+}
+
+/// Energy codes at the kept pixels, row-major over `rows x cols`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SampledCodes {
+    /// The picture's bytes (plain energy).
+    Bytes(Vec<u8>),
+    /// `gx + gy` of the wrapped central differences (`res_use_grad`).
+    Grad(Vec<u16>),
+}
+
+/// A residual picture reduced to what scoring reads: the histogram of its energy codes over
+/// the whole picture (for the percentile and the sums) and the codes at the source pixels
+/// the resize to the square reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResidualSamples {
+    /// Size of the whole picture.
+    pub width: usize,
+    pub height: usize,
+    /// Taken from a patched picture (energy `|y - 128|`), else from a magnitude.
+    pub patched: bool,
+    /// Kept source rows and columns, ascending.
+    pub rows: Vec<usize>,
+    pub cols: Vec<usize>,
+    /// Histogram of the codes over the whole picture (256 bins, 511 for gradients).
+    pub histogram: Vec<u64>,
+    pub codes: SampledCodes,
+}
+
+impl ResidualPlane {
+    /// Size of the whole picture.
+    pub fn size(&self) -> (usize, usize) {
+        match self {
+            ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => (p.width, p.height),
+            ResidualPlane::Sampled(s) => (s.width, s.height),
+        }
+    }
 }
 
 /// Picture type as FFmpeg reports it.
@@ -158,9 +214,42 @@ pub fn sample_frame_ids(n: usize, t: usize, start_offset: i64) -> Vec<i32> {
     ids
 }
 
+/// `items[i]` for each `i` of `picks`, in order: each item is moved out at its last pick and
+/// cloned for the earlier ones, so repeated picks (duplicate frame ids) cost a copy each and
+/// no item is ever held twice beyond that. Panics if a pick is out of range.
+pub fn pick_items<T: Clone>(items: Vec<T>, picks: &[usize]) -> Vec<T> {
+    let mut last = vec![usize::MAX; items.len()];
+    for (k, &i) in picks.iter().enumerate() {
+        last[i] = k;
+    }
+    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
+    picks
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let item = if last[i] == k {
+                items[i].take()
+            } else {
+                items[i].clone()
+            };
+            item.expect("each item is moved out at its last pick only")
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sample_frame_ids;
+    use super::{pick_items, sample_frame_ids};
+
+    #[test]
+    fn picks_move_at_last_use() {
+        let items = vec!["a".to_string(), "b".into(), "c".into()];
+        assert_eq!(
+            pick_items(items, &[0, 0, 2, 1, 0]),
+            ["a", "a", "c", "b", "a"]
+        );
+        assert!(pick_items(Vec::<u8>::new(), &[]).is_empty());
+    }
 
     #[test]
     fn linspace_floor() {

@@ -603,3 +603,71 @@ fn precomputed_stats_give_identical_selections() {
         select::select_stage1(&b, &Stage1Params::default()).rows
     );
 }
+
+/// `a` with every residual picture reduced to what scoring with `p` reads.
+fn kept_for(a: &Analysis, p: &Stage1Params) -> Analysis {
+    let mut b = a.clone();
+    for f in &mut b.frames {
+        f.residual = f
+            .residual
+            .take()
+            .map(|r| select::keep_residual(r, p.residual_keep()));
+    }
+    b
+}
+
+#[test]
+fn kept_samples_score_as_whole_pictures() {
+    for (w, h) in [(2000, 30), (30, 1900), (33, 17), (1152, 20), (600, 1)] {
+        let a = analysis(w, h, 12, 6, (w * 7 + h) as u64);
+        for (square, patch, grad) in [(576, 16, false), (576, 16, true), (448, 14, false)] {
+            let p = Stage1Params {
+                square_size: square,
+                patch_size: patch,
+                res_use_grad: grad,
+                ..Stage1Params::upstream_run_script()
+            };
+            let b = kept_for(&a, &p);
+            assert!(b
+                .frames
+                .iter()
+                .all(|f| matches!(f.residual, Some(ResidualPlane::Sampled(_)))));
+            let (x, y) = (select::select_stage1(&a, &p), select::select_stage1(&b, &p));
+            let what = format!("{w}x{h} square {square} patch {patch} grad {grad}");
+            assert_eq!(x.rows, y.rows, "{what}");
+            assert_eq!(x.scores, y.scores, "{what}");
+            assert_eq!(x.energy, y.energy, "{what}");
+            let o = OfflineParams {
+                square_size: square,
+                patch_size: patch,
+                res_use_grad: grad,
+                ..Default::default()
+            };
+            assert_eq!(
+                select::select_offline(&a, &o).rows,
+                select::select_offline(&b, &o).rows,
+                "{what}"
+            );
+        }
+    }
+    // Samples kept for one geometry or energy kind are refused by another, with a note.
+    let a = analysis(2000, 30, 12, 6, 3);
+    let b = kept_for(&a, &Stage1Params::default());
+    for p in [
+        Stage1Params {
+            square_size: 448,
+            ..Default::default()
+        },
+        Stage1Params {
+            res_use_grad: true,
+            ..Default::default()
+        },
+    ] {
+        let s = select::select_stage1(&b, &p);
+        assert!(
+            s.notes.iter().any(|n| n.contains("kept for another")),
+            "{:?}",
+            s.notes
+        );
+    }
+}

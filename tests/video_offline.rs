@@ -103,6 +103,7 @@ fn windows_on_a_generated_clip() {
             window_pick: pick,
             residual: ResidualSource::Emulate,
             with_rgb: false,
+            ..OfflineOptions::default()
         };
         let a = analyze_offline(path, &o).unwrap();
         assert_eq!(a.analysis.frame_count, 200);

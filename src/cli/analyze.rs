@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::knobs::Stage1Knobs;
 use super::output::print_json;
+use crate::analysis::ResidualKeep;
 use crate::select;
 use crate::video::{self, AnalyzeOptions};
 
@@ -44,6 +45,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         residual,
         with_rgb: false,
         skip_unneeded: true,
+        residual_keep: ResidualKeep::Whole,
     };
     let t0 = Instant::now();
     let va = video::analyze_with(&video_str, &opts, &mut |_| true)?;

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::analysis::{Analysis, FrameType, ResidualSource};
+use crate::analysis::{Analysis, FrameType, ResidualKeep, ResidualSource};
 use crate::formats::npy::Thw;
 use crate::select::{
     self, EnergyComponent, EnergyParams, FrameEnergy, FuseMode, OfflineParams, PackParams,
@@ -215,6 +215,8 @@ impl Job {
                     residual,
                     with_rgb: true,
                     skip_unneeded: true,
+                    // Any knob may change, the square size included: keep whole pictures.
+                    residual_keep: ResidualKeep::Whole,
                 };
                 let mut cancelled = false;
                 let r = video::analyze_with(video, &opts, &mut |pr| {

@@ -16,7 +16,7 @@ use crate::diagnose::records::truthy;
 use crate::formats::dataset::{python_str, RecordStream};
 use crate::formats::discover::is_video_path;
 use crate::formats::{jpeg, meta, naming, npy};
-use crate::select::{self, OfflineParams, SquareGeometry};
+use crate::select::{self, OfflineParams};
 use crate::video::{self, OfflineOptions};
 
 /// One video to precompute.
@@ -322,18 +322,27 @@ fn build(
     escaped: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let p = &run.params;
-    let opts = OfflineOptions::for_params(p, run.residual, true);
-    let oa = video::analyze_offline(&job.video, &opts).map_err(|e| e.to_string())?;
+    let opts = OfflineOptions {
+        residual_keep: p.residual_keep(),
+        ..OfflineOptions::for_params(p, run.residual, false)
+    };
+    let mut oa = video::analyze_offline(&job.video, &opts).map_err(|e| e.to_string())?;
     let sel = select::select_offline(&oa.analysis, p);
     let plan = select::plan_offline(&sel.rows, p.num_images, p.square_size, p.patch_size)
         .map_err(|e| e.to_string())?;
-    let packed = select::render(&plan, 3, |t| -> Result<Vec<u8>, String> {
-        let f = oa
-            .rgb
-            .get(t)
-            .ok_or_else(|| format!("no picture for t={t}"))?;
-        let g = SquareGeometry::new(f.height, f.width, p.square_size, p.patch_size);
-        Ok(select::square_frame_u8(&f.data, f.width, f.height, 3, &g))
+    // The per-frame energy data is done with: free it before decoding the pictures, which
+    // are kept mapped to the square only (a fraction of a full-size picture each).
+    drop(std::mem::take(&mut oa.analysis.frames));
+    let mut squares = video::read_frames_mapped(&job.video, &oa.rgb_frame_ids(), |f| {
+        f.to_square(p.square_size, p.patch_size)
+    })
+    .map_err(|e| e.to_string())?;
+    // `render` asks for each frame once: hand it over rather than copy it.
+    let packed = select::render(&plan, 3, |t| {
+        squares
+            .get_mut(t)
+            .map(std::mem::take)
+            .ok_or_else(|| format!("no picture for t={t}"))
     })
     .map_err(|e| e.to_string())?;
     let io = |what: &str, e: std::io::Error| format!("writing {what}: {e}");

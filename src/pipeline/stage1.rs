@@ -178,6 +178,7 @@ fn process(job: &Job, run: &Stage1Run, existing: &HashSet<String>) -> Outcome {
         residual: run.residual,
         with_rgb: false,
         skip_unneeded: true,
+        residual_keep: p.residual_keep(),
     };
     let analysis = match video::analyze(&job.video, &opts) {
         Ok(a) => a,

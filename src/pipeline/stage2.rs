@@ -16,7 +16,7 @@ use crate::formats::atomic::temp_path_for;
 use crate::formats::meta::{self, Stage1Meta};
 use crate::formats::naming::{self, escape_component, h8, pathlib_normalise, stem, MAX_NAME_BYTES};
 use crate::formats::{jpeg, npy, pyjson};
-use crate::select::{self, Layout, PackParams, PaddingPolicy, SquareGeometry};
+use crate::select::{self, Layout, PackParams, PaddingPolicy};
 use crate::video;
 
 /// Pack or rewrite.
@@ -471,13 +471,15 @@ fn try_pack(job: &Job, run: &Stage2Run, index: &Stage1Index) -> Result<Outcome, 
     }
     // Decode the sampled frames and map each to the square, as stage 2 does.
     let ids: Vec<i64> = frame_ids.iter().map(|&f| f as i64).collect();
-    let frames = video::read_frames_rgb(&job.video, &ids).map_err(|e| e.to_string())?;
+    let squares = video::read_frames_mapped(&job.video, &ids, |f| {
+        f.to_square(run.square_size, run.patch)
+    })
+    .map_err(|e| e.to_string())?;
     let square = |t: usize| -> Result<Vec<u8>, String> {
-        let f = frames
+        squares
             .get(t)
-            .ok_or_else(|| format!("no frame t={t} (only {} sampled)", frames.len()))?;
-        let g = SquareGeometry::new(f.height, f.width, run.square_size, run.patch);
-        Ok(select::square_frame_u8(&f.data, f.width, f.height, 3, &g))
+            .cloned()
+            .ok_or_else(|| format!("no frame t={t} (only {} sampled)", squares.len()))
     };
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     if run.export_patches {

@@ -6,7 +6,9 @@
 //! the 8-bit pixel (or by the integer gradient sum with `res_use_grad`), because every
 //! residual energy value is a function of a small integer.
 
-use crate::analysis::{MotionGrid, Plane, ResidualPlane};
+use std::borrow::Cow;
+
+use crate::analysis::{MotionGrid, Plane, ResidualPlane, SampledCodes};
 
 use super::numeric::{self, PERCENTILE_FLAVOR};
 use super::params::{EnergyParams, FuseMode, MvCompensate};
@@ -166,7 +168,7 @@ pub enum ResidualCodes<'a> {
     /// The plane's own bytes are the codes (plain energy).
     Bytes(&'a [u8]),
     /// `gx + gy` of the wrapped central differences (0..=510), for `res_use_grad`.
-    Grad(Vec<u16>),
+    Grad(Cow<'a, [u16]>),
 }
 
 /// Normalised residual energy of one frame.
@@ -182,16 +184,33 @@ pub struct ResidualNorm<'a> {
     pub raw_sum: f64,
     /// Sum of the normalised energy over the plane.
     pub norm_sum: f64,
+    /// The kept source rows and columns when the codes are a picture's samples
+    /// ([`ResidualPlane::Sampled`]); `None`: the codes cover the whole picture.
+    pub kept: Option<(&'a [usize], &'a [usize])>,
 }
 
 impl ResidualNorm<'_> {
+    /// The codes of source row `y` (a kept row, for samples).
     #[inline]
     pub fn row_codes(&self, y: usize) -> RowCodes<'_> {
-        let w = self.width;
+        let (r, w) = match self.kept {
+            None => (y, self.width),
+            Some((rows, cols)) => (
+                rows.binary_search(&y)
+                    .expect("scoring reads the rows the samples kept"),
+                cols.len(),
+            ),
+        };
         match &self.codes {
-            ResidualCodes::Bytes(b) => RowCodes::Bytes(&b[y * w..(y + 1) * w]),
-            ResidualCodes::Grad(g) => RowCodes::Grad(&g[y * w..(y + 1) * w]),
+            ResidualCodes::Bytes(b) => RowCodes::Bytes(&b[r * w..(r + 1) * w]),
+            ResidualCodes::Grad(g) => RowCodes::Grad(&g[r * w..(r + 1) * w]),
         }
+    }
+
+    /// Whether a row's codes are packed over the kept columns (index them by the column's
+    /// position in the kept list) rather than laid over the whole width.
+    pub fn packed_cols(&self) -> bool {
+        self.kept.is_some_and(|(_, cols)| cols.len() < self.width)
     }
 }
 
@@ -201,7 +220,7 @@ pub enum RowCodes<'a> {
     Grad(&'a [u16]),
 }
 
-fn byte_histogram(data: &[u8]) -> [u64; 256] {
+pub(crate) fn byte_histogram(data: &[u8]) -> [u64; 256] {
     // Eight interleaved histograms avoid store-to-load stalls on runs of equal bytes (residual
     // pictures are mostly near 128). Each counts an eighth of the plane, so u32 cannot wrap
     // below 2^35 pixels.
@@ -224,8 +243,17 @@ fn byte_histogram(data: &[u8]) -> [u64; 256] {
     out
 }
 
+/// Histogram of gradient codes (0..=510).
+pub(crate) fn grad_histogram(codes: &[u16]) -> Vec<u64> {
+    let mut c = vec![0u64; 511];
+    for &v in codes {
+        c[v as usize] += 1;
+    }
+    c
+}
+
 /// `gx + gy` with `np.roll` semantics (borders wrap around).
-fn grad_codes(p: &Plane) -> Vec<u16> {
+pub(crate) fn grad_codes(p: &Plane) -> Vec<u16> {
     let (w, h) = (p.width, p.height);
     let d = &p.data;
     let mut out = vec![0u16; w * h];
@@ -253,10 +281,12 @@ pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<Res
     residual_norm_with(res, e, None)
 }
 
-/// The byte histogram of a residual picture (independent of every parameter).
-pub fn residual_histogram(res: &ResidualPlane) -> [u64; 256] {
+/// The byte histogram of a whole residual picture (independent of every parameter); `None`
+/// for samples, which carry their histogram.
+pub fn residual_histogram(res: &ResidualPlane) -> Option<[u64; 256]> {
     match res {
-        ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => byte_histogram(&p.data),
+        ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => Some(byte_histogram(&p.data)),
+        ResidualPlane::Sampled(_) => None,
     }
 }
 
@@ -267,31 +297,17 @@ pub fn residual_norm_with<'a>(
     e: &EnergyParams,
     histogram: Option<&[u64; 256]>,
 ) -> Option<ResidualNorm<'a>> {
-    let (plane, patched) = match res {
-        ResidualPlane::Patched(p) => (p, true),
-        ResidualPlane::Magnitude(p) => (p, false),
-    };
-    let n = plane.width * plane.height;
-    if n == 0 || plane.data.len() != n {
-        return None;
-    }
-    let (codes, counts, value_of): (ResidualCodes<'a>, Vec<u64>, ValueOf) = if e.res_use_grad {
-        let g = grad_codes(plane);
-        let mut c = vec![0u64; 511];
-        for &v in &g {
-            c[v as usize] += 1;
-        }
-        (ResidualCodes::Grad(g), c, Box::new(|s| 0.5f32 * s as f32))
+    let PictureCodes {
+        codes,
+        counts,
+        patched,
+        size: (width, height),
+        kept,
+    } = residual_codes(res, e, histogram)?;
+    let value_of: ValueOf = if e.res_use_grad {
+        Box::new(|s| 0.5f32 * s as f32)
     } else {
-        let h = match histogram {
-            Some(h) => *h,
-            None => byte_histogram(&plane.data),
-        };
-        (
-            ResidualCodes::Bytes(&plane.data),
-            h.to_vec(),
-            Box::new(|v| v as f32),
-        )
+        Box::new(|v| v as f32)
     };
     // x per code, and the histogram of x in increasing order of x.
     let x_of_code: Vec<f32> = if !e.res_use_grad && patched {
@@ -325,13 +341,76 @@ pub fn residual_norm_with<'a>(
         .map(|(&c, &v)| c as f64 * v as f64)
         .sum();
     Some(ResidualNorm {
-        width: plane.width,
-        height: plane.height,
+        width,
+        height,
         codes,
         lut,
         scale,
         raw_sum,
         norm_sum,
+        kept,
+    })
+}
+
+/// The energy codes of one residual picture.
+struct PictureCodes<'a> {
+    codes: ResidualCodes<'a>,
+    /// Histogram of the codes over the whole picture.
+    counts: Vec<u64>,
+    patched: bool,
+    /// Size of the whole picture.
+    size: (usize, usize),
+    /// The kept rows and columns, for samples.
+    kept: Option<(&'a [usize], &'a [usize])>,
+}
+
+/// The energy codes of a residual picture for plain or gradient energy (`None`: an empty or
+/// malformed picture, or samples kept for the other kind).
+fn residual_codes<'a>(
+    res: &'a ResidualPlane,
+    e: &EnergyParams,
+    histogram: Option<&[u64; 256]>,
+) -> Option<PictureCodes<'a>> {
+    let (plane, patched) = match res {
+        ResidualPlane::Patched(p) => (p, true),
+        ResidualPlane::Magnitude(p) => (p, false),
+        ResidualPlane::Sampled(s) => {
+            let codes = match (&s.codes, e.res_use_grad) {
+                (SampledCodes::Bytes(b), false) => ResidualCodes::Bytes(b),
+                (SampledCodes::Grad(g), true) => ResidualCodes::Grad(Cow::Borrowed(g)),
+                _ => return None,
+            };
+            return Some(PictureCodes {
+                codes,
+                counts: s.histogram.clone(),
+                patched: s.patched,
+                size: (s.width, s.height),
+                kept: Some((&s.rows, &s.cols)),
+            });
+        }
+    };
+    let n = plane.width * plane.height;
+    if n == 0 || plane.data.len() != n {
+        return None;
+    }
+    let size = (plane.width, plane.height);
+    let (codes, counts) = if e.res_use_grad {
+        let g = grad_codes(plane);
+        let c = grad_histogram(&g);
+        (ResidualCodes::Grad(Cow::Owned(g)), c)
+    } else {
+        let h = match histogram {
+            Some(h) => *h,
+            None => byte_histogram(&plane.data),
+        };
+        (ResidualCodes::Bytes(&plane.data), h.to_vec())
+    };
+    Some(PictureCodes {
+        codes,
+        counts,
+        patched,
+        size,
+        kept: None,
     })
 }
 

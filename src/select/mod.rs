@@ -36,7 +36,10 @@ pub use params::{
 pub use policy::{
     offline_rows, stage1_rows, topk_desc, OfflineOutcome, OfflinePlan, Stage1Outcome,
 };
-pub use scores::{score_frames, score_frames_with, FrameEnergy, PatchSum, ScoredFrames};
+pub use scores::{
+    keep_residual, score_frames, score_frames_with, scored_lattice, FrameEnergy, PatchSum,
+    ScoredFrames,
+};
 pub use square::{square_frame_u8, PadInfo, SquareGeometry, ValidRanges};
 pub use stats::AnalysisStats;
 

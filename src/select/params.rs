@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::ResidualKeep;
 use crate::diagnose::Severity;
 
 /// How padding patches (the black border of the square) are treated (SPEC 2.4).
@@ -345,6 +346,15 @@ impl Stage1Params {
         }
     }
 
+    /// What of each residual picture a run with these parameters reads.
+    pub fn residual_keep(&self) -> ResidualKeep {
+        ResidualKeep::ForScoring {
+            square_size: self.square_size,
+            patch: self.patch_size,
+            grad: self.res_use_grad,
+        }
+    }
+
     /// Problems that do not depend on the video.
     pub fn validate(&self) -> Vec<ParamProblem> {
         self.validate_for_size(None)
@@ -514,6 +524,15 @@ impl OfflineParams {
             w_res: self.w_res,
             mv_compensate: self.mv_compensate,
             res_use_grad: self.res_use_grad,
+        }
+    }
+
+    /// What of each residual picture a run with these parameters reads.
+    pub fn residual_keep(&self) -> ResidualKeep {
+        ResidualKeep::ForScoring {
+            square_size: self.square_size,
+            patch: self.patch_size,
+            grad: self.res_use_grad,
         }
     }
 

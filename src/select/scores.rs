@@ -18,7 +18,9 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::analysis::{Analysis, SampledFrame};
+use crate::analysis::{
+    Analysis, ResidualKeep, ResidualPlane, ResidualSamples, SampledCodes, SampledFrame,
+};
 
 use super::energy::{self, EnergyComponent, Fuser, MotionNorm, ResidualNorm, RowCodes};
 use super::numeric::{pairwise_sum_16, pairwise_sum_f32};
@@ -143,8 +145,113 @@ pub struct ScoredFrames {
 struct Tables {
     sum: PatchSum,
     plan: FloatResizePlan,
+    /// The source pixels scoring reads ([`scored_lattice`]).
+    rows: Vec<usize>,
+    cols: Vec<usize>,
     /// Source columns to compute when far fewer than all are read (strong reductions).
     sparse_cols: Option<Vec<usize>>,
+}
+
+impl Tables {
+    fn new(w0: usize, h0: usize, g: &SquareGeometry, sum: PatchSum) -> Self {
+        let plan = FloatResizePlan::new(w0, h0, g.wn, g.hn);
+        let (rows, cols) = lattice_of(&plan);
+        let sparse_cols = (cols.len() < w0).then(|| cols.clone());
+        Tables {
+            sum,
+            plan,
+            rows,
+            cols,
+            sparse_cols,
+        }
+    }
+
+    /// Whether a residual picture can be scored with these tables and energy kind (`grad`):
+    /// its size is the video's and, for samples, they were kept for this geometry and kind.
+    fn fits(&self, r: &ResidualPlane, grad: bool) -> bool {
+        let size_ok = r.size() == (self.plan.src_w, self.plan.src_h);
+        match r {
+            ResidualPlane::Sampled(s) => {
+                size_ok
+                    && matches!(s.codes, SampledCodes::Grad(_)) == grad
+                    && s.rows == self.rows
+                    && s.cols == self.cols
+            }
+            _ => size_ok,
+        }
+    }
+}
+
+/// The source pixels scoring reads of a `w0 x h0` picture mapped to `g`: the rows the
+/// resize's taps reference, and the columns they reference when that is well under all of
+/// them (else every column, which a dense row loop reads faster).
+pub fn scored_lattice(w0: usize, h0: usize, g: &SquareGeometry) -> (Vec<usize>, Vec<usize>) {
+    lattice_of(&FloatResizePlan::new(w0, h0, g.wn, g.hn))
+}
+
+fn lattice_of(plan: &FloatResizePlan) -> (Vec<usize>, Vec<usize>) {
+    let needed = plan.needed_cols();
+    let cols = if needed.len() * 4 < plan.src_w * 3 {
+        needed
+    } else {
+        (0..plan.src_w).collect()
+    };
+    (plan.needed_rows(), cols)
+}
+
+/// A residual picture as an analysis keeps it: whole, or reduced to its samples for one
+/// geometry and energy kind ([`ResidualKeep::ForScoring`]), which score exactly as the
+/// whole picture does at that geometry.
+pub fn keep_residual(res: ResidualPlane, keep: ResidualKeep) -> ResidualPlane {
+    let ResidualKeep::ForScoring {
+        square_size,
+        patch,
+        grad,
+    } = keep
+    else {
+        return res;
+    };
+    let (plane, patched) = match &res {
+        ResidualPlane::Patched(p) => (p, true),
+        ResidualPlane::Magnitude(p) => (p, false),
+        ResidualPlane::Sampled(_) => return res,
+    };
+    let (w, h) = (plane.width, plane.height);
+    if w == 0 || h == 0 || plane.data.len() != w * h || patch == 0 {
+        // Scoring cannot use it either way; keep it as it is.
+        return res;
+    }
+    let (rows, cols) = scored_lattice(w, h, &SquareGeometry::new(h, w, square_size, patch));
+    let (histogram, codes) = if grad {
+        let all = energy::grad_codes(plane);
+        let kept = gather(&all, w, &rows, &cols);
+        (energy::grad_histogram(&all), SampledCodes::Grad(kept))
+    } else {
+        let kept = gather(&plane.data, w, &rows, &cols);
+        (
+            energy::byte_histogram(&plane.data).to_vec(),
+            SampledCodes::Bytes(kept),
+        )
+    };
+    ResidualPlane::Sampled(ResidualSamples {
+        width: w,
+        height: h,
+        patched,
+        rows,
+        cols,
+        histogram,
+        codes,
+    })
+}
+
+/// `data[y * w + x]` for every kept row `y` and column `x`, row-major.
+fn gather<T: Copy>(data: &[T], w: usize, rows: &[usize], cols: &[usize]) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows.len() * cols.len());
+    for &y in rows {
+        let row = &data[y * w..(y + 1) * w];
+        out.extend(cols.iter().map(|&x| row[x]));
+    }
+    out
 }
 
 /// Scores every frame of `analysis`. `use_residual = false` scores as if the residual were 0
@@ -195,33 +302,29 @@ pub fn score_frames_with(
             notes,
         };
     }
-    let plan = FloatResizePlan::new(w0, h0, g.wn, g.hn);
-    let needed = plan.needed_cols();
-    let sparse_cols = if needed.len() * 4 < w0 * 3 {
-        Some(needed)
-    } else {
-        None
-    };
-    let tables = Tables {
-        sum,
-        plan,
-        sparse_cols,
-    };
+    let tables = Tables::new(w0, h0, g, sum);
     let fuser = Fuser::new(e, component);
-    let mismatched = analysis
+    let unfit = |f: &&SampledFrame| {
+        f.residual
+            .as_ref()
+            .is_some_and(|r| !tables.fits(r, e.res_use_grad))
+    };
+    let (sampled, whole): (Vec<&SampledFrame>, Vec<&SampledFrame>) = analysis
         .frames
         .iter()
-        .filter(|f| match &f.residual {
-            Some(r) => {
-                let p = plane_of(r);
-                p.width != w0 || p.height != h0
-            }
-            None => false,
-        })
-        .count();
-    if use_residual && mismatched > 0 {
+        .filter(unfit)
+        .partition(|f| matches!(f.residual, Some(ResidualPlane::Sampled(_))));
+    let mismatched = sampled.len() + whole.len();
+    if use_residual && !whole.is_empty() {
         notes.push(format!(
-            "{mismatched} residual pictures do not match the {w0}x{h0} video size and count as zero"
+            "{} residual pictures do not match the {w0}x{h0} video size and count as zero",
+            whole.len()
+        ));
+    }
+    if use_residual && !sampled.is_empty() {
+        notes.push(format!(
+            "{} residual pictures were kept for another square geometry or energy kind and count as zero",
+            sampled.len()
         ));
     }
     let missing = analysis
@@ -258,13 +361,6 @@ pub fn score_frames_with(
     }
 }
 
-fn plane_of(r: &crate::analysis::ResidualPlane) -> &crate::analysis::Plane {
-    match r {
-        crate::analysis::ResidualPlane::Patched(p)
-        | crate::analysis::ResidualPlane::Magnitude(p) => p,
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn score_frame(
     f: &SampledFrame,
@@ -281,10 +377,7 @@ fn score_frame(
     let residual: Option<ResidualNorm> = if use_residual {
         f.residual
             .as_ref()
-            .filter(|r| {
-                let p = plane_of(r);
-                p.width == w0 && p.height == h0
-            })
+            .filter(|r| tables.fits(r, e.res_use_grad))
             .and_then(|r| {
                 energy::residual_norm_with(r, e, st.and_then(|s| s.residual_hist.as_ref()))
             })
@@ -373,16 +466,19 @@ fn patch_scores_with(
             mrow_of = Some(ry[y]);
         }
         if let Some(cols) = &tables.sparse_cols {
+            // Samples hold the kept columns only: the j-th kept column's code is `c[j]`.
+            let packed = residual.is_some_and(|r| r.packed_cols());
+            let at = |j: usize, x: usize| if packed { j } else { x };
             match residual.map(|r| (r.row_codes(y), &r.lut)) {
                 Some((RowCodes::Bytes(c), lut)) => {
                     let lut: &[f32; 256] = lut[..256].try_into().expect("byte table");
-                    for &x in cols {
-                        buf[x] = fuse(mrow[x], lut[c[x] as usize]);
+                    for (j, &x) in cols.iter().enumerate() {
+                        buf[x] = fuse(mrow[x], lut[c[at(j, x)] as usize]);
                     }
                 }
                 Some((RowCodes::Grad(c), lut)) => {
-                    for &x in cols {
-                        buf[x] = fuse(mrow[x], lut[c[x] as usize]);
+                    for (j, &x) in cols.iter().enumerate() {
+                        buf[x] = fuse(mrow[x], lut[c[at(j, x)] as usize]);
                     }
                 }
                 None => {

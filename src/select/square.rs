@@ -404,6 +404,17 @@ impl FloatResizePlan {
         v
     }
 
+    /// Source rows [`Self::run`] reads, ascending.
+    pub fn needed_rows(&self) -> Vec<usize> {
+        if self.is_copy() {
+            return (0..self.src_h).collect();
+        }
+        let mut v: Vec<usize> = self.y.iter().flat_map(|t| [t.i0, t.i1]).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     /// Whether OpenCV copies instead of resizing (`dsize == ssize`).
     pub fn is_copy(&self) -> bool {
         self.src_w == self.dst_w && self.src_h == self.dst_h

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use crate::analysis::Analysis;
+use crate::analysis::{Analysis, ResidualPlane};
 
 use super::energy::{motion_middle_pairs, residual_histogram};
 
@@ -18,7 +18,7 @@ pub struct AnalysisStats {
 pub(crate) struct FrameStats {
     /// Middle pairs of `mvx` and `mvy` (see `energy::motion_middle_pairs`).
     pub(crate) mv_middle: ((i16, i16), (i16, i16)),
-    /// Byte histogram of the residual picture, if any.
+    /// Byte histogram of the residual picture, if it is kept whole.
     pub(crate) residual_hist: Option<[u64; 256]>,
     /// Shape the statistics were taken from, to catch a mismatched analysis.
     pub(crate) shape: (usize, usize, usize),
@@ -26,8 +26,8 @@ pub(crate) struct FrameStats {
 
 fn shape_of(f: &crate::analysis::SampledFrame) -> (usize, usize, usize) {
     let plane = f.residual.as_ref().map(|r| match r {
-        crate::analysis::ResidualPlane::Patched(p)
-        | crate::analysis::ResidualPlane::Magnitude(p) => p.data.len(),
+        ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => p.data.len(),
+        ResidualPlane::Sampled(s) => s.rows.len() * s.cols.len(),
     });
     (f.motion.rows, f.motion.cols, plane.unwrap_or(usize::MAX))
 }
@@ -40,7 +40,7 @@ impl AnalysisStats {
             .par_iter()
             .map(|f| FrameStats {
                 mv_middle: motion_middle_pairs(&f.motion),
-                residual_hist: f.residual.as_ref().map(residual_histogram),
+                residual_hist: f.residual.as_ref().and_then(residual_histogram),
                 shape: shape_of(f),
             })
             .collect();

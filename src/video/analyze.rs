@@ -17,8 +17,10 @@ use super::rgb::{round_trip_is_exact, stage1_luma};
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use super::yuv::YuvFrame;
 use crate::analysis::{
-    Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource, SampledFrame,
+    pick_items, Analysis, FrameType, MotionGrid, Plane, ResidualKeep, ResidualPlane,
+    ResidualSource, SampledFrame,
 };
+use crate::select::keep_residual;
 
 /// What `analyze` should produce.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +35,9 @@ pub struct AnalyzeOptions {
     /// Drop non-reference pictures nobody needs (`skip_frame` noref per packet) when frames
     /// can be named by timestamp. Off: decode every frame.
     pub skip_unneeded: bool,
+    /// How much of each residual picture to keep (whole by default; a batch run that knows
+    /// its geometry keeps only what scoring reads).
+    pub residual_keep: ResidualKeep,
 }
 
 impl Default for AnalyzeOptions {
@@ -43,6 +48,7 @@ impl Default for AnalyzeOptions {
             residual: ResidualSource::Emulate,
             with_rgb: false,
             skip_unneeded: true,
+            residual_keep: ResidualKeep::Whole,
         }
     }
 }
@@ -113,6 +119,21 @@ impl PatchedLuma {
     }
 }
 
+/// What a patched picture becomes in the analysis: its luma as the tool reads it, kept whole
+/// or as the samples scoring reads. Applied where each picture is made, so that a run never
+/// holds more than one whole picture per thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PatchedStore {
+    pub luma: PatchedLuma,
+    pub keep: ResidualKeep,
+}
+
+impl PatchedStore {
+    pub fn store(&self, f: &YuvFrame) -> ResidualPlane {
+        keep_residual(ResidualPlane::Patched(self.luma.map(f)), self.keep)
+    }
+}
+
 /// Per sampled frame, what the sink keeps.
 #[derive(Debug, Clone)]
 pub(crate) struct SampledOut {
@@ -134,7 +155,7 @@ pub(crate) struct PassConfig<'a> {
     /// The codec exports no vectors (HEVC on stock FFmpeg): references are useless to the
     /// emulator, which then estimates each sampled frame on its own.
     pub no_vectors: bool,
-    pub luma: PatchedLuma,
+    pub store: PatchedStore,
     pub pass: usize,
     /// Upstream offline semantics: stop once the last sampled frame is out.
     pub stop_after_last: bool,
@@ -240,11 +261,12 @@ impl Sink<'_, '_> {
                         }
                         _ => vec![0u8; y.len()],
                     };
-                    o.residual = Some(ResidualPlane::Magnitude(Plane {
+                    let diff = ResidualPlane::Magnitude(Plane {
                         width: w,
                         height: h,
                         data,
-                    }));
+                    });
+                    o.residual = Some(keep_residual(diff, self.cfg.store.keep));
                 }
                 self.prev_luma = Some((p, y));
             }
@@ -329,7 +351,7 @@ pub(crate) fn run_pass(
 ) -> Result<(PassResult, HashMap<usize, ResidualPlane>), VideoError> {
     let mut src = Source::open(path)?;
     let n_packets = cfg.packets.len();
-    let luma = cfg.luma;
+    let store = cfg.store;
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<EmuFrame>(4);
         let worker = (cfg.residual == ResidualSource::Emulate).then(|| {
@@ -339,7 +361,7 @@ pub(crate) fn run_pass(
                 for f in rx {
                     let p = f.display_index;
                     if let Some(est) = emu.push(f) {
-                        out.insert(p, ResidualPlane::Patched(luma.map(&est)));
+                        out.insert(p, store.store(&est));
                     }
                 }
                 out
@@ -400,6 +422,36 @@ pub(crate) fn run_pass(
             residuals,
         ))
     })
+}
+
+/// The analysis' frames, and their RGB pictures when decoded, per frame id, moved out of one
+/// pass' results (a repeated id, N < T, gets a copy). The residual comes from the pass itself
+/// (frame difference) or from `residuals` (emulator, exact decoder).
+fn sampled_frames(
+    frame_ids: &[i32],
+    outs: BTreeMap<usize, SampledOut>,
+    mut residuals: HashMap<usize, ResidualPlane>,
+) -> (Vec<SampledFrame>, Vec<RgbFrame>) {
+    let index: HashMap<usize, usize> = outs.keys().enumerate().map(|(i, &p)| (p, i)).collect();
+    let picks: Vec<usize> = frame_ids.iter().map(|&f| index[&(f as usize)]).collect();
+    let mut unique = Vec::with_capacity(outs.len());
+    let mut rgb = Vec::new();
+    for (p, o) in outs {
+        rgb.extend(o.rgb);
+        unique.push(SampledFrame {
+            frame_index: p,
+            frame_type: o.frame_type,
+            vector_count: o.vectors,
+            motion: o.motion,
+            residual: o.residual.or_else(|| residuals.remove(&p)),
+        });
+    }
+    let rgb = if rgb.len() == unique.len() {
+        pick_items(rgb, &picks)
+    } else {
+        Vec::new()
+    };
+    (pick_items(unique, &picks), rgb)
 }
 
 /// Stage 1's analysis of one video: frame ids, per sampled frame the motion grid and the
@@ -528,6 +580,10 @@ fn analyze_pass(
         Indexing::ByOutputOrder
     };
     let t = opts.sequence_length;
+    let store = PatchedStore {
+        luma: PatchedLuma::Stage1,
+        keep: opts.residual_keep,
+    };
     let mut pass = 0;
     loop {
         pass += 1;
@@ -557,7 +613,7 @@ fn analyze_pass(
             with_rgb: opts.with_rgb,
             export_mvs: true,
             no_vectors: hevc,
-            luma: PatchedLuma::Stage1,
+            store,
             pass,
             stop_after_last: false,
         };
@@ -566,12 +622,12 @@ fn analyze_pass(
         let (pass_result, exact_result) = std::thread::scope(|scope| {
             let worker = is_exact.then(|| {
                 let (packets, wanted) = (&scan.packets, &wanted);
-                scope.spawn(move || exact::decode_exact(path, packets, wanted, PatchedLuma::Stage1))
+                scope.spawn(move || exact::decode_exact(path, packets, wanted, store))
             });
             let r = run_pass(path, &plan, &cfg, progress);
             (r, worker.map(|h| h.join()))
         });
-        let (res, mut residuals) = pass_result?;
+        let (mut res, mut residuals) = pass_result?;
         let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
         let n_actual = if by_ts {
             res.outputs.len() + res.skipped_pictures
@@ -625,11 +681,7 @@ fn analyze_pass(
                     )));
                 }
             }
-            residuals = r
-                .planes
-                .into_iter()
-                .map(|(p, plane)| (p, ResidualPlane::Patched(plane)))
-                .collect();
+            residuals = r.planes;
         }
         if let Some(e) = &res.run.error {
             if scan.error.is_none() {
@@ -643,38 +695,14 @@ fn analyze_pass(
                 "the picture size changes within the stream; grids follow each frame's size".into(),
             );
         }
-        let first = res.frames.values().next();
-        let (width, height) = first
+        let (width, height) = res
+            .frames
+            .values()
+            .next()
             .map(|f| (f.width, f.height))
             .unwrap_or((info.width, info.height));
-        let mut frames = Vec::with_capacity(plan.frame_ids.len());
-        let mut rgb = Vec::new();
-        for &fid in &plan.frame_ids {
-            let o = &res.frames[&(fid as usize)];
-            let residual = match opts.residual {
-                ResidualSource::None => None,
-                ResidualSource::FrameDiff => o.residual.clone(),
-                ResidualSource::Exact => residuals.get(&(fid as usize)).cloned(),
-                ResidualSource::Emulate => residuals.remove(&(fid as usize)).or_else(|| {
-                    // A duplicate id (N < T): the plane was moved out already.
-                    frames
-                        .iter()
-                        .rev()
-                        .find(|f: &&SampledFrame| f.frame_index == fid as usize)
-                        .and_then(|f| f.residual.clone())
-                }),
-            };
-            if let Some(r) = &o.rgb {
-                rgb.push(r.clone());
-            }
-            frames.push(SampledFrame {
-                frame_index: fid as usize,
-                frame_type: o.frame_type,
-                vector_count: o.vectors,
-                motion: o.motion.clone(),
-                residual,
-            });
-        }
+        let (frames, rgb) =
+            sampled_frames(&plan.frame_ids, std::mem::take(&mut res.frames), residuals);
         let stats = DecodeStats {
             passes: pass,
             packets: scan.packets.len(),

@@ -16,12 +16,12 @@ use std::collections::{BTreeSet, HashMap};
 use ffmpeg_next as ff;
 use h264::{Decoder, Mode, Picture};
 
-use super::analyze::PatchedLuma;
+use super::analyze::PatchedStore;
 use super::nal::NalFraming;
 use super::plan::timestamp_ranks;
 use super::source::{PacketInfo, Source};
 use super::yuv::YuvFrame;
-use crate::analysis::Plane;
+use crate::analysis::ResidualPlane;
 
 /// Why the exact path gave up.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,8 +43,9 @@ impl ExactFail {
 /// The wanted pictures of one exact decode.
 #[derive(Debug, Default)]
 pub(crate) struct ExactResult {
-    /// Per presentation index: the mapped luma (stage 1's view or the raw Y plane).
-    pub planes: HashMap<usize, Plane>,
+    /// Per presentation index: the mapped luma (stage 1's view or the raw Y plane), as the
+    /// analysis keeps it (whole or sampled).
+    pub planes: HashMap<usize, ResidualPlane>,
     /// Per presentation index: the picture type the decoder reports.
     pub types: HashMap<usize, char>,
     /// Frames output (excluding pictures the demuxer marked for discard).
@@ -136,7 +137,7 @@ struct Collector<'a> {
     wanted: &'a BTreeSet<usize>,
     map: Option<Vec<Option<usize>>>,
     raw_outputs: usize,
-    luma: PatchedLuma,
+    store: PatchedStore,
     result: ExactResult,
     /// A wanted picture came out unreconstructed (the timestamp ranks were wrong).
     lost_wanted: bool,
@@ -161,7 +162,7 @@ impl Collector<'_> {
                 return;
             }
             self.result.types.insert(p, pic.pict_type);
-            let plane = self.luma.map(&to_yuv(pic));
+            let plane = self.store.store(&to_yuv(pic));
             self.result.planes.insert(p, plane);
         }
     }
@@ -174,13 +175,13 @@ impl Collector<'_> {
 }
 
 /// Decodes `path` with the project's decoder in residual mode until every `wanted`
-/// presentation index is out, returning those pictures mapped by `luma`. `packets` is the
+/// presentation index is out, returning those pictures as `store` keeps them. `packets` is the
 /// demux-only scan of the same file (for discard marks and timestamps).
 pub(crate) fn decode_exact(
     path: &str,
     packets: &[PacketInfo],
     wanted: &BTreeSet<usize>,
-    luma: PatchedLuma,
+    store: PatchedStore,
 ) -> Result<ExactResult, ExactFail> {
     let skippable = unwanted_non_reference(packets, wanted);
     let result = match decode_pass(path, packets, wanted, luma, skippable.as_deref()) {
@@ -246,7 +247,7 @@ fn decode_pass(
         wanted,
         map: output_map(packets),
         raw_outputs: 0,
-        luma,
+        store,
         result: ExactResult::default(),
         lost_wanted: false,
     };

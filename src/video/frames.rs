@@ -4,6 +4,8 @@ use super::decode::{decode_stream, Flow, FrameSink, FrameView, PacketAction};
 use super::error::VideoError;
 use super::plan::{timestamp_ranks, Indexing, Plan};
 use super::source::{PacketInfo, Source};
+use crate::analysis::pick_items;
+use crate::select::{square_frame_u8, SquareGeometry};
 
 /// One picture, rgb24, row-major, no padding.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -13,10 +15,21 @@ pub struct RgbFrame {
     pub data: Vec<u8>,
 }
 
-struct RgbSink<'a> {
+impl RgbFrame {
+    /// The picture mapped to the `square_size` canvas (its own size decides the geometry),
+    /// as stage 2 and the offline precompute map it (SPEC 2.3).
+    pub fn to_square(&self, square_size: usize, patch: usize) -> Vec<u8> {
+        let g = SquareGeometry::new(self.height, self.width, square_size, patch);
+        square_frame_u8(&self.data, self.width, self.height, 3, &g)
+    }
+}
+
+struct RgbSink<'a, 'm, T> {
     plan: &'a Plan,
     wanted_last: usize,
-    got: Vec<Option<RgbFrame>>,
+    /// Per presentation index, the mapped picture when wanted.
+    got: Vec<Option<T>>,
+    map: &'m mut dyn FnMut(RgbFrame) -> T,
     /// Keep the most recent frame whatever it is (to stand in for ids past the end).
     keep_last: bool,
     last: Option<(usize, RgbFrame)>,
@@ -25,7 +38,7 @@ struct RgbSink<'a> {
     error: Option<String>,
 }
 
-impl FrameSink for RgbSink<'_> {
+impl<T> FrameSink for RgbSink<'_, '_, T> {
     fn packet_action(&mut self, index: usize, info: &PacketInfo) -> PacketAction {
         if self.keep_last {
             PacketAction::Decode
@@ -47,12 +60,13 @@ impl FrameSink for RgbSink<'_> {
         let wanted = p < self.got.len() && self.plan.is_needed(p);
         if wanted || self.keep_last {
             match f.rgb() {
-                Ok(rgb) => {
+                Ok(rgb) if self.keep_last => {
                     if wanted {
-                        self.got[p] = Some(rgb.clone());
+                        self.got[p] = Some((self.map)(rgb.clone()));
                     }
                     self.last = Some((p, rgb));
                 }
+                Ok(rgb) => self.got[p] = Some((self.map)(rgb)),
                 Err(e) => self.error = Some(e.to_string()),
             }
         }
@@ -64,16 +78,18 @@ impl FrameSink for RgbSink<'_> {
     }
 }
 
-fn rgb_pass<'a>(
+fn rgb_pass<'a, 'm, T>(
     path: &str,
     plan: &'a Plan,
     wanted_last: usize,
     keep_last: bool,
-) -> Result<RgbSink<'a>, VideoError> {
+    map: &'m mut dyn FnMut(RgbFrame) -> T,
+) -> Result<RgbSink<'a, 'm, T>, VideoError> {
     let mut sink = RgbSink {
         plan,
         wanted_last,
-        got: vec![None; plan.n],
+        got: (0..plan.n).map(|_| None).collect(),
+        map,
         keep_last,
         last: None,
         mismatch: false,
@@ -98,6 +114,17 @@ fn rgb_pass<'a>(
 /// Decodes sequentially and keeps only the requested pictures (a second pass runs only
 /// when some ids lie past the end).
 pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, VideoError> {
+    read_frames_mapped(path, frame_ids, |f| f)
+}
+
+/// [`read_frames_rgb`] handing each picture to `map` as it is decoded and keeping only what
+/// `map` returns (such as the picture mapped to the square), so that one full-size picture
+/// is alive at a time rather than one per id. A repeated id gets a copy of its result.
+pub fn read_frames_mapped<T: Clone>(
+    path: &str,
+    frame_ids: &[i64],
+    mut map: impl FnMut(RgbFrame) -> T,
+) -> Result<Vec<T>, VideoError> {
     if frame_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -124,7 +151,7 @@ pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, V
     if let Some(ix) = by_ts {
         plan.indexing = ix;
         plan.compute_drops(&scan.packets);
-        let sink = rgb_pass(path, &plan, max_id, false)?;
+        let sink = rgb_pass(path, &plan, max_id, false, &mut map)?;
         if !sink.mismatch {
             got = Some(sink.got);
         }
@@ -133,10 +160,11 @@ pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, V
     }
     let mut got = match got {
         Some(g) => g,
-        None => rgb_pass(path, &plan, max_id, false)?.got,
+        None => rgb_pass(path, &plan, max_id, false, &mut map)?.got,
     };
     if ids.iter().any(|&i| got[i].is_none()) {
-        let sink = rgb_pass(path, &plan, usize::MAX, true)?;
+        drop(got);
+        let sink = rgb_pass(path, &plan, usize::MAX, true, &mut map)?;
         let Some((last_p, last)) = sink.last else {
             return Err(VideoError::Corrupt {
                 path: path.into(),
@@ -144,6 +172,7 @@ pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, V
             });
         };
         got = sink.got;
+        let last = map(last);
         for i in ids.iter().copied() {
             if got[i].is_none() && i >= last_p {
                 got[i] = Some(last.clone());
@@ -156,8 +185,5 @@ pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, V
             });
         }
     }
-    Ok(ids
-        .iter()
-        .map(|&i| got[i].clone().unwrap_or_default())
-        .collect())
+    Ok(pick_items(got, &ids).into_iter().flatten().collect())
 }

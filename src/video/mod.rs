@@ -6,7 +6,7 @@
 //! timestamps), [`analyze`] / [`analyze_with`] (stage 1: `N` decoded frames, frame ids,
 //! motion grids, residual pictures, optionally the sampled RGB pictures from the same
 //! decode), [`analyze_offline`] (the offline precompute's timestamp-based frame mapping and
-//! window pick) and [`read_frames_rgb`].
+//! window pick) and [`read_frames_rgb`] / [`read_frames_mapped`].
 //!
 //! How `analyze` decodes once: a demux-only scan lists the packets (cheap next to
 //! decoding) and predicts `N` as the number of picture packets. When every picture packet
@@ -40,7 +40,7 @@ pub use analyze::{
     analyze, analyze_with, AnalyzeOptions, DecodeStats, Progress, Stage, VideoAnalysis,
 };
 pub use error::VideoError;
-pub use frames::{read_frames_rgb, RgbFrame};
+pub use frames::{read_frames_mapped, read_frames_rgb, RgbFrame};
 pub use offline::{analyze_offline, OfflineAnalysis, OfflineOptions, WindowChoice, WindowPick};
 pub use own::{decode_own, OwnPicture};
 pub use source::{

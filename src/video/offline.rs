@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::analyze::{fallback_note, PatchedLuma};
+use super::analyze::{fallback_note, PatchedLuma, PatchedStore};
 use super::decode::{decode_stream, Flow, FrameSink, FrameView};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
@@ -19,9 +19,10 @@ use super::motion::fill_grid_l0;
 use super::reorder::ReorderQueue;
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use crate::analysis::{
-    sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualPlane, ResidualSource,
-    SampledFrame,
+    pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualKeep,
+    ResidualPlane, ResidualSource, SampledFrame,
 };
+use crate::select::keep_residual;
 
 /// Upstream's `--window_pick` (one definition, shared with the selection parameters).
 pub use crate::select::WindowPick;
@@ -37,6 +38,8 @@ pub struct OfflineOptions {
     pub residual: ResidualSource,
     /// Also read the RGB pictures the way upstream does (OpenCV seeks, clamped).
     pub with_rgb: bool,
+    /// How much of each residual picture to keep (see `AnalyzeOptions::residual_keep`).
+    pub residual_keep: ResidualKeep,
 }
 
 impl Default for OfflineOptions {
@@ -47,6 +50,7 @@ impl Default for OfflineOptions {
             window_pick: WindowPick::None,
             residual: ResidualSource::Emulate,
             with_rgb: false,
+            residual_keep: ResidualKeep::Whole,
         }
     }
 }
@@ -64,6 +68,7 @@ impl OfflineOptions {
             window_pick: p.window_pick,
             residual,
             with_rgb,
+            residual_keep: ResidualKeep::Whole,
         }
     }
 }
@@ -97,6 +102,28 @@ pub struct OfflineAnalysis {
     pub used_frame: Vec<i64>,
     /// RGB pictures per `frame_ids` entry when asked for (OpenCV-style reads).
     pub rgb: Vec<RgbFrame>,
+}
+
+impl OfflineAnalysis {
+    /// The frames whose pictures go into the mosaics, as upstream's OpenCV seeks take them
+    /// (for reading them later, e.g. with `read_frames_mapped`).
+    pub fn rgb_frame_ids(&self) -> Vec<i64> {
+        rgb_frame_ids(&self.analysis.frame_ids, self.analysis.frame_count)
+    }
+}
+
+/// Frame ids for the pictures: clamped to the container's `total` frames when it is known.
+fn rgb_frame_ids(frame_ids: &[i32], total: usize) -> Vec<i64> {
+    frame_ids
+        .iter()
+        .map(|&f| {
+            if total > 0 {
+                (f as i64).clamp(0, total as i64 - 1)
+            } else {
+                f as i64
+            }
+        })
+        .collect()
 }
 
 /// Sum of packet sizes ffprobe reports for `-read_intervals START%+DUR`: it seeks to the
@@ -230,6 +257,7 @@ struct OfflineSink {
     packets: Vec<PacketInfo>,
     queue: ReorderQueue<EmuFrame>,
     emu_tx: Option<SyncSender<EmuFrame>>,
+    keep: ResidualKeep,
     prev_luma: Option<Vec<u8>>,
     error: Option<String>,
 }
@@ -271,11 +299,12 @@ impl OfflineSink {
                     }
                     _ => vec![0u8; y.len()],
                 };
-                diff = Some(ResidualPlane::Magnitude(Plane {
+                let plane = ResidualPlane::Magnitude(Plane {
                     width: w,
                     height: h,
                     data,
-                }));
+                });
+                diff = Some(keep_residual(plane, self.keep));
             }
             self.prev_luma = Some(y);
         }
@@ -477,15 +506,19 @@ fn offline_pass(
         }
     }
     let residual = opts.residual;
+    let store = PatchedStore {
+        luma: PatchedLuma::Raw,
+        keep: opts.residual_keep,
+    };
     // Frames are numbered by timestamp here; on constant-frame-rate video the output
     // position of frame id f is f, so the exact decode starts on that guess in parallel.
     let guess: BTreeSet<usize> = frame_ids.iter().map(|&f| f.max(0) as usize).collect();
     let packets = &scan.packets;
     let (sink, residuals, exact_result) = std::thread::scope(
-        |scope| -> Result<(OfflineSink, HashMap<usize, Plane>, _), VideoError> {
+        |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
             let exact_worker = is_exact.then(|| {
                 let guess = &guess;
-                scope.spawn(move || exact::decode_exact(path, packets, guess, PatchedLuma::Raw))
+                scope.spawn(move || exact::decode_exact(path, packets, guess, store))
             });
             let (tx, rx) = sync_channel::<EmuFrame>(4);
             let worker = (residual == ResidualSource::Emulate).then(|| {
@@ -495,7 +528,7 @@ fn offline_pass(
                     for f in rx {
                         let p = f.display_index;
                         if let Some(est) = emu.push(f) {
-                            out.insert(p, PatchedLuma::Raw.map(&est));
+                            out.insert(p, store.store(&est));
                         }
                     }
                     out
@@ -521,6 +554,7 @@ fn offline_pass(
                 packets: Vec::new(),
                 queue: ReorderQueue::default(),
                 emu_tx: worker.is_some().then_some(tx),
+                keep: opts.residual_keep,
                 prev_luma: None,
                 error: None,
             };
@@ -546,13 +580,13 @@ fn offline_pass(
             Ok((sink, residuals, exact_result))
         },
     )?;
-    let residuals = match exact_result {
+    let mut residuals = match exact_result {
         None => residuals,
         Some(r) => {
             let needed: BTreeSet<usize> = sink.filled.iter().map(|s| s.decoded_idx).collect();
             let r = match r {
                 Ok(Ok(r)) if needed.iter().all(|d| r.planes.contains_key(d)) => Ok(r),
-                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, PatchedLuma::Raw),
+                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, store),
                 Ok(Err(f)) => Err(f),
                 Err(_) => return Ok(Err("internal error in the project's decoder".into())),
             };
@@ -593,39 +627,33 @@ fn offline_pass(
     if missing > 0 {
         notes.push(format!("{missing} of {t} frame ids never arrived by timestamp and were filled from a neighbour"));
     }
-    let mut frames = Vec::with_capacity(t);
-    let mut used_frame = Vec::with_capacity(t);
-    for (k, s) in slots.iter().enumerate() {
-        let slot = &sink.filled[s.unwrap_or(last)];
-        let residual = match residual {
-            ResidualSource::Emulate | ResidualSource::Exact => residuals
-                .get(&slot.decoded_idx)
-                .cloned()
-                .map(ResidualPlane::Patched),
-            ResidualSource::FrameDiff => slot.residual.clone(),
-            _ => None,
-        };
-        used_frame.push(slot.frame_idx);
-        frames.push(SampledFrame {
-            frame_index: frame_ids[k].max(0) as usize,
+    let picks: Vec<usize> = slots.iter().map(|s| s.unwrap_or(last)).collect();
+    let used_frame = picks.iter().map(|&s| sink.filled[s].frame_idx).collect();
+    let decoded: Vec<SampledFrame> = sink
+        .filled
+        .into_iter()
+        .map(|slot| SampledFrame {
+            // Set below: a filled-in id shares its neighbour's picture, not its number.
+            frame_index: 0,
             frame_type: slot.frame_type,
             vector_count: slot.vectors,
-            motion: slot.motion.clone(),
-            residual,
-        });
+            motion: slot.motion,
+            residual: match residual {
+                ResidualSource::Emulate | ResidualSource::Exact => {
+                    residuals.remove(&slot.decoded_idx)
+                }
+                ResidualSource::FrameDiff => slot.residual,
+                _ => None,
+            },
+        })
+        .collect();
+    // Moved, not copied: one picture per decoded frame is held at any time.
+    let mut frames = pick_items(decoded, &picks);
+    for (f, &id) in frames.iter_mut().zip(&frame_ids) {
+        f.frame_index = id.max(0) as usize;
     }
     let rgb = if opts.with_rgb {
-        let ids: Vec<i64> = frame_ids
-            .iter()
-            .map(|&f| {
-                if total > 0 {
-                    (f as i64).clamp(0, total as i64 - 1)
-                } else {
-                    f as i64
-                }
-            })
-            .collect();
-        read_frames_rgb(path, &ids)?
+        read_frames_rgb(path, &rgb_frame_ids(&frame_ids, total))?
     } else {
         Vec::new()
     };

@@ -184,9 +184,9 @@ pub(crate) fn decode_exact(
     store: PatchedStore,
 ) -> Result<ExactResult, ExactFail> {
     let skippable = unwanted_non_reference(packets, wanted);
-    let result = match decode_pass(path, packets, wanted, luma, skippable.as_deref()) {
+    let result = match decode_pass(path, packets, wanted, store, skippable.as_deref()) {
         // The scan named a wanted picture wrongly: make every picture's pixels.
-        Err(PassFail::LostWanted) => decode_pass(path, packets, wanted, luma, None),
+        Err(PassFail::LostWanted) => decode_pass(path, packets, wanted, store, None),
         other => other,
     };
     result.map_err(|e| match e {
@@ -230,7 +230,7 @@ fn decode_pass(
     path: &str,
     packets: &[PacketInfo],
     wanted: &BTreeSet<usize>,
-    luma: PatchedLuma,
+    store: PatchedStore,
     parse_only: Option<&[bool]>,
 ) -> Result<ExactResult, PassFail> {
     let fail = |e: String| ExactFail::Failed(e);

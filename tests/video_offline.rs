@@ -4,7 +4,9 @@ mod video_support;
 use video_support as common;
 
 use codecscope::analysis::ResidualSource;
-use codecscope::video::{analyze, analyze_offline, AnalyzeOptions, OfflineOptions, WindowPick};
+use codecscope::video::{
+    analyze, analyze_offline, read_frames_mapped, AnalyzeOptions, OfflineOptions, WindowPick,
+};
 use ndarray::{Array1, Array4};
 use ndarray_npy::read_npy;
 
@@ -146,4 +148,42 @@ fn transport_stream_start_offset_shifts_numbers() {
         "{:?}",
         a.analysis.notes
     );
+}
+
+/// The mosaic pictures the analysis keeps from its own decode are the ones a separate
+/// reading pass gives (and ids it cannot name are left to that pass).
+fn squares_match_a_reading_pass(path: &str, seq_len_frames: usize) {
+    let o = OfflineOptions {
+        seq_len_frames,
+        residual: ResidualSource::None,
+        squares: Some((576, 16)),
+        ..OfflineOptions::default()
+    };
+    let a = analyze_offline(path, &o).unwrap();
+    let ids = a.rgb_frame_ids();
+    let read = read_frames_mapped(path, &ids, |f| f.to_square(576, 16)).unwrap();
+    assert!(!a.squares.is_empty(), "{path}: nothing kept");
+    for (id, want) in ids.iter().zip(&read) {
+        if let Some(got) = a.squares.get(id) {
+            assert!(got == want, "{path}: frame {id} differs");
+        }
+    }
+}
+
+#[test]
+fn kept_squares_equal_a_reading_pass() {
+    if let Some(v) = common::fixture(common::FIXTURE_VIDEO) {
+        squares_match_a_reading_pass(v.to_str().unwrap(), 64);
+    }
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bframes = common::x264_clip(dir.path(), "b.mp4", "200x120", 90, &["-bf", "3"]);
+    squares_match_a_reading_pass(bframes.to_str().unwrap(), 64);
+    // Fewer frames than sampled ids: repeats, and the tail is the last frame.
+    let short = common::x264_clip(dir.path(), "s.mp4", "96x64", 20, &["-bf", "2"]);
+    squares_match_a_reading_pass(short.to_str().unwrap(), 64);
+    let ts = common::x264_clip(dir.path(), "t.ts", "160x96", 60, &["-bf", "2"]);
+    squares_match_a_reading_pass(ts.to_str().unwrap(), 32);
 }

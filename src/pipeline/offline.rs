@@ -2,6 +2,7 @@
 //! `num_images * S_total` patches and write `assets/{key}/` as evaluation reads it. Each folder
 //! is built aside and renamed into place, so eval never sees a half-written one.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -322,26 +323,44 @@ fn build(
     escaped: Option<&str>,
 ) -> Result<Vec<String>, String> {
     let p = &run.params;
+    // Motion only, the analysis' own decode keeps the mosaic pictures (one decode in all).
+    // With residual pictures held as well, 64 squares more would lift the peak memory over
+    // 200 MB at 1080p: there the pictures are read after selection (one more decode).
+    let capture = run.residual == ResidualSource::None;
     let opts = OfflineOptions {
         residual_keep: p.residual_keep(),
+        squares: capture.then_some((p.square_size, p.patch_size)),
         ..OfflineOptions::for_params(p, run.residual, false)
     };
     let mut oa = video::analyze_offline(&job.video, &opts).map_err(|e| e.to_string())?;
     let sel = select::select_offline(&oa.analysis, p);
     let plan = select::plan_offline(&sel.rows, p.num_images, p.square_size, p.patch_size)
         .map_err(|e| e.to_string())?;
-    // The per-frame energy data is done with: free it before decoding the pictures, which
-    // are kept mapped to the square only (a fraction of a full-size picture each).
+    // The per-frame energy data is done with: free it before any further decoding.
     drop(std::mem::take(&mut oa.analysis.frames));
-    let mut squares = video::read_frames_mapped(&job.video, &oa.rgb_frame_ids(), |f| {
-        f.to_square(p.square_size, p.patch_size)
-    })
-    .map_err(|e| e.to_string())?;
-    // `render` asks for each frame once: hand it over rather than copy it.
+    // The analysis' decode kept the mosaic pictures it could name with certainty (mapped
+    // to the square only), when asked; the rest (a window after a seek, ids past the end,
+    // unreliable timestamps) take a reading pass of their own.
+    let ids = oa.rgb_frame_ids();
+    let mut squares = std::mem::take(&mut oa.squares);
+    let missing: Vec<i64> = ids
+        .iter()
+        .filter(|id| !squares.contains_key(id))
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !missing.is_empty() {
+        let read = video::read_frames_mapped(&job.video, &missing, |f| {
+            f.to_square(p.square_size, p.patch_size)
+        })
+        .map_err(|e| e.to_string())?;
+        squares.extend(missing.into_iter().zip(read));
+    }
     let packed = select::render(&plan, 3, |t| {
-        squares
-            .get_mut(t)
-            .map(std::mem::take)
+        ids.get(t)
+            .and_then(|id| squares.get(id))
+            .map(|c| c.to_square())
             .ok_or_else(|| format!("no picture for t={t}"))
     })
     .map_err(|e| e.to_string())?;

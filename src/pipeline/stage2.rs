@@ -478,7 +478,7 @@ fn try_pack(job: &Job, run: &Stage2Run, index: &Stage1Index) -> Result<Outcome, 
     let square = |t: usize| -> Result<Vec<u8>, String> {
         squares
             .get(t)
-            .cloned()
+            .map(|c| c.to_square())
             .ok_or_else(|| format!("no frame t={t} (only {} sampled)", squares.len()))
     };
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

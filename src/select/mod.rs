@@ -40,7 +40,7 @@ pub use scores::{
     keep_residual, score_frames, score_frames_with, scored_lattice, FrameEnergy, PatchSum,
     ScoredFrames,
 };
-pub use square::{square_frame_u8, PadInfo, SquareGeometry, ValidRanges};
+pub use square::{square_frame_u8, PadInfo, SquareContent, SquareGeometry, ValidRanges};
 pub use stats::AnalysisStats;
 
 /// Stage 1's result for one analysis.

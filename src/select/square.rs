@@ -593,19 +593,50 @@ fn sat16(v: i32) -> i16 {
 /// `INTER_LINEAR` to `Hn x Wn` (uint8 path), then zero padding. `src` is interleaved 8-bit
 /// with `cn` channels (RGB or BGR; the channel order passes through).
 pub fn square_frame_u8(src: &[u8], w: usize, h: usize, cn: usize, g: &SquareGeometry) -> Vec<u8> {
-    let s = g.out_size;
-    let mut out = vec![0u8; s * s * cn];
-    if w == 0 || h == 0 {
-        return out;
+    SquareContent::new(src, w, h, cn, g).to_square()
+}
+
+/// A picture resized to its place on the square canvas, without the zero padding around
+/// it: what [`square_frame_u8`] makes, in a fraction of the memory for pictures far from
+/// square (a 16:9 picture fills 56% of the canvas).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SquareContent {
+    pub geometry: SquareGeometry,
+    pub channels: usize,
+    /// `geometry.hn` rows of `geometry.wn` pixels (empty for an empty source).
+    pub data: Vec<u8>,
+}
+
+impl SquareContent {
+    pub fn new(src: &[u8], w: usize, h: usize, cn: usize, g: &SquareGeometry) -> Self {
+        let data = if w == 0 || h == 0 {
+            Vec::new()
+        } else {
+            resize_linear_u8(src, w, h, cn, g.wn, g.hn)
+        };
+        SquareContent {
+            geometry: *g,
+            channels: cn,
+            data,
+        }
     }
-    let resized = resize_linear_u8(src, w, h, cn, g.wn, g.hn);
-    let hn = g.hn.min(s);
-    let wn = g.wn.min(s);
-    for y in 0..hn {
-        let dst = &mut out[((g.pad_top + y) * s + g.pad_left) * cn..][..wn * cn];
-        dst.copy_from_slice(&resized[y * g.wn * cn..][..wn * cn]);
+
+    /// The whole `out_size` square, padding included.
+    pub fn to_square(&self) -> Vec<u8> {
+        let (g, cn) = (&self.geometry, self.channels);
+        let s = g.out_size;
+        let mut out = vec![0u8; s * s * cn];
+        if self.data.is_empty() {
+            return out;
+        }
+        let hn = g.hn.min(s);
+        let wn = g.wn.min(s);
+        for y in 0..hn {
+            let dst = &mut out[((g.pad_top + y) * s + g.pad_left) * cn..][..wn * cn];
+            dst.copy_from_slice(&self.data[y * g.wn * cn..][..wn * cn]);
+        }
+        out
     }
-    out
 }
 
 #[cfg(test)]

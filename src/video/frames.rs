@@ -5,7 +5,7 @@ use super::error::VideoError;
 use super::plan::{timestamp_ranks, Indexing, Plan};
 use super::source::{PacketInfo, Source};
 use crate::analysis::pick_items;
-use crate::select::{square_frame_u8, SquareGeometry};
+use crate::select::{SquareContent, SquareGeometry};
 
 /// One picture, rgb24, row-major, no padding.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -17,10 +17,10 @@ pub struct RgbFrame {
 
 impl RgbFrame {
     /// The picture mapped to the `square_size` canvas (its own size decides the geometry),
-    /// as stage 2 and the offline precompute map it (SPEC 2.3).
-    pub fn to_square(&self, square_size: usize, patch: usize) -> Vec<u8> {
+    /// as stage 2 and the offline precompute map it (SPEC 2.3), padding left out.
+    pub fn to_square(&self, square_size: usize, patch: usize) -> SquareContent {
         let g = SquareGeometry::new(self.height, self.width, square_size, patch);
-        square_frame_u8(&self.data, self.width, self.height, 3, &g)
+        SquareContent::new(&self.data, self.width, self.height, 3, &g)
     }
 }
 

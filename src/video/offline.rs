@@ -16,13 +16,14 @@ use super::error::VideoError;
 use super::exact;
 use super::frames::{read_frames_rgb, RgbFrame};
 use super::motion::fill_grid_l0;
+use super::plan::timestamp_ranks;
 use super::reorder::ReorderQueue;
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use crate::analysis::{
     pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualKeep,
     ResidualPlane, ResidualSource, SampledFrame,
 };
-use crate::select::keep_residual;
+use crate::select::{keep_residual, SquareContent};
 
 /// Upstream's `--window_pick` (one definition, shared with the selection parameters).
 pub use crate::select::WindowPick;
@@ -40,6 +41,9 @@ pub struct OfflineOptions {
     pub with_rgb: bool,
     /// How much of each residual picture to keep (see `AnalyzeOptions::residual_keep`).
     pub residual_keep: ResidualKeep,
+    /// Also keep the mosaic pictures (ids as [`OfflineAnalysis::rgb_frame_ids`]) mapped to a
+    /// `(square_size, patch)` square, taken from the analysis' own decode.
+    pub squares: Option<(usize, usize)>,
 }
 
 impl Default for OfflineOptions {
@@ -51,6 +55,7 @@ impl Default for OfflineOptions {
             residual: ResidualSource::Emulate,
             with_rgb: false,
             residual_keep: ResidualKeep::Whole,
+            squares: None,
         }
     }
 }
@@ -69,6 +74,7 @@ impl OfflineOptions {
             residual,
             with_rgb,
             residual_keep: ResidualKeep::Whole,
+            squares: None,
         }
     }
 }
@@ -102,6 +108,10 @@ pub struct OfflineAnalysis {
     pub used_frame: Vec<i64>,
     /// RGB pictures per `frame_ids` entry when asked for (OpenCV-style reads).
     pub rgb: Vec<RgbFrame>,
+    /// With `OfflineOptions::squares`: mosaic pictures by frame id, mapped to the square.
+    /// Ids the pass could not name with certainty are absent: read them with
+    /// `read_frames_mapped`, whose rules these pictures follow.
+    pub squares: HashMap<i64, SquareContent>,
 }
 
 impl OfflineAnalysis {
@@ -241,6 +251,40 @@ struct Slot {
     residual: Option<ResidualPlane>,
 }
 
+/// The mosaic pictures taken from the analysis pass: the pictures at presentation index
+/// `p` for each wanted id, as [`super::frames::read_frames_mapped`] would read them. That
+/// reader names frames by timestamp rank (output order when the ranks are unusable); here
+/// a picture is kept only when its output position and its rank agree, and nothing is kept
+/// once they disagree, so a picture kept is the one the reader gives.
+struct SquareCapture {
+    ids: BTreeSet<usize>,
+    square_size: usize,
+    patch: usize,
+    ranks: Option<Vec<Option<usize>>>,
+    got: HashMap<i64, SquareContent>,
+    broken: bool,
+}
+
+impl SquareCapture {
+    fn offer(&mut self, f: &mut FrameView, p: usize) -> Result<(), String> {
+        if self.broken || !self.ids.contains(&p) {
+            return Ok(());
+        }
+        if let Some(ranks) = &self.ranks {
+            let rank = f.decode_index.and_then(|d| ranks.get(d).copied().flatten());
+            if rank != Some(p) {
+                self.broken = true;
+                self.got.clear();
+                return Ok(());
+            }
+        }
+        let rgb = f.rgb().map_err(|e| format!("RGB copy: {e}"))?;
+        self.got
+            .insert(p as i64, rgb.to_square(self.square_size, self.patch));
+        Ok(())
+    }
+}
+
 struct OfflineSink {
     path: String,
     residual: ResidualSource,
@@ -259,6 +303,7 @@ struct OfflineSink {
     emu_tx: Option<SyncSender<EmuFrame>>,
     keep: ResidualKeep,
     prev_luma: Option<Vec<u8>>,
+    capture: Option<SquareCapture>,
     error: Option<String>,
 }
 
@@ -269,6 +314,9 @@ impl OfflineSink {
             || (self.max_frames > 0 && decoded_idx >= self.max_frames)
         {
             return Ok(Flow::Stop);
+        }
+        if let Some(c) = &mut self.capture {
+            c.offer(f, decoded_idx)?;
         }
         let frame_idx = match f.best_effort_timestamp {
             // SAFETY: pure arithmetic helper of libavutil (rounds to nearest).
@@ -510,11 +558,28 @@ fn offline_pass(
         luma: PatchedLuma::Raw,
         keep: opts.residual_keep,
     };
+    // The mosaic pictures come from this decode too, unless it starts at a seek point
+    // (positions then no longer count from the start).
+    let mut capture = match opts.squares {
+        Some((square_size, patch)) if seek_to.is_none() => Some(SquareCapture {
+            ids: rgb_frame_ids(&frame_ids, total)
+                .into_iter()
+                .filter(|&f| f >= 0)
+                .map(|f| f as usize)
+                .collect(),
+            square_size,
+            patch,
+            ranks: timestamp_ranks(&scan.packets),
+            got: HashMap::new(),
+            broken: false,
+        }),
+        _ => None,
+    };
     // Frames are numbered by timestamp here; on constant-frame-rate video the output
     // position of frame id f is f, so the exact decode starts on that guess in parallel.
     let guess: BTreeSet<usize> = frame_ids.iter().map(|&f| f.max(0) as usize).collect();
     let packets = &scan.packets;
-    let (sink, residuals, exact_result) = std::thread::scope(
+    let (mut sink, residuals, exact_result) = std::thread::scope(
         |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
             let exact_worker = is_exact.then(|| {
                 let guess = &guess;
@@ -556,6 +621,7 @@ fn offline_pass(
                 emu_tx: worker.is_some().then_some(tx),
                 keep: opts.residual_keep,
                 prev_luma: None,
+                capture: capture.take(),
                 error: None,
             };
             let run = decode_stream(&mut src, true, &mut sink);
@@ -657,6 +723,7 @@ fn offline_pass(
     } else {
         Vec::new()
     };
+    let squares = sink.capture.take().map(|c| c.got).unwrap_or_default();
     let analysis = Analysis {
         video: path.to_string(),
         codec: info.codec.clone(),
@@ -675,5 +742,6 @@ fn offline_pass(
         seek_to,
         used_frame,
         rgb,
+        squares,
     }))
 }

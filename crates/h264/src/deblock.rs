@@ -27,45 +27,63 @@ fn mv_differs(a: [i16; 2], b: [i16; 2]) -> bool {
     (a[0] as i32 - b[0] as i32).abs() >= 4 || (a[1] as i32 - b[1] as i32).abs() >= 4
 }
 
-fn motion_bs(fs: &FrameState, p: usize, q: usize) -> u8 {
-    let rp = [fs.ref_id[0][p], fs.ref_id[1][p]];
-    let rq = [fs.ref_id[0][q], fs.ref_id[1][q]];
-    let mp = [fs.mv[0][p], fs.mv[1][p]];
-    let mq = [fs.mv[0][q], fs.mv[1][q]];
-    // the usual case: the same motion on both sides
-    if rp == rq && mp == mq {
-        return 0;
+/// Motion of one 4x4 block as the strength derivation compares it:
+/// reference picture ids (-1 unused) and vectors of both lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Motion {
+    r: [i32; 2],
+    m: [[i16; 2]; 2],
+}
+
+impl Motion {
+    fn at(fs: &FrameState, i: usize) -> Motion {
+        Motion {
+            r: [fs.ref_id[0][i], fs.ref_id[1][i]],
+            m: [fs.mv[0][i], fs.mv[1][i]],
+        }
     }
+}
+
+/// bS 1 or 0 from the motion on both sides of an edge (8.7.2.1).
+#[inline]
+fn motion_bs(p: &Motion, q: &Motion) -> u8 {
+    // the usual case: the same motion on both sides
+    if p == q {
+        0
+    } else {
+        motion_differs(p, q) as u8
+    }
+}
+
+fn motion_differs(p: &Motion, q: &Motion) -> bool {
+    let (rp, rq, mp, mq) = (p.r, q.r, p.m, q.m);
     let np = rp.iter().filter(|&&r| r >= 0).count();
     let nq = rq.iter().filter(|&&r| r >= 0).count();
     if np != nq {
-        return 1;
+        return true;
     }
     if np == 1 {
         let lp = if rp[0] >= 0 { 0 } else { 1 };
         let lq = if rq[0] >= 0 { 0 } else { 1 };
-        if rp[lp] != rq[lq] {
-            return 1;
-        }
-        return mv_differs(mp[lp], mq[lq]) as u8;
+        return rp[lp] != rq[lq] || mv_differs(mp[lp], mq[lq]);
     }
     if np == 0 {
-        return 0;
+        return false;
     }
     let same_set = (rp[0] == rq[0] && rp[1] == rq[1]) || (rp[0] == rq[1] && rp[1] == rq[0]);
     if !same_set {
-        return 1;
+        return true;
     }
     if rp[0] != rp[1] {
         if rp[0] == rq[0] {
-            (mv_differs(mp[0], mq[0]) || mv_differs(mp[1], mq[1])) as u8
+            mv_differs(mp[0], mq[0]) || mv_differs(mp[1], mq[1])
         } else {
-            (mv_differs(mp[0], mq[1]) || mv_differs(mp[1], mq[0])) as u8
+            mv_differs(mp[0], mq[1]) || mv_differs(mp[1], mq[0])
         }
     } else {
         let straight = mv_differs(mp[0], mq[0]) || mv_differs(mp[1], mq[1]);
         let crossed = mv_differs(mp[0], mq[1]) || mv_differs(mp[1], mq[0]);
-        (straight && crossed) as u8
+        straight && crossed
     }
 }
 
@@ -86,6 +104,16 @@ fn mb_strengths(fs: &FrameState, mb: usize, left_ok: bool, top_ok: bool) -> Stre
     let w4 = fs.mb_w * 4;
     let base = mby * 4 * w4 + mbx * 4;
     let step = if info.transform8x8 { 2 } else { 1 };
+    // motion of the macroblock's 16 blocks (raster), loaded once
+    let mut mq = [Motion {
+        r: [-1; 2],
+        m: [[0; 2]; 2],
+    }; 16];
+    if !intra {
+        for (j, m) in mq.iter_mut().enumerate() {
+            *m = Motion::at(fs, base + (j / 4) * w4 + j % 4);
+        }
+    }
     for (dir, (ok, pmb)) in [
         (left_ok, mb.wrapping_sub(1)),
         (top_ok, mb.wrapping_sub(fs.mb_w)),
@@ -111,7 +139,7 @@ fn mb_strengths(fs: &FrameState, mb: usize, left_ok: bool, top_ok: bool) -> Stre
                         } else {
                             let gq = base + qy * w4 + qx;
                             let gp = if dir == 0 { gq - 1 } else { gq - w4 };
-                            motion_bs(fs, gp, gq)
+                            motion_bs(&Motion::at(fs, gp), &mq[qy * 4 + qx])
                         };
                 }
             }
@@ -128,7 +156,7 @@ fn mb_strengths(fs: &FrameState, mb: usize, left_ok: bool, top_ok: bool) -> Stre
                     if (qmask >> (qy * 4 + qx)) & 1 != 0 || (qmask >> (py * 4 + px)) & 1 != 0 {
                         2
                     } else {
-                        motion_bs(fs, base + py * w4 + px, base + qy * w4 + qx)
+                        motion_bs(&mq[py * 4 + px], &mq[qy * 4 + qx])
                     };
             }
         }

@@ -292,7 +292,8 @@ pub enum Weighting {
     },
 }
 
-/// Combine predictions into `dst` (w x h, with stride).
+/// Combine predictions into `dst` (w x h, w = 2, 4, 8 or 16, with stride);
+/// the predictions have row stride w.
 #[allow(clippy::too_many_arguments)]
 pub fn combine(
     dst: &mut [u8],
@@ -303,59 +304,67 @@ pub fn combine(
     h: usize,
     wt: Weighting,
 ) {
-    match (p0, p1, wt) {
-        (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
-            for j in 0..h {
-                dst[j * stride..j * stride + w].copy_from_slice(&a[j * w..j * w + w]);
-            }
-        }
-        (Some(a), Some(b), Weighting::Default) => {
-            for j in 0..h {
-                let row = &mut dst[j * stride..j * stride + w];
-                let ra = &a[j * w..j * w + w];
-                let rb = &b[j * w..j * w + w];
-                for ((d, &x), &y) in row.iter_mut().zip(ra).zip(rb) {
-                    *d = ((x as u16 + y as u16 + 1) >> 1) as u8;
-                }
-            }
-        }
-        (Some(a), Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
-            let off = (o[0] + o[1] + 1) >> 1;
-            let (w0, w1, rnd, sh) = (wts[0], wts[1], 1 << log_wd, log_wd + 1);
-            let rows = dst.chunks_mut(stride).take(h);
-            for ((row, ra), rb) in rows.zip(a.chunks_exact(w)).zip(b.chunks_exact(w)) {
-                for ((d, &x), &y) in row[..w].iter_mut().zip(ra).zip(rb) {
-                    *d = clip8(((x as i32 * w0 + y as i32 * w1 + rnd) >> sh) + off);
-                }
-            }
-        }
-        (Some(a), None, Weighting::Weighted { log_wd, w: wts, o }) => {
-            single(dst, stride, a, w, h, log_wd, wts[0], o[0])
-        }
-        (None, Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
-            single(dst, stride, b, w, h, log_wd, wts[1], o[1])
-        }
-        (None, None, _) => {}
+    match w {
+        16 => combine_w::<16>(dst, stride, p0, p1, h, wt),
+        8 => combine_w::<8>(dst, stride, p0, p1, h, wt),
+        4 => combine_w::<4>(dst, stride, p0, p1, h, wt),
+        2 => combine_w::<2>(dst, stride, p0, p1, h, wt),
+        _ => unreachable!("prediction block width {w}"),
     }
 }
 
-/// Explicit weighting of one prediction (8-270):
-/// `((p * w + 2^(log_wd - 1)) >> log_wd) + o`, or `p * w + o` when log_wd is 0.
-fn single(
+/// `combine` for a fixed width, so that the row loops vectorise.
+#[inline(always)]
+fn combine_w<const W: usize>(
     dst: &mut [u8],
     stride: usize,
-    p: &[u8],
-    w: usize,
+    p0: Option<&[u8]>,
+    p1: Option<&[u8]>,
     h: usize,
-    log_wd: i32,
-    wt: i32,
-    o: i32,
+    wt: Weighting,
 ) {
-    let rnd = if log_wd >= 1 { 1 << (log_wd - 1) } else { 0 };
-    for (row, rp) in dst.chunks_mut(stride).take(h).zip(p.chunks_exact(w)) {
-        for (d, &x) in row[..w].iter_mut().zip(rp) {
-            *d = clip8(((x as i32 * wt + rnd) >> log_wd) + o);
+    let rows = |j: usize| -> (&[u8; W], &[u8; W]) {
+        (row(p0.unwrap_or(&[]), j * W), row(p1.unwrap_or(&[]), j * W))
+    };
+    for j in 0..h {
+        let d: &mut [u8; W] = (&mut dst[j * stride..j * stride + W]).try_into().unwrap();
+        match (p0, p1, wt) {
+            (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
+                *d = *row(a, j * W);
+            }
+            (Some(_), Some(_), Weighting::Default) => {
+                let (a, b) = rows(j);
+                for i in 0..W {
+                    d[i] = ((a[i] as u16 + b[i] as u16 + 1) >> 1) as u8;
+                }
+            }
+            (Some(_), Some(_), Weighting::Weighted { log_wd, w: wts, o }) => {
+                let (a, b) = rows(j);
+                let off = (o[0] + o[1] + 1) >> 1;
+                let (w0, w1, rnd, sh) = (wts[0], wts[1], 1 << log_wd, log_wd + 1);
+                for i in 0..W {
+                    let v = ((a[i] as i32 * w0 + b[i] as i32 * w1 + rnd) >> sh) + off;
+                    d[i] = v.clamp(0, 255) as u8;
+                }
+            }
+            (Some(a), None, Weighting::Weighted { log_wd, w: wts, o }) => {
+                single(d, row(a, j * W), log_wd, wts[0], o[0])
+            }
+            (None, Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
+                single(d, row(b, j * W), log_wd, wts[1], o[1])
+            }
+            (None, None, _) => {}
         }
+    }
+}
+
+/// Explicit weighting of one prediction row (8-270):
+/// `((p * w + 2^(log_wd - 1)) >> log_wd) + o`, or `p * w + o` when log_wd is 0.
+#[inline(always)]
+fn single<const W: usize>(d: &mut [u8; W], p: &[u8; W], log_wd: i32, wt: i32, o: i32) {
+    let rnd = if log_wd >= 1 { 1 << (log_wd - 1) } else { 0 };
+    for i in 0..W {
+        d[i] = (((p[i] as i32 * wt + rnd) >> log_wd) + o).clamp(0, 255) as u8;
     }
 }
 

@@ -14,6 +14,13 @@ fn tap6(a: i32, b: i32, c: i32, d: i32, e: i32, f: i32) -> i32 {
     a - 5 * b + 20 * c + 20 * d - 5 * e + f
 }
 
+/// The 6-tap filter on samples, in 16 bits (the result is in -2550..=10710).
+#[inline(always)]
+fn tap6_16(a: u8, b: u8, c: u8, d: u8, e: u8, f: u8) -> i16 {
+    let [a, b, c, d, e, f] = [a, b, c, d, e, f].map(i16::from);
+    (a + f) - 5 * (b + e) + 20 * (c + d)
+}
+
 #[inline]
 fn clip8(v: i32) -> u8 {
     v.clamp(0, 255) as u8
@@ -76,53 +83,64 @@ struct Window<'a> {
 
 impl Window<'_> {
     /// Unrounded horizontal 6-tap values of row j (j may be -2..h+3).
+    /// They lie in -2550..=10710, so 16-bit lanes hold them (twice as many
+    /// per vector as 32-bit ones).
     #[inline(always)]
-    fn hor_raw<const W: usize>(&self, j: isize) -> [i32; W] {
+    fn hor_raw<const W: usize>(&self, j: isize) -> [i16; W] {
         let o = (self.base as isize + j * self.stride as isize) as usize - 2;
         let r = &self.data[o..o + W + 5];
-        let t: [&[u8; W]; 6] = std::array::from_fn(|k| row(r, k));
-        std::array::from_fn(|i| {
-            tap6(
-                t[0][i] as i32,
-                t[1][i] as i32,
-                t[2][i] as i32,
-                t[3][i] as i32,
-                t[4][i] as i32,
-                t[5][i] as i32,
-            )
-        })
+        let t: [&[u8; W]; 6] = [
+            row(r, 0),
+            row(r, 1),
+            row(r, 2),
+            row(r, 3),
+            row(r, 4),
+            row(r, 5),
+        ];
+        let mut v = [0i16; W];
+        for i in 0..W {
+            let [a, b, c, d, e, f] = [t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i]];
+            v[i] = tap6_16(a, b, c, d, e, f);
+        }
+        v
     }
 
     /// Row j of one source array.
     #[inline(always)]
-    fn src_row<const W: usize>(&self, s: Src, j: usize, centre: &[[i32; W]]) -> [u8; W] {
+    fn src_row<const W: usize>(&self, s: Src, j: usize, centre: &[[i16; W]]) -> [u8; W] {
         match s {
             Src::Full(dx, dy) => *row(self.data, self.base + (j + dy) * self.stride + dx),
             Src::Hor(dy) => self
                 .hor_raw::<W>((j + dy) as isize)
-                .map(|v| clip8((v + 16) >> 5)),
+                .map(|v| ((v + 16) >> 5).clamp(0, 255) as u8),
             Src::Ver(dx) => {
                 let o = self.base + dx + j * self.stride - 2 * self.stride;
-                let t: [&[u8; W]; 6] = std::array::from_fn(|k| row(self.data, o + k * self.stride));
-                std::array::from_fn(|i| {
-                    clip8(
-                        (tap6(
-                            t[0][i] as i32,
-                            t[1][i] as i32,
-                            t[2][i] as i32,
-                            t[3][i] as i32,
-                            t[4][i] as i32,
-                            t[5][i] as i32,
-                        ) + 16)
-                            >> 5,
-                    )
-                })
+                let s = self.stride;
+                let t: [&[u8; W]; 6] = [
+                    row(self.data, o),
+                    row(self.data, o + s),
+                    row(self.data, o + 2 * s),
+                    row(self.data, o + 3 * s),
+                    row(self.data, o + 4 * s),
+                    row(self.data, o + 5 * s),
+                ];
+                let mut v = [0u8; W];
+                for i in 0..W {
+                    let [a, b, c, d, e, f] = [t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i]];
+                    let s = tap6_16(a, b, c, d, e, f);
+                    v[i] = ((s + 16) >> 5).clamp(0, 255) as u8;
+                }
+                v
             }
             Src::Centre => {
-                let t: &[[i32; W]; 6] = centre[j..j + 6].try_into().unwrap();
-                std::array::from_fn(|i| {
-                    clip8((tap6(t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i]) + 512) >> 10)
-                })
+                let t: &[[i16; W]; 6] = centre[j..j + 6].try_into().unwrap();
+                let mut v = [0u8; W];
+                for i in 0..W {
+                    let [a, b, c, d, e, f] = [t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i]];
+                    let s = tap6(a as i32, b as i32, c as i32, d as i32, e as i32, f as i32);
+                    v[i] = clip8((s + 512) >> 10);
+                }
+                v
             }
         }
     }
@@ -133,7 +151,7 @@ impl Window<'_> {
     fn predict<const W: usize>(&self, fx: i32, fy: i32, h: usize, out: &mut [u8], os: usize) {
         let (a, b) = sources(fx, fy);
         // unrounded horizontal values of rows -2..h+3 for the centre samples
-        let mut centre = [[0i32; W]; WIN];
+        let mut centre = [[0i16; W]; WIN];
         if matches!(a, Src::Centre) || matches!(b, Some(Src::Centre)) {
             for (j, c) in centre[..h + 5].iter_mut().enumerate() {
                 *c = self.hor_raw::<W>(j as isize - 2);

@@ -196,11 +196,16 @@ type Lines<const L: usize, const N: usize> = [[i16; L]; N];
 /// per segment); tC0 is -1 where bS is 0 so that no line is filtered there.
 #[inline(always)]
 fn line_tc0<const L: usize>(bs: &[u8; 4], seg: usize, t: &Thresholds) -> [i16; L] {
-    std::array::from_fn(|k| match bs[k / seg] {
+    let seg_tc0 = bs.map(|b| match b {
         0 => -1,
-        b @ 1..=3 => t.tc0[b as usize - 1] as i16,
+        1..=3 => t.tc0[b as usize - 1] as i16,
         _ => 0,
-    })
+    });
+    let mut tc0 = [0i16; L];
+    for k in 0..L {
+        tc0[k] = seg_tc0[k / seg];
+    }
+    tc0
 }
 
 /// Luma edge with bS < 4 (8.7.2.3); tc0 < 0 marks unfiltered lines.
@@ -325,13 +330,17 @@ fn with_lines<const L: usize, const N: usize>(
         for n in 0..N {
             let o = off + n * stride - h * stride;
             let r: &[u8; L] = plane[o..o + L].try_into().unwrap();
-            s[n] = r.map(|v| v as i16);
+            for k in 0..L {
+                s[n][k] = r[k] as i16;
+            }
         }
         f(&mut s);
         for n in first..N - first {
             let o = off + n * stride - h * stride;
             let r: &mut [u8; L] = (&mut plane[o..o + L]).try_into().unwrap();
-            *r = s[n].map(|v| v as u8);
+            for k in 0..L {
+                r[k] = s[n][k] as u8;
+            }
         }
     }
 }

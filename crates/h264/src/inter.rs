@@ -9,9 +9,16 @@ pub struct Plane<'a> {
     pub height: usize,
 }
 
-#[inline]
+#[inline(always)]
 fn tap6(a: i32, b: i32, c: i32, d: i32, e: i32, f: i32) -> i32 {
     a - 5 * b + 20 * c + 20 * d - 5 * e + f
+}
+
+/// The 6-tap filter on samples, in 16 bits (the result is in -2550..=10710).
+#[inline(always)]
+fn tap6_16(a: u8, b: u8, c: u8, d: u8, e: u8, f: u8) -> i16 {
+    let [a, b, c, d, e, f] = [a, b, c, d, e, f].map(i16::from);
+    (a + f) - 5 * (b + e) + 20 * (c + d)
 }
 
 #[inline]
@@ -19,129 +26,219 @@ fn clip8(v: i32) -> u8 {
     v.clamp(0, 255) as u8
 }
 
-/// Luma prediction of a w x h block whose top-left full-sample position is
-/// (x, y) (may lie outside the picture) with quarter-sample fraction (fx, fy).
-#[allow(clippy::too_many_arguments)]
-pub fn luma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out: &mut [u8]) {
-    const S: usize = 21;
-    if fx == 0
-        && fy == 0
-        && x >= 0
-        && y >= 0
-        && x as usize + w <= p.width
-        && y as usize + h <= p.height
-    {
-        for j in 0..h {
-            let o = (y as usize + j) * p.stride + x as usize;
-            out[j * w..j * w + w].copy_from_slice(&p.data[o..o + w]);
-        }
-        return;
-    }
-    let ww = w + 5;
-    let wh = h + 5;
-    // reference window with 2 samples before and 3 after in each direction
-    let mut win = [0u8; S * S];
-    let (x0, y0) = (x - 2, y - 2);
-    if x0 >= 0 && y0 >= 0 && x0 + ww as i32 <= p.width as i32 && y0 + wh as i32 <= p.height as i32 {
-        for j in 0..wh {
-            let o = (y0 as usize + j) * p.stride + x0 as usize;
-            win[j * S..j * S + ww].copy_from_slice(&p.data[o..o + ww]);
-        }
-    } else {
-        let maxx = p.width as i32 - 1;
-        let maxy = p.height as i32 - 1;
-        for j in 0..wh {
-            let o = (y0 + j as i32).clamp(0, maxy) as usize * p.stride;
-            for i in 0..ww {
-                win[j * S + i] = p.data[o + (x0 + i as i32).clamp(0, maxx) as usize];
-            }
-        }
-    }
-    let g = |i: usize, j: usize| -> i32 { win[(j + 2) * S + i + 2] as i32 };
-    if fx == 0 && fy == 0 {
-        for j in 0..h {
-            for i in 0..w {
-                out[j * w + i] = g(i, j) as u8;
-            }
-        }
-        return;
-    }
-    let need_b = fx != 0 && fy != 2;
-    let need_h = fy != 0 && fx != 2;
-    let need_j = (fx == 2 && fy != 0) || (fy == 2 && fx != 0);
-    // raw horizontal half-sample values between columns i+2 and i+3 of window row jj
-    let mut braw = [0i32; S * 16];
-    if need_b || need_j {
-        let rows = if need_j { 0..wh } else { 2..h + 4 };
-        for jj in rows {
-            let r = &win[jj * S..jj * S + ww];
-            let dst = &mut braw[jj * 16..jj * 16 + w];
-            for (d, t) in dst.iter_mut().zip(r.windows(6)) {
-                *d = tap6(
-                    t[0] as i32,
-                    t[1] as i32,
-                    t[2] as i32,
-                    t[3] as i32,
-                    t[4] as i32,
-                    t[5] as i32,
-                );
-            }
-        }
-    }
-    // clipped vertical half-sample values below sample (i, j), i in 0..=w
-    let mut hv = [0u8; 16 * 17];
-    if need_h {
-        for j in 0..h {
-            for i in 0..=w.min(ww - 3) {
-                let c = i + 2;
-                let v = tap6(
-                    win[j * S + c] as i32,
-                    win[(j + 1) * S + c] as i32,
-                    win[(j + 2) * S + c] as i32,
-                    win[(j + 3) * S + c] as i32,
-                    win[(j + 4) * S + c] as i32,
-                    win[(j + 5) * S + c] as i32,
-                );
-                hv[j * 17 + i] = clip8((v + 16) >> 5);
-            }
-        }
-    }
-    let mut jv = [0u8; 16 * 16];
-    if need_j {
-        for j in 0..h {
-            for i in 0..w {
-                let t = |k: usize| braw[(j + k) * 16 + i];
-                let v = tap6(t(0), t(1), t(2), t(3), t(4), t(5));
-                jv[j * 16 + i] = clip8((v + 512) >> 10);
-            }
-        }
-    }
-    let b = |i: usize, j: usize| -> i32 { clip8((braw[(j + 2) * 16 + i] + 16) >> 5) as i32 };
-    let hh = |i: usize, j: usize| -> i32 { hv[j * 17 + i] as i32 };
-    let jj = |i: usize, j: usize| -> i32 { jv[j * 16 + i] as i32 };
+/// Edge of the largest luma window: a 16x16 block with 2 samples before and
+/// 3 after it in each direction.
+const WIN: usize = 21;
+
+/// `W` samples of `s` from `o` as a fixed-size array reference, so that the
+/// loops over it need no bounds checks.
+#[inline(always)]
+fn row<const W: usize>(s: &[u8], o: usize) -> &[u8; W] {
+    s[o..o + W].try_into().unwrap()
+}
+
+/// One of the sample arrays that quarter-sample positions average (8.4.2.2.1):
+/// full samples shifted by (dx, dy), horizontal half samples `b` shifted down
+/// by dy, vertical half samples `h` shifted right by dx, centre samples `j`.
+#[derive(Clone, Copy)]
+enum Src {
+    Full(usize, usize),
+    Hor(usize),
+    Ver(usize),
+    Centre,
+}
+
+/// The one or two arrays whose rounded average gives position (fx, fy).
+fn sources(fx: i32, fy: i32) -> (Src, Option<Src>) {
+    use Src::*;
     match (fx, fy) {
-        (1, 0) => fill2(out, w, h, &|i, j| (g(i, j) + b(i, j) + 1) >> 1),
-        (2, 0) => fill2(out, w, h, &b),
-        (3, 0) => fill2(out, w, h, &|i, j| (g(i + 1, j) + b(i, j) + 1) >> 1),
-        (0, 1) => fill2(out, w, h, &|i, j| (g(i, j) + hh(i, j) + 1) >> 1),
-        (0, 2) => fill2(out, w, h, &hh),
-        (0, 3) => fill2(out, w, h, &|i, j| (g(i, j + 1) + hh(i, j) + 1) >> 1),
-        (1, 1) => fill2(out, w, h, &|i, j| (b(i, j) + hh(i, j) + 1) >> 1),
-        (3, 1) => fill2(out, w, h, &|i, j| (b(i, j) + hh(i + 1, j) + 1) >> 1),
-        (1, 3) => fill2(out, w, h, &|i, j| (hh(i, j) + b(i, j + 1) + 1) >> 1),
-        (3, 3) => fill2(out, w, h, &|i, j| (hh(i + 1, j) + b(i, j + 1) + 1) >> 1),
-        (2, 1) => fill2(out, w, h, &|i, j| (b(i, j) + jj(i, j) + 1) >> 1),
-        (2, 3) => fill2(out, w, h, &|i, j| (jj(i, j) + b(i, j + 1) + 1) >> 1),
-        (1, 2) => fill2(out, w, h, &|i, j| (hh(i, j) + jj(i, j) + 1) >> 1),
-        (3, 2) => fill2(out, w, h, &|i, j| (jj(i, j) + hh(i + 1, j) + 1) >> 1),
-        _ => fill2(out, w, h, &jj),
+        (0, 0) => (Full(0, 0), None),
+        (1, 0) => (Full(0, 0), Some(Hor(0))),
+        (2, 0) => (Hor(0), None),
+        (3, 0) => (Full(1, 0), Some(Hor(0))),
+        (0, 1) => (Full(0, 0), Some(Ver(0))),
+        (0, 2) => (Ver(0), None),
+        (0, 3) => (Full(0, 1), Some(Ver(0))),
+        (1, 1) => (Hor(0), Some(Ver(0))),
+        (3, 1) => (Hor(0), Some(Ver(1))),
+        (1, 3) => (Hor(1), Some(Ver(0))),
+        (3, 3) => (Hor(1), Some(Ver(1))),
+        (2, 1) => (Hor(0), Some(Centre)),
+        (2, 3) => (Hor(1), Some(Centre)),
+        (1, 2) => (Ver(0), Some(Centre)),
+        (3, 2) => (Ver(1), Some(Centre)),
+        _ => (Centre, None),
     }
 }
 
-/// Chroma prediction of a w x h block at full-sample (x, y) with eighth-sample
-/// fraction (fx, fy).
+/// Luma samples around a block: sample (i, j) of the block is
+/// `data[base + j * stride + i]`, with 2 samples before and 3 after the block
+/// readable in each direction.
+#[derive(Clone, Copy)]
+struct Window<'a> {
+    data: &'a [u8],
+    stride: usize,
+    base: usize,
+}
+
+impl Window<'_> {
+    /// Unrounded horizontal 6-tap values of row j (j may be -2..h+3).
+    /// They lie in -2550..=10710, so 16-bit lanes hold them (twice as many
+    /// per vector as 32-bit ones).
+    #[inline(always)]
+    fn hor_raw<const W: usize>(&self, j: isize) -> [i16; W] {
+        let o = (self.base as isize + j * self.stride as isize) as usize - 2;
+        let r = &self.data[o..o + W + 5];
+        let t: [&[u8; W]; 6] = [
+            row(r, 0),
+            row(r, 1),
+            row(r, 2),
+            row(r, 3),
+            row(r, 4),
+            row(r, 5),
+        ];
+        let mut v = [0i16; W];
+        for i in 0..W {
+            let [a, b, c, d, e, f] = [t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i]];
+            v[i] = tap6_16(a, b, c, d, e, f);
+        }
+        v
+    }
+
+    /// Row j of one source array.
+    #[inline(always)]
+    fn src_row<const W: usize>(&self, s: Src, j: usize, centre: &[[i16; W]]) -> [u8; W] {
+        match s {
+            Src::Full(dx, dy) => *row(self.data, self.base + (j + dy) * self.stride + dx),
+            Src::Hor(dy) => self
+                .hor_raw::<W>((j + dy) as isize)
+                .map(|v| ((v + 16) >> 5).clamp(0, 255) as u8),
+            Src::Ver(dx) => {
+                let o = self.base + dx + j * self.stride - 2 * self.stride;
+                let s = self.stride;
+                let t: [&[u8; W]; 6] = [
+                    row(self.data, o),
+                    row(self.data, o + s),
+                    row(self.data, o + 2 * s),
+                    row(self.data, o + 3 * s),
+                    row(self.data, o + 4 * s),
+                    row(self.data, o + 5 * s),
+                ];
+                let mut v = [0u8; W];
+                for i in 0..W {
+                    let [a, b, c, d, e, f] = [t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i]];
+                    let s = tap6_16(a, b, c, d, e, f);
+                    v[i] = ((s + 16) >> 5).clamp(0, 255) as u8;
+                }
+                v
+            }
+            Src::Centre => {
+                let t: &[[i16; W]; 6] = centre[j..j + 6].try_into().unwrap();
+                let mut v = [0u8; W];
+                for i in 0..W {
+                    let [a, b, c, d, e, f] = [t[0][i], t[1][i], t[2][i], t[3][i], t[4][i], t[5][i]];
+                    let s = tap6(a as i32, b as i32, c as i32, d as i32, e as i32, f as i32);
+                    v[i] = clip8((s + 512) >> 10);
+                }
+                v
+            }
+        }
+    }
+
+    /// Prediction of a W x h block at quarter-sample fraction (fx, fy) into
+    /// `out` (row stride `os`).
+    #[inline(always)]
+    fn predict<const W: usize>(&self, fx: i32, fy: i32, h: usize, out: &mut [u8], os: usize) {
+        let (a, b) = sources(fx, fy);
+        // unrounded horizontal values of rows -2..h+3 for the centre samples
+        let mut centre = [[0i16; W]; WIN];
+        if matches!(a, Src::Centre) || matches!(b, Some(Src::Centre)) {
+            for (j, c) in centre[..h + 5].iter_mut().enumerate() {
+                *c = self.hor_raw::<W>(j as isize - 2);
+            }
+        }
+        for j in 0..h {
+            let d: &mut [u8; W] = (&mut out[j * os..j * os + W]).try_into().unwrap();
+            let ra = self.src_row::<W>(a, j, &centre);
+            match b {
+                None => *d = ra,
+                Some(b) => {
+                    let rb = self.src_row::<W>(b, j, &centre);
+                    for i in 0..W {
+                        d[i] = ((ra[i] as u16 + rb[i] as u16 + 1) >> 1) as u8;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Luma prediction of a w x h block (w = 4, 8 or 16, h <= 16) whose top-left
+/// full-sample position is (x, y) (may lie outside the picture) with
+/// quarter-sample fraction (fx, fy), into `out` with row stride `os`.
 #[allow(clippy::too_many_arguments)]
-pub fn chroma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, out: &mut [u8]) {
+pub fn luma(
+    p: Plane,
+    x: i32,
+    y: i32,
+    fx: i32,
+    fy: i32,
+    w: usize,
+    h: usize,
+    out: &mut [u8],
+    os: usize,
+) {
+    // samples the filters reach before and after the block
+    let (before, after) = if fx == 0 && fy == 0 { (0, 0) } else { (2, 3) };
+    let inside = x >= before
+        && y >= before
+        && x as usize + w + after <= p.width
+        && y as usize + h + after <= p.height;
+    let mut buf = [0u8; WIN * WIN];
+    let win = if inside {
+        Window {
+            data: p.data,
+            stride: p.stride,
+            base: y as usize * p.stride + x as usize,
+        }
+    } else {
+        // edge-clamped copy of the (w + 5) x (h + 5) window
+        let maxx = p.width as i32 - 1;
+        let maxy = p.height as i32 - 1;
+        for j in 0..h + 5 {
+            let o = (y - 2 + j as i32).clamp(0, maxy) as usize * p.stride;
+            for i in 0..w + 5 {
+                buf[j * WIN + i] = p.data[o + (x - 2 + i as i32).clamp(0, maxx) as usize];
+            }
+        }
+        Window {
+            data: &buf,
+            stride: WIN,
+            base: 2 * WIN + 2,
+        }
+    };
+    match w {
+        16 => win.predict::<16>(fx, fy, h, out, os),
+        8 => win.predict::<8>(fx, fy, h, out, os),
+        4 => win.predict::<4>(fx, fy, h, out, os),
+        _ => unreachable!("luma block width {w}"),
+    }
+}
+
+/// Chroma prediction of a w x h block (w = 2, 4 or 8, h <= 8) at full-sample
+/// (x, y) with eighth-sample fraction (fx, fy), into `out` with row stride `os`.
+#[allow(clippy::too_many_arguments)]
+pub fn chroma(
+    p: Plane,
+    x: i32,
+    y: i32,
+    fx: i32,
+    fy: i32,
+    w: usize,
+    h: usize,
+    out: &mut [u8],
+    os: usize,
+) {
     let mut win = [0u8; 9 * 9];
     let (ww, wh) = (w + 1, h + 1);
     // Rows of the (w + 1) x (h + 1) source window: read straight from the
@@ -164,16 +261,36 @@ pub fn chroma(p: Plane, x: i32, y: i32, fx: i32, fy: i32, w: usize, h: usize, ou
         (&win[..], 9)
     };
     // weights sum to 64, so every intermediate fits in u16
-    let a = ((8 - fx) * (8 - fy)) as u16;
-    let b = (fx * (8 - fy)) as u16;
-    let c = ((8 - fx) * fy) as u16;
-    let d = (fx * fy) as u16;
-    for (j, orow) in out[..w * h].chunks_exact_mut(w).enumerate() {
-        let r0 = &src[j * stride..j * stride + ww];
-        let r1 = &src[(j + 1) * stride..(j + 1) * stride + ww];
-        let (r0a, r0b) = (&r0[..w], &r0[1..]);
-        let (r1a, r1b) = (&r1[..w], &r1[1..]);
-        for i in 0..w {
+    let wt = [
+        ((8 - fx) * (8 - fy)) as u16,
+        (fx * (8 - fy)) as u16,
+        ((8 - fx) * fy) as u16,
+        (fx * fy) as u16,
+    ];
+    match w {
+        8 => chroma_w::<8>(src, stride, wt, h, out, os),
+        4 => chroma_w::<4>(src, stride, wt, h, out, os),
+        2 => chroma_w::<2>(src, stride, wt, h, out, os),
+        _ => unreachable!("chroma block width {w}"),
+    }
+}
+
+#[inline(always)]
+fn chroma_w<const W: usize>(
+    src: &[u8],
+    stride: usize,
+    [a, b, c, d]: [u16; 4],
+    h: usize,
+    out: &mut [u8],
+    os: usize,
+) {
+    for j in 0..h {
+        let r0a: &[u8; W] = row(src, j * stride);
+        let r0b: &[u8; W] = row(src, j * stride + 1);
+        let r1a: &[u8; W] = row(src, (j + 1) * stride);
+        let r1b: &[u8; W] = row(src, (j + 1) * stride + 1);
+        let orow: &mut [u8; W] = (&mut out[j * os..j * os + W]).try_into().unwrap();
+        for i in 0..W {
             let v = a * r0a[i] as u16 + b * r0b[i] as u16 + c * r1a[i] as u16 + d * r1b[i] as u16;
             orow[i] = ((v + 32) >> 6) as u8;
         }
@@ -193,7 +310,8 @@ pub enum Weighting {
     },
 }
 
-/// Combine predictions into `dst` (w x h, with stride).
+/// Combine predictions into `dst` (w x h, w = 2, 4, 8 or 16, with stride);
+/// the predictions have row stride w.
 #[allow(clippy::too_many_arguments)]
 pub fn combine(
     dst: &mut [u8],
@@ -204,68 +322,67 @@ pub fn combine(
     h: usize,
     wt: Weighting,
 ) {
-    match (p0, p1, wt) {
-        (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
-            for j in 0..h {
-                dst[j * stride..j * stride + w].copy_from_slice(&a[j * w..j * w + w]);
-            }
-        }
-        (Some(a), Some(b), Weighting::Default) => {
-            for j in 0..h {
-                let row = &mut dst[j * stride..j * stride + w];
-                let ra = &a[j * w..j * w + w];
-                let rb = &b[j * w..j * w + w];
-                for ((d, &x), &y) in row.iter_mut().zip(ra).zip(rb) {
-                    *d = ((x as u16 + y as u16 + 1) >> 1) as u8;
-                }
-            }
-        }
-        (Some(a), Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
-            let off = (o[0] + o[1] + 1) >> 1;
-            let (w0, w1, rnd, sh) = (wts[0], wts[1], 1 << log_wd, log_wd + 1);
-            let rows = dst.chunks_mut(stride).take(h);
-            for ((row, ra), rb) in rows.zip(a.chunks_exact(w)).zip(b.chunks_exact(w)) {
-                for ((d, &x), &y) in row[..w].iter_mut().zip(ra).zip(rb) {
-                    *d = clip8(((x as i32 * w0 + y as i32 * w1 + rnd) >> sh) + off);
-                }
-            }
-        }
-        (Some(a), None, Weighting::Weighted { log_wd, w: wts, o }) => {
-            single(dst, stride, a, w, h, log_wd, wts[0], o[0])
-        }
-        (None, Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
-            single(dst, stride, b, w, h, log_wd, wts[1], o[1])
-        }
-        (None, None, _) => {}
+    match w {
+        16 => combine_w::<16>(dst, stride, p0, p1, h, wt),
+        8 => combine_w::<8>(dst, stride, p0, p1, h, wt),
+        4 => combine_w::<4>(dst, stride, p0, p1, h, wt),
+        2 => combine_w::<2>(dst, stride, p0, p1, h, wt),
+        _ => unreachable!("prediction block width {w}"),
     }
 }
 
+/// `combine` for a fixed width, so that the row loops vectorise.
 #[inline(always)]
-fn fill2<F: Fn(usize, usize) -> i32 + ?Sized>(out: &mut [u8], w: usize, h: usize, f: &F) {
-    for j in 0..h {
-        for i in 0..w {
-            out[j * w + i] = f(i, j) as u8;
-        }
-    }
-}
-
-/// Explicit weighting of one prediction (8-270):
-/// `((p * w + 2^(log_wd - 1)) >> log_wd) + o`, or `p * w + o` when log_wd is 0.
-fn single(
+fn combine_w<const W: usize>(
     dst: &mut [u8],
     stride: usize,
-    p: &[u8],
-    w: usize,
+    p0: Option<&[u8]>,
+    p1: Option<&[u8]>,
     h: usize,
-    log_wd: i32,
-    wt: i32,
-    o: i32,
+    wt: Weighting,
 ) {
-    let rnd = if log_wd >= 1 { 1 << (log_wd - 1) } else { 0 };
-    for (row, rp) in dst.chunks_mut(stride).take(h).zip(p.chunks_exact(w)) {
-        for (d, &x) in row[..w].iter_mut().zip(rp) {
-            *d = clip8(((x as i32 * wt + rnd) >> log_wd) + o);
+    let rows = |j: usize| -> (&[u8; W], &[u8; W]) {
+        (row(p0.unwrap_or(&[]), j * W), row(p1.unwrap_or(&[]), j * W))
+    };
+    for j in 0..h {
+        let d: &mut [u8; W] = (&mut dst[j * stride..j * stride + W]).try_into().unwrap();
+        match (p0, p1, wt) {
+            (Some(a), None, Weighting::Default) | (None, Some(a), Weighting::Default) => {
+                *d = *row(a, j * W);
+            }
+            (Some(_), Some(_), Weighting::Default) => {
+                let (a, b) = rows(j);
+                for i in 0..W {
+                    d[i] = ((a[i] as u16 + b[i] as u16 + 1) >> 1) as u8;
+                }
+            }
+            (Some(_), Some(_), Weighting::Weighted { log_wd, w: wts, o }) => {
+                let (a, b) = rows(j);
+                let off = (o[0] + o[1] + 1) >> 1;
+                let (w0, w1, rnd, sh) = (wts[0], wts[1], 1 << log_wd, log_wd + 1);
+                for i in 0..W {
+                    let v = ((a[i] as i32 * w0 + b[i] as i32 * w1 + rnd) >> sh) + off;
+                    d[i] = v.clamp(0, 255) as u8;
+                }
+            }
+            (Some(a), None, Weighting::Weighted { log_wd, w: wts, o }) => {
+                single(d, row(a, j * W), log_wd, wts[0], o[0])
+            }
+            (None, Some(b), Weighting::Weighted { log_wd, w: wts, o }) => {
+                single(d, row(b, j * W), log_wd, wts[1], o[1])
+            }
+            (None, None, _) => {}
         }
+    }
+}
+
+/// Explicit weighting of one prediction row (8-270):
+/// `((p * w + 2^(log_wd - 1)) >> log_wd) + o`, or `p * w + o` when log_wd is 0.
+#[inline(always)]
+fn single<const W: usize>(d: &mut [u8; W], p: &[u8; W], log_wd: i32, wt: i32, o: i32) {
+    let rnd = if log_wd >= 1 { 1 << (log_wd - 1) } else { 0 };
+    for i in 0..W {
+        d[i] = (((p[i] as i32 * wt + rnd) >> log_wd) + o).clamp(0, 255) as u8;
     }
 }
 
@@ -283,13 +400,13 @@ mod tests {
             height: 8,
         };
         let mut out = [0u8; 16];
-        luma(p, 2, 2, 0, 0, 4, 4, &mut out);
+        luma(p, 2, 2, 0, 0, 4, 4, &mut out, 4);
         assert_eq!(&out[..4], &[18, 19, 20, 21]);
         // far outside: every sample is the nearest corner
-        luma(p, -20, -20, 2, 2, 4, 4, &mut out);
+        luma(p, -20, -20, 2, 2, 4, 4, &mut out, 4);
         assert!(out.iter().all(|&v| v == 0));
         let mut c = [0u8; 4];
-        chroma(p, 100, 100, 3, 5, 2, 2, &mut c);
+        chroma(p, 100, 100, 3, 5, 2, 2, &mut c, 2);
         assert!(c.iter().all(|&v| v == 63));
     }
 
@@ -305,7 +422,7 @@ mod tests {
         for fx in 0..4 {
             for fy in 0..4 {
                 let mut out = [0u8; 64];
-                luma(p, 5, 7, fx, fy, 8, 8, &mut out);
+                luma(p, 5, 7, fx, fy, 8, 8, &mut out, 8);
                 assert!(out.iter().all(|&v| v == 77), "({fx},{fy})");
             }
         }

@@ -1,7 +1,7 @@
 //! Reconstruction of a macroblock from its record: prediction, then residual.
 
 use crate::error::{Error, Result};
-use crate::frame::{FrameState, RefPic};
+use crate::frame::{FrameState, PicData, RefPic};
 use crate::inter::{self, Plane, Weighting};
 use crate::intra::{self, Avail};
 use crate::mb::{MbKind, MbRecord};
@@ -344,56 +344,57 @@ fn pred_block(
     let b = by * 4 + bx;
     let q = q_of(b);
     let r = [rec.ref_idx[0][q], rec.ref_idx[1][q]];
-    let mut lbuf = [[0u8; 256]; 2];
-    let mut cbuf = [[[0u8; 64]; 2]; 2];
-    let mut used = [false; 2];
-    let px = rec.mbx * 16 + bx * 4;
-    let py = rec.mby * 16 + by * 4;
+    let used = [r[0] >= 0, r[1] >= 0];
+    let mut pics = [None, None];
     for l in 0..2 {
-        if r[l] < 0 {
+        if !used[l] {
             continue;
         }
         let rp = env.refs[l].get(r[l] as usize).ok_or_else(|| {
             Error::invalid(format!("reference index {} of list {l} is missing", r[l]))
         })?;
-        let pic = &rp.pic;
-        if pic.mb_w != fs.mb_w || pic.mb_h != fs.mb_h {
+        if rp.pic.mb_w != fs.mb_w || rp.pic.mb_h != fs.mb_h {
             return Err(Error::invalid("reference picture has another size"));
         }
-        used[l] = true;
-        let mv = rec.mv[l][b];
-        let (mx, my) = (mv[0] as i32, mv[1] as i32);
-        let yp = Plane {
-            data: &pic.y,
-            stride: pic.stride(),
-            width: pic.mb_w * 16,
-            height: pic.mb_h * 16,
-        };
-        inter::luma(
-            yp,
-            px as i32 + (mx >> 2),
-            py as i32 + (my >> 2),
-            mx & 3,
-            my & 3,
-            n,
-            n,
-            &mut lbuf[l],
-        );
-        let cn = n / 2;
-        let (cxp, cyp) = (px as i32 / 2 + (mx >> 3), py as i32 / 2 + (my >> 3));
-        for (c, data) in [&pic.u, &pic.v].into_iter().enumerate() {
-            let cp = Plane {
-                data,
-                stride: pic.mb_w * 8,
-                width: pic.mb_w * 8,
-                height: pic.mb_h * 8,
-            };
-            inter::chroma(cp, cxp, cyp, mx & 7, my & 7, cn, cn, &mut cbuf[l][c]);
-        }
+        pics[l] = Some(&*rp.pic);
     }
+    let px = rec.mbx * 16 + bx * 4;
+    let py = rec.mby * 16 + by * 4;
     let ys = fs.mb_w * 16;
     let cs = fs.mb_w * 8;
     let wl = weighting(env, r[0], r[1], used[0], used[1], 0);
+    let wc = [1, 2].map(|c| weighting(env, r[0], r[1], used[0], used[1], c));
+    // An unweighted single prediction goes straight into the picture.
+    let direct = used[0] != used[1]
+        && matches!(wl, Weighting::Default)
+        && wc.iter().all(|w| matches!(w, Weighting::Default));
+    let cn = n / 2;
+    let (cx, cy) = (px / 2, py / 2);
+    if direct {
+        let (l, pic) = if used[0] { (0, pics[0]) } else { (1, pics[1]) };
+        let o = cy * cs + cx;
+        predict_one(
+            pic.unwrap(),
+            rec.mv[l][b],
+            (px, py, n),
+            (&mut fs.y[py * ys + px..], ys),
+            ([&mut fs.u[o..], &mut fs.v[o..]], cs),
+        );
+        return Ok(());
+    }
+    let mut lbuf = [[0u8; 256]; 2];
+    let mut cbuf = [[[0u8; 64]; 2]; 2];
+    for l in 0..2 {
+        let Some(pic) = pics[l] else { continue };
+        let [cb0, cb1] = &mut cbuf[l];
+        predict_one(
+            pic,
+            rec.mv[l][b],
+            (px, py, n),
+            (&mut lbuf[l], n),
+            ([&mut cb0[..], &mut cb1[..]], cn),
+        );
+    }
     inter::combine(
         &mut fs.y[py * ys + px..],
         ys,
@@ -403,10 +404,7 @@ fn pred_block(
         n,
         wl,
     );
-    let cn = n / 2;
-    let (cx, cy) = (px / 2, py / 2);
     for c in 0..2 {
-        let wc = weighting(env, r[0], r[1], used[0], used[1], 1 + c);
         let dst = if c == 0 { &mut fs.u } else { &mut fs.v };
         inter::combine(
             &mut dst[cy * cs + cx..],
@@ -415,8 +413,39 @@ fn pred_block(
             if used[1] { Some(&cbuf[1][c][..]) } else { None },
             cn,
             cn,
-            wc,
+            wc[c],
         );
     }
     Ok(())
+}
+
+/// Luma and chroma prediction of the n x n block at luma (px, py) from one
+/// reference picture, each plane written with its own row stride.
+fn predict_one(
+    pic: &PicData,
+    mv: [i16; 2],
+    (px, py, n): (usize, usize, usize),
+    (y_out, ys): (&mut [u8], usize),
+    (c_out, cs): ([&mut [u8]; 2], usize),
+) {
+    let (mx, my) = (mv[0] as i32, mv[1] as i32);
+    let yp = Plane {
+        data: &pic.y,
+        stride: pic.stride(),
+        width: pic.mb_w * 16,
+        height: pic.mb_h * 16,
+    };
+    let (x, y) = (px as i32 + (mx >> 2), py as i32 + (my >> 2));
+    inter::luma(yp, x, y, mx & 3, my & 3, n, n, y_out, ys);
+    let cn = n / 2;
+    let (cx, cy) = (px as i32 / 2 + (mx >> 3), py as i32 / 2 + (my >> 3));
+    for (data, out) in [&pic.u, &pic.v].into_iter().zip(c_out) {
+        let cp = Plane {
+            data,
+            stride: pic.mb_w * 8,
+            width: pic.mb_w * 8,
+            height: pic.mb_h * 8,
+        };
+        inter::chroma(cp, cx, cy, mx & 7, my & 7, cn, cn, out, cs);
+    }
 }

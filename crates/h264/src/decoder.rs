@@ -458,25 +458,33 @@ impl Decoder {
 
 fn crop(p: &Pending) -> Picture {
     let s = &p.sps;
-    if !p.reconstructed {
-        return Picture {
-            width: s.width() as usize,
-            height: s.height() as usize,
-            y: Vec::new(),
-            u: Vec::new(),
-            v: Vec::new(),
-            pict_type: p.pict_type,
-            poc: p.poc,
-            is_reference: p.is_ref,
-            reconstructed: false,
-        };
+    let (width, height) = (s.width() as usize, s.height() as usize);
+    // A picture parsed only has no pixels to hand out.
+    let (y, u, v) = if p.reconstructed {
+        crop_planes(p, width, height)
+    } else {
+        Default::default()
+    };
+    Picture {
+        width,
+        height,
+        y,
+        u,
+        v,
+        pict_type: p.pict_type,
+        poc: p.poc,
+        is_reference: p.is_ref,
+        reconstructed: p.reconstructed,
     }
+}
+
+/// The `w x h` picture inside the coded one (4:2:0 planes, rows without padding).
+fn crop_planes(p: &Pending, w: usize, h: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let s = &p.sps;
     let (x0, y0) = (
         2 * s.crop_left as usize,
         (s.crop_unit_y() * s.crop_top) as usize,
     );
-    let w = s.width() as usize;
-    let h = s.height() as usize;
     let ys = p.pic.mb_w * 16;
     let cs = p.pic.mb_w * 8;
     let mut y = Vec::with_capacity(w * h);
@@ -491,17 +499,7 @@ fn crop(p: &Pending) -> Picture {
         u.extend_from_slice(&p.pic.u[o..o + cw]);
         v.extend_from_slice(&p.pic.v[o..o + cw]);
     }
-    Picture {
-        width: w,
-        height: h,
-        y,
-        u,
-        v,
-        pict_type: p.pict_type,
-        poc: p.poc,
-        is_reference: p.is_ref,
-        reconstructed: true,
-    }
+    (y, u, v)
 }
 
 /// Implicit bi-prediction weights w0 for each (ref0, ref1) pair (8.4.2.3.1).

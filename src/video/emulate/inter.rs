@@ -5,7 +5,10 @@
 use rayon::prelude::*;
 
 use super::intra::{intra_block, Padded};
-use super::mc::{average, mc_chroma, mc_luma, weighted, PlaneRef};
+use super::mc::{
+    average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, sad8x8, weighted, weighted8x8,
+    PlaneRef, View,
+};
 use super::RefPic;
 use crate::video::motion::MotionVector;
 use crate::video::yuv::YuvFrame;
@@ -131,6 +134,46 @@ fn predict(
                 _ => average(&a[..n], &b[..n], out),
             }
         }
+    }
+}
+
+/// Luma prediction of the 8x8 block at (x, y) under `opt`.
+#[allow(clippy::too_many_arguments)]
+fn predict8(
+    refs: &Refs,
+    opt: Opt,
+    layer: Layer,
+    x: usize,
+    y: usize,
+    mv0: (i32, i32),
+    mv1: (i32, i32),
+    out: &mut [u8; 64],
+) {
+    let (mut ba, mut bb) = ([0u8; 64], [0u8; 64]);
+    fn view<'a>(
+        r: &'a RefPic,
+        layer: Layer,
+        x: usize,
+        y: usize,
+        mv: (i32, i32),
+        buf: &'a mut [u8; 64],
+    ) -> View<'a> {
+        mc_luma8_view(plane(r, layer, 0), x, y, mv.0, mv.1, buf)
+    }
+    match opt {
+        Opt::L0(i) => copy8x8(view(refs.l0[i], layer, x, y, mv0, &mut ba), out),
+        Opt::L1(j) => copy8x8(view(refs.l1[j], layer, x, y, mv1, &mut ba), out),
+        Opt::Avg(i, j) => average8x8(
+            view(refs.l0[i], layer, x, y, mv0, &mut ba),
+            view(refs.l1[j], layer, x, y, mv1, &mut bb),
+            out,
+        ),
+        Opt::Weighted(i, j, w1) => weighted8x8(
+            view(refs.l0[i], layer, x, y, mv0, &mut ba),
+            view(refs.l1[j], layer, x, y, mv1, &mut bb),
+            w1,
+            out,
+        ),
     }
 }
 
@@ -290,9 +333,10 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
     let mut pred = vec![[0u8; 16]; 2 * gw];
     let mut uniform = vec![false; bgw];
     let mut tmp = [0u8; 16];
-    let mut buf = [0u8; 64];
-    let mut best_buf = [0u8; 64];
+    let mut mc_bufs = [[0u8; 64]; 6];
     let local = |cx: usize, cy: usize| (cy - by * 2) * gw + cx;
+    let pw = ctx.py.width;
+    let mut y = vec![0u8; cell_rows * 4 * pw];
     for bx in 0..bgw {
         let mut members: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
         let mut n = 0;
@@ -314,68 +358,13 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
         if is_uniform {
             uniform[bx] = true;
             let (m0, m1) = ctx.mv_of(k0);
-            let mut best: Option<(u32, Opt)> = None;
-            // Each reference is motion-compensated once; the options only combine them.
-            let cat0 = ctx.cat[k0];
-            let n0 = if cat0 == Cat::L1 {
-                0
-            } else {
-                ctx.refs.l0.len()
-            };
-            let n1 = if cat0 == Cat::L0 {
-                0
-            } else {
-                ctx.refs.l1.len()
-            };
-            let mut p0 = [[0u8; 64]; 4];
-            let mut p1 = [[0u8; 64]; 2];
-            for (i, p) in p0.iter_mut().enumerate().take(n0) {
-                mc_luma(
-                    plane(ctx.refs.l0[i], Layer::Stock, 0),
-                    bx * 8,
-                    by * 8,
-                    m0.0,
-                    m0.1,
-                    8,
-                    8,
-                    p,
-                );
-            }
-            for (j, p) in p1.iter_mut().enumerate().take(n1) {
-                mc_luma(
-                    plane(ctx.refs.l1[j], Layer::Stock, 0),
-                    bx * 8,
-                    by * 8,
-                    m1.0,
-                    m1.1,
-                    8,
-                    8,
-                    p,
-                );
-            }
-            for &opt in ctx.options(cat0) {
-                match opt {
-                    Opt::L0(i) => buf = p0[i],
-                    Opt::L1(j) => buf = p1[j],
-                    Opt::Avg(i, j) => average(&p0[i], &p1[j], &mut buf),
-                    Opt::Weighted(i, j, w1) => weighted(&p0[i], &p1[j], w1, &mut buf),
-                }
-                let s = sad_at(&ctx.py, bx * 8, by * 8, 8, 8, &buf);
-                if best.is_none_or(|(b, _)| s < b) {
-                    best = Some((s, opt));
-                    best_buf = buf;
-                }
-            }
-            if let Some((_, opt)) = best {
+            let cur = ctx.py.block8(bx, by);
+            if let Some((opt, best)) = choose8(ctx, ctx.cat[k0], bx, by, m0, m1, &cur, &mut mc_bufs)
+            {
                 for &(cx, cy, _) in &members {
-                    let l = local(cx, cy);
-                    chosen[l] = Some(opt);
-                    let (ox, oy) = ((cx - bx * 2) * 4, (cy - by * 2) * 4);
-                    for r in 0..4 {
-                        pred[l][r * 4..r * 4 + 4]
-                            .copy_from_slice(&best_buf[(oy + r) * 8 + ox..(oy + r) * 8 + ox + 4]);
-                    }
+                    chosen[local(cx, cy)] = Some(opt);
                 }
+                patched_luma8(ctx, opt, bx, by, m0, m1, &cur, &best, &mut y[bx * 8..]);
             }
             continue;
         }
@@ -425,9 +414,7 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
         }
     }
 
-    // Patched luma of this row.
-    let pw = ctx.py.width;
-    let mut y = vec![0u8; cell_rows * 4 * pw];
+    // Patched luma of the other blocks of this row.
     let put = |dst: &mut Vec<u8>, stride: usize, bx4: usize, row4: usize, b: &[u8; 16]| {
         for r in 0..4 {
             let o = (row4 * 4 + r) * stride + bx4 * 4;
@@ -438,7 +425,7 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
     for dy in 0..cell_rows {
         for cx in 0..gw {
             let l = dy * gw + cx;
-            if chosen[l].is_some() {
+            if chosen[l].is_some() && !uniform[cx / 2] {
                 let cur_b = ctx.py.block(cx, by * 2 + dy);
                 let sum: i32 = cur_b
                     .iter()
@@ -450,7 +437,9 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
         }
     }
     for bx in 0..bgw {
-        let mut copy8: Option<[u8; 64]> = None;
+        if uniform[bx] {
+            continue;
+        }
         for dy in 0..cell_rows {
             for dx in 0..2 {
                 let cx = bx * 2 + dx;
@@ -474,43 +463,19 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
                     Some(opt) => {
                         let (m0, m1) = ctx.mv_of(k);
                         let mut b = [0u8; 16];
-                        if uniform[bx] {
-                            let c8 = copy8.get_or_insert_with(|| {
-                                let mut c = [0u8; 64];
-                                predict(
-                                    &ctx.refs,
-                                    opt,
-                                    Layer::Patched,
-                                    0,
-                                    bx * 8,
-                                    by * 8,
-                                    m0,
-                                    m1,
-                                    8,
-                                    8,
-                                    &mut c,
-                                );
-                                c
-                            });
-                            for r in 0..4 {
-                                let o = (dy * 4 + r) * 8 + dx * 4;
-                                b[r * 4..r * 4 + 4].copy_from_slice(&c8[o..o + 4]);
-                            }
-                        } else {
-                            predict(
-                                &ctx.refs,
-                                opt,
-                                Layer::Patched,
-                                0,
-                                cx * 4,
-                                cy * 4,
-                                m0,
-                                m1,
-                                4,
-                                4,
-                                &mut b,
-                            );
-                        }
+                        predict(
+                            &ctx.refs,
+                            opt,
+                            Layer::Patched,
+                            0,
+                            cx * 4,
+                            cy * 4,
+                            m0,
+                            m1,
+                            4,
+                            4,
+                            &mut b,
+                        );
                         b
                     }
                 };
@@ -659,6 +624,113 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
     }
     let [u, v] = planes;
     RowOut { y, u, v }
+}
+
+/// The least-SAD option of a uniform 8x8 block (every cell of one category and one vector
+/// pair) and its stock prediction. Each reference is motion-compensated once; the options
+/// only combine them.
+#[allow(clippy::too_many_arguments)]
+fn choose8(
+    ctx: &Ctx,
+    cat: Cat,
+    bx: usize,
+    by: usize,
+    m0: (i32, i32),
+    m1: (i32, i32),
+    cur: &[u8; 64],
+    mc_bufs: &mut [[u8; 64]; 6],
+) -> Option<(Opt, [u8; 64])> {
+    let n0 = if cat == Cat::L1 { 0 } else { ctx.refs.l0.len() };
+    let n1 = if cat == Cat::L0 { 0 } else { ctx.refs.l1.len() };
+    let (bufs0, bufs1) = mc_bufs.split_at_mut(4);
+    let empty = View {
+        data: &[],
+        stride: 0,
+    };
+    let mut v0 = [empty; 4];
+    for ((v, buf), r) in v0.iter_mut().zip(bufs0).zip(&ctx.refs.l0).take(n0) {
+        *v = mc_luma8_view(plane(r, Layer::Stock, 0), bx * 8, by * 8, m0.0, m0.1, buf);
+    }
+    let mut v1 = [empty; 2];
+    for ((v, buf), r) in v1.iter_mut().zip(bufs1).zip(&ctx.refs.l1).take(n1) {
+        *v = mc_luma8_view(plane(r, Layer::Stock, 0), bx * 8, by * 8, m1.0, m1.1, buf);
+    }
+    let mut tmp = [0u8; 64];
+    let mut best: Option<(u32, Opt)> = None;
+    for &opt in ctx.options(cat) {
+        let s = match opt {
+            Opt::L0(i) => sad8x8(cur, v0[i]),
+            Opt::L1(j) => sad8x8(cur, v1[j]),
+            Opt::Avg(i, j) => {
+                average8x8(v0[i], v1[j], &mut tmp);
+                sad8x8(cur, View::of8x8(&tmp))
+            }
+            Opt::Weighted(i, j, w1) => {
+                weighted8x8(v0[i], v1[j], w1, &mut tmp);
+                sad8x8(cur, View::of8x8(&tmp))
+            }
+        };
+        if best.is_none_or(|(b, _)| s < b) {
+            best = Some((s, opt));
+        }
+    }
+    let (_, opt) = best?;
+    match opt {
+        Opt::L0(i) => copy8x8(v0[i], &mut tmp),
+        Opt::L1(j) => copy8x8(v1[j], &mut tmp),
+        Opt::Avg(i, j) => average8x8(v0[i], v1[j], &mut tmp),
+        Opt::Weighted(i, j, w1) => weighted8x8(v0[i], v1[j], w1, &mut tmp),
+    }
+    Some((opt, tmp))
+}
+
+/// The patched luma of a uniform 8x8 block, written to `out` (stride: the padded width):
+/// per 4x4 cell, `128 + Y - prediction` where coded (mean |r| > 1), else the same option
+/// applied to the patched references.
+#[allow(clippy::too_many_arguments)]
+fn patched_luma8(
+    ctx: &Ctx,
+    opt: Opt,
+    bx: usize,
+    by: usize,
+    m0: (i32, i32),
+    m1: (i32, i32),
+    cur: &[u8; 64],
+    pred: &[u8; 64],
+    out: &mut [u8],
+) {
+    let mut sums = [0u32; 4];
+    for r in 0..8 {
+        for c in 0..8 {
+            sums[(r >> 2) * 2 + (c >> 2)] += cur[r * 8 + c].abs_diff(pred[r * 8 + c]) as u32;
+        }
+    }
+    let coded = sums.map(|s| s > 16);
+    let mut copy = [0u8; 64];
+    if coded.contains(&false) {
+        predict8(
+            &ctx.refs,
+            opt,
+            Layer::Patched,
+            bx * 8,
+            by * 8,
+            m0,
+            m1,
+            &mut copy,
+        );
+    }
+    let pw = ctx.py.width;
+    for r in 0..8 {
+        let row = &mut out[r * pw..r * pw + 8];
+        for c in 0..8 {
+            let i = r * 8 + c;
+            row[c] = if coded[(r >> 2) * 2 + (c >> 2)] {
+                (128 + cur[i] as i32 - pred[i] as i32).clamp(0, 255) as u8
+            } else {
+                copy[i]
+            };
+        }
+    }
 }
 
 /// SAD between the `bw x bh` block at (x, y) of a padded plane and `pred`.

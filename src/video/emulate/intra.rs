@@ -49,6 +49,17 @@ impl Padded {
         b
     }
 
+    /// The 8x8 block whose top-left sample is (8 bx, 8 by).
+    #[inline]
+    pub fn block8(&self, bx: usize, by: usize) -> [u8; 64] {
+        let mut b = [0u8; 64];
+        for r in 0..8 {
+            let o = (by * 8 + r) * self.width + bx * 8;
+            b[r * 8..r * 8 + 8].copy_from_slice(&self.data[o..o + 8]);
+        }
+        b
+    }
+
     #[inline]
     pub fn put_block(&mut self, bx: usize, by: usize, b: &[u8; 16]) {
         for r in 0..4 {

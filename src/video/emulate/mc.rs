@@ -111,6 +111,106 @@ fn bilinear(
     }
 }
 
+/// A block of samples inside a larger buffer: row `r` starts at `data[r * stride]`.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub data: &'a [u8],
+    pub stride: usize,
+}
+
+impl<'a> View<'a> {
+    /// A whole 8x8 block.
+    pub fn of8x8(b: &'a [u8; 64]) -> View<'a> {
+        View { data: b, stride: 8 }
+    }
+
+    /// An 8-wide row.
+    #[inline(always)]
+    pub fn row8(&self, r: usize) -> &'a [u8; 8] {
+        self.data[r * self.stride..r * self.stride + 8]
+            .try_into()
+            .expect("8 samples")
+    }
+}
+
+/// The 8x8 luma prediction at (x, y) moved by a quarter-pel vector, as a view: straight into
+/// the reference plane when the vector is whole-pel and the block stays inside (the common
+/// case, no copy), else interpolated into `buf`.
+#[inline]
+pub fn mc_luma8_view<'a>(
+    p: PlaneRef<'a>,
+    x: usize,
+    y: usize,
+    mvx: i32,
+    mvy: i32,
+    buf: &'a mut [u8; 64],
+) -> View<'a> {
+    let sx = x as i32 + (mvx >> 2);
+    let sy = y as i32 + (mvy >> 2);
+    if (mvx | mvy) & 3 == 0 && p.inside(sx, sy, 8, 8) {
+        let base = sy as usize * p.width + sx as usize;
+        return View {
+            data: &p.data[base..],
+            stride: p.width,
+        };
+    }
+    mc_luma(p, x, y, mvx, mvy, 8, 8, buf);
+    View {
+        data: &buf[..],
+        stride: 8,
+    }
+}
+
+/// Sum of absolute differences between an 8x8 block and a view.
+#[inline]
+pub fn sad8x8(cur: &[u8; 64], v: View) -> u32 {
+    let mut s = 0u32;
+    for r in 0..8 {
+        let a: &[u8; 8] = cur[r * 8..r * 8 + 8].try_into().expect("8 samples");
+        let b = v.row8(r);
+        let mut row = 0u32;
+        for c in 0..8 {
+            row += a[c].abs_diff(b[c]) as u32;
+        }
+        s += row;
+    }
+    s
+}
+
+/// `(a + b + 1) >> 1` of two 8x8 views.
+#[inline]
+pub fn average8x8(a: View, b: View, out: &mut [u8; 64]) {
+    for r in 0..8 {
+        let (x, y) = (a.row8(r), b.row8(r));
+        let o = &mut out[r * 8..r * 8 + 8];
+        for c in 0..8 {
+            o[c] = ((x[c] as u16 + y[c] as u16 + 1) >> 1) as u8;
+        }
+    }
+}
+
+/// `(a*(64-w1) + b*w1 + 32) >> 6` of two 8x8 views (`w1` in 1..63: no sum exceeds 16 bits
+/// and the result never exceeds 255).
+#[inline]
+pub fn weighted8x8(a: View, b: View, w1: u32, out: &mut [u8; 64]) {
+    let (w0, w1) = ((64 - w1) as u16, w1 as u16);
+    for r in 0..8 {
+        let (x, y) = (a.row8(r), b.row8(r));
+        let o = &mut out[r * 8..r * 8 + 8];
+        for c in 0..8 {
+            o[c] = ((x[c] as u16 * w0 + y[c] as u16 * w1 + 32) >> 6) as u8;
+        }
+    }
+}
+
+/// Copies a view into an 8x8 block.
+#[inline]
+pub fn copy8x8(v: View, out: &mut [u8; 64]) {
+    for r in 0..8 {
+        out[r * 8..r * 8 + 8].copy_from_slice(v.row8(r));
+    }
+}
+
 /// Luma prediction of the `bw x bh` block at (x, y) moved by a quarter-pel vector.
 #[inline]
 #[allow(clippy::too_many_arguments)]

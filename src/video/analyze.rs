@@ -2,7 +2,7 @@
 //! residual pictures from the chosen source, and optionally their RGB pictures.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
 use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView, PacketAction};
@@ -342,6 +342,23 @@ impl FrameSink for Sink<'_, '_> {
     }
 }
 
+/// The emulator's thread: estimates the frames it is sent (decode order) and keeps what
+/// `store` makes of the wanted ones, by display index.
+pub(crate) fn run_emulator(
+    rx: Receiver<EmuFrame>,
+    store: PatchedStore,
+) -> HashMap<usize, ResidualPlane> {
+    let mut emu = Emulator::new();
+    let mut out = HashMap::new();
+    for f in rx {
+        let p = f.display_index;
+        if let Some(plane) = emu.push(f, |est| store.store(est)) {
+            out.insert(p, plane);
+        }
+    }
+    out
+}
+
 /// Runs one decode pass over the file for `plan`, with the emulator on a second thread.
 pub(crate) fn run_pass(
     path: &str,
@@ -354,19 +371,8 @@ pub(crate) fn run_pass(
     let store = cfg.store;
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<EmuFrame>(4);
-        let worker = (cfg.residual == ResidualSource::Emulate).then(|| {
-            scope.spawn(move || {
-                let mut emu = Emulator::new();
-                let mut out = HashMap::new();
-                for f in rx {
-                    let p = f.display_index;
-                    if let Some(est) = emu.push(f) {
-                        out.insert(p, store.store(&est));
-                    }
-                }
-                out
-            })
-        });
+        let worker = (cfg.residual == ResidualSource::Emulate)
+            .then(|| scope.spawn(move || run_emulator(rx, store)));
         let mut sink = Sink {
             plan,
             cfg,

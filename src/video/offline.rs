@@ -9,9 +9,9 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::analyze::{fallback_note, PatchedLuma, PatchedStore};
+use super::analyze::{fallback_note, run_emulator, PatchedLuma, PatchedStore};
 use super::decode::{decode_stream, Flow, FrameSink, FrameView};
-use super::emulate::{EmuFrame, Emulator};
+use super::emulate::EmuFrame;
 use super::error::VideoError;
 use super::exact;
 use super::frames::{read_frames_rgb, RgbFrame};
@@ -586,19 +586,8 @@ fn offline_pass(
                 scope.spawn(move || exact::decode_exact(path, packets, guess, store))
             });
             let (tx, rx) = sync_channel::<EmuFrame>(4);
-            let worker = (residual == ResidualSource::Emulate).then(|| {
-                scope.spawn(move || {
-                    let mut emu = Emulator::new();
-                    let mut out = HashMap::new();
-                    for f in rx {
-                        let p = f.display_index;
-                        if let Some(est) = emu.push(f) {
-                            out.insert(p, store.store(&est));
-                        }
-                    }
-                    out
-                })
-            });
+            let worker = (residual == ResidualSource::Emulate)
+                .then(|| scope.spawn(move || run_emulator(rx, store)));
             let mut sink = OfflineSink {
                 path: path.to_string(),
                 residual: if is_exact {

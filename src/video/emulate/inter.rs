@@ -180,9 +180,9 @@ fn predict8(
 /// Everything one block row needs, shared read-only between threads.
 struct Ctx<'a> {
     refs: Refs<'a>,
-    py: Padded,
-    pu: Padded,
-    pv: Padded,
+    py: Padded<'a>,
+    pu: Padded<'a>,
+    pv: Padded<'a>,
     gw: usize,
     gh: usize,
     cat: Vec<Cat>,
@@ -207,14 +207,6 @@ impl Ctx<'_> {
             self.cells.l1[k].unwrap_or((0, 0)),
         )
     }
-}
-
-/// The output rows of one row of 8x8 blocks: luma (up to 8 padded rows) and chroma
-/// (4 padded rows per plane).
-struct RowOut {
-    y: Vec<u8>,
-    u: Vec<u8>,
-    v: Vec<u8>,
 }
 
 /// The patched estimate of an inter picture.
@@ -287,36 +279,26 @@ pub fn inter_estimate(
         opts_bi,
     };
     let bgh = gh.div_ceil(2);
-    let rows: Vec<RowOut> = (0..bgh)
-        .into_par_iter()
-        .map(|by| block_row(&ctx, by))
-        .collect();
-    let mut out_y = Padded {
-        data: Vec::with_capacity(ctx.py.data.len()),
-        width: ctx.py.width,
-        height: ctx.py.height,
-    };
-    let mut out_u = Padded {
-        data: Vec::with_capacity(ctx.pu.data.len()),
-        width: ctx.pu.width,
-        height: ctx.pu.height,
-    };
-    let mut out_v = Padded {
-        data: Vec::with_capacity(ctx.pv.data.len()),
-        width: ctx.pv.width,
-        height: ctx.pv.height,
-    };
-    for r in rows {
-        out_y.data.extend_from_slice(&r.y);
-        out_u.data.extend_from_slice(&r.u);
-        out_v.data.extend_from_slice(&r.v);
-    }
+    // Each block row writes its own rows of the output planes: up to 8 padded luma rows
+    // and 4 of each chroma plane.
+    let mut out_y = Padded::zeroed(ctx.py.width, ctx.py.height);
+    let mut out_u = Padded::zeroed(ctx.pu.width, ctx.pu.height);
+    let mut out_v = Padded::zeroed(ctx.pv.width, ctx.pv.height);
+    debug_assert_eq!(ctx.pu.height, 4 * bgh);
+    out_y
+        .data
+        .to_mut()
+        .par_chunks_mut(8 * ctx.py.width)
+        .zip(out_u.data.to_mut().par_chunks_mut(4 * ctx.pu.width))
+        .zip(out_v.data.to_mut().par_chunks_mut(4 * ctx.pv.width))
+        .enumerate()
+        .for_each(|(by, ((y, u), v))| block_row(&ctx, by, y, [u, v]));
     YuvFrame {
         width: w,
         height: h,
-        y: out_y.crop(w, h),
-        u: out_u.crop(cw, ch),
-        v: out_v.crop(cw, ch),
+        y: out_y.into_cropped(w, h),
+        u: out_u.into_cropped(cw, ch),
+        v: out_v.into_cropped(cw, ch),
     }
 }
 
@@ -324,7 +306,7 @@ pub fn inter_estimate(
 /// (residual where coded, else the same option on the patched references), and the
 /// matching row of chroma 4x4 blocks.
 #[allow(clippy::needless_range_loop)] // `bx` addresses cells, pixels and flags alike
-fn block_row(ctx: &Ctx, by: usize) -> RowOut {
+fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
     let (gw, gh) = (ctx.gw, ctx.gh);
     let bgw = gw.div_ceil(2);
     let cell_rows = (gh - by * 2).min(2);
@@ -336,7 +318,6 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
     let mut mc_bufs = [[0u8; 64]; 6];
     let local = |cx: usize, cy: usize| (cy - by * 2) * gw + cx;
     let pw = ctx.py.width;
-    let mut y = vec![0u8; cell_rows * 4 * pw];
     for bx in 0..bgw {
         let mut members: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
         let mut n = 0;
@@ -415,7 +396,7 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
     }
 
     // Patched luma of the other blocks of this row.
-    let put = |dst: &mut Vec<u8>, stride: usize, bx4: usize, row4: usize, b: &[u8; 16]| {
+    let put = |dst: &mut [u8], stride: usize, bx4: usize, row4: usize, b: &[u8; 16]| {
         for r in 0..4 {
             let o = (row4 * 4 + r) * stride + bx4 * 4;
             dst[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
@@ -479,19 +460,17 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
                         b
                     }
                 };
-                put(&mut y, pw, cx, dy, &block);
+                put(y, pw, cx, dy, &block);
             }
         }
     }
 
     // Patched chroma: each chroma 2x2 unit follows the luma cell at (2y, 2x); a chroma 4x4
     // block is one luma 8x8 block.
-    let mut planes = [Vec::new(), Vec::new()];
-    for (pi, (idx, pc)) in [(1usize, &ctx.pu), (2usize, &ctx.pv)]
+    for ((idx, pc), out) in [(1usize, &ctx.pu), (2usize, &ctx.pv)]
         .into_iter()
-        .enumerate()
+        .zip(chroma)
     {
-        let mut out = vec![0u8; 4 * pc.width];
         for bx in 0..pc.width / 4 {
             let cur_b = pc.block(bx, by);
             let mut b = [0u8; 16];
@@ -537,7 +516,7 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
                         &mut b,
                     );
                 }
-                put(&mut out, pc.width, bx, 0, &b);
+                put(out, pc.width, bx, 0, &b);
                 continue;
             }
             // Stock prediction and residual of the inter units of this 4x4 block.
@@ -618,12 +597,9 @@ fn block_row(ctx: &Ctx, by: usize) -> RowOut {
                     };
                 }
             }
-            put(&mut out, pc.width, bx, 0, &b);
+            put(out, pc.width, bx, 0, &b);
         }
-        planes[pi] = out;
     }
-    let [u, v] = planes;
-    RowOut { y, u, v }
 }
 
 /// The least-SAD option of a uniform 8x8 block (every cell of one category and one vector

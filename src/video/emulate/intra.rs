@@ -2,18 +2,28 @@
 //! the DC, vertical and horizontal predictors from its decoded neighbours, and the
 //! patched value `128 + (Y - prediction)`.
 
-/// A plane copied into a buffer whose sides are multiples of 4, edges repeated.
+use std::borrow::Cow;
+
+/// A plane whose sides are multiples of 4: borrowed when they already are, else copied with
+/// its edges repeated.
 #[derive(Debug, Clone)]
-pub struct Padded {
-    pub data: Vec<u8>,
+pub struct Padded<'a> {
+    pub data: Cow<'a, [u8]>,
     pub width: usize,
     pub height: usize,
 }
 
-impl Padded {
-    pub fn new(src: &[u8], width: usize, height: usize) -> Padded {
+impl<'a> Padded<'a> {
+    pub fn new(src: &'a [u8], width: usize, height: usize) -> Padded<'a> {
         let pw = width.div_ceil(4).max(1) * 4;
         let ph = height.div_ceil(4).max(1) * 4;
+        if (pw, ph) == (width, height) {
+            return Padded {
+                data: Cow::Borrowed(&src[..width * height]),
+                width,
+                height,
+            };
+        }
         let mut data = vec![0u8; pw * ph];
         for y in 0..ph {
             let sy = y.min(height.saturating_sub(1));
@@ -24,14 +34,26 @@ impl Padded {
             drow[width..].fill(last);
         }
         Padded {
-            data,
+            data: Cow::Owned(data),
             width: pw,
             height: ph,
         }
     }
 
-    /// Copies the visible `width x height` part out again.
-    pub fn crop(&self, width: usize, height: usize) -> Vec<u8> {
+    /// A zeroed plane of padded size `width x height`.
+    pub fn zeroed(width: usize, height: usize) -> Padded<'static> {
+        Padded {
+            data: Cow::Owned(vec![0; width * height]),
+            width,
+            height,
+        }
+    }
+
+    /// The visible `width x height` part (no copy when nothing was padded).
+    pub fn into_cropped(self, width: usize, height: usize) -> Vec<u8> {
+        if (width, height) == (self.width, self.height) {
+            return self.data.into_owned();
+        }
         let mut out = Vec::with_capacity(width * height);
         for y in 0..height {
             out.extend_from_slice(&self.data[y * self.width..y * self.width + width]);
@@ -62,9 +84,11 @@ impl Padded {
 
     #[inline]
     pub fn put_block(&mut self, bx: usize, by: usize, b: &[u8; 16]) {
+        let width = self.width;
+        let data = self.data.to_mut();
         for r in 0..4 {
-            let o = (by * 4 + r) * self.width + bx * 4;
-            self.data[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
+            let o = (by * 4 + r) * width + bx * 4;
+            data[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
         }
     }
 }
@@ -132,12 +156,8 @@ pub fn intra_block(p: &Padded, bx: usize, by: usize, dc_only: bool) -> [u8; 16] 
 }
 
 /// The intra estimate of a whole plane (padded dimensions).
-pub fn intra_plane(p: &Padded, dc_only: bool) -> Padded {
-    let mut out = Padded {
-        data: vec![0; p.data.len()],
-        width: p.width,
-        height: p.height,
-    };
+pub fn intra_plane(p: &Padded, dc_only: bool) -> Padded<'static> {
+    let mut out = Padded::zeroed(p.width, p.height);
     for by in 0..p.height / 4 {
         for bx in 0..p.width / 4 {
             let b = intra_block(p, bx, by, dc_only);

@@ -54,8 +54,9 @@ impl Emulator {
         Emulator::default()
     }
 
-    /// Processes the next frame (decode order) and returns its patched estimate when wanted.
-    pub fn push(&mut self, f: EmuFrame) -> Option<YuvFrame> {
+    /// Processes the next frame (decode order); when the frame is wanted, `wanted` is given
+    /// its patched estimate and its answer returned.
+    pub fn push<R>(&mut self, f: EmuFrame, wanted: impl FnOnce(&YuvFrame) -> R) -> Option<R> {
         if f.is_idr {
             self.refs.clear();
         }
@@ -69,7 +70,7 @@ impl Emulator {
         } else {
             inter::inter_estimate(&f.picture, &f.vectors, f.display_index, refs)
         };
-        let out = f.wanted.then(|| patched.clone());
+        let out = f.wanted.then(|| wanted(&patched));
         if f.is_reference {
             self.refs.push_back(RefPic {
                 decode_index: f.decode_index,
@@ -87,11 +88,11 @@ impl Emulator {
 
 /// The intra estimate of a whole picture (I frames, frames without vectors).
 pub fn intra_estimate(f: &YuvFrame) -> YuvFrame {
-    let y =
-        intra::intra_plane(&Padded::new(&f.y, f.width, f.height), false).crop(f.width, f.height);
+    let y = intra::intra_plane(&Padded::new(&f.y, f.width, f.height), false)
+        .into_cropped(f.width, f.height);
     let (cw, ch) = (f.chroma_width(), f.chroma_height());
-    let u = intra::intra_plane(&Padded::new(&f.u, cw, ch), true).crop(cw, ch);
-    let v = intra::intra_plane(&Padded::new(&f.v, cw, ch), true).crop(cw, ch);
+    let u = intra::intra_plane(&Padded::new(&f.u, cw, ch), true).into_cropped(cw, ch);
+    let v = intra::intra_plane(&Padded::new(&f.v, cw, ch), true).into_cropped(cw, ch);
     YuvFrame {
         width: f.width,
         height: f.height,

@@ -47,20 +47,81 @@ impl ResidualSource {
 
 /// L0 motion per 4x4 cell: `(mvx, mvy)` = `(src_x - dst_x, src_y - dst_y)` in whole pixels,
 /// exactly as upstream's reader fills it (SPEC 2.2). Row-major, `rows = H0/4`, `cols = W0/4`.
+///
+/// A vector covers a whole block (8 or 16 pixels high in H.264), so neighbouring rows
+/// mostly repeat: each run of equal rows is stored once, which keeps 64 grids of a 1080p
+/// video to a few MB instead of 33.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MotionGrid {
     pub rows: usize,
     pub cols: usize,
-    pub mv: Vec<[i16; 2]>,
+    /// The distinct rows, in order, `cols` cells each.
+    distinct: Vec<[i16; 2]>,
+    /// For each row, which distinct row it is.
+    row_of: Vec<u32>,
 }
 
 impl MotionGrid {
     pub fn zeros(rows: usize, cols: usize) -> Self {
+        MotionGrid::from_cells(rows, cols, vec![[0, 0]; rows * cols])
+    }
+
+    /// The grid of `rows x cols` cells given row-major (`cells.len()` must be `rows * cols`).
+    pub fn from_cells(rows: usize, cols: usize, cells: Vec<[i16; 2]>) -> Self {
+        assert_eq!(
+            cells.len(),
+            rows * cols,
+            "a motion grid needs rows x cols cells"
+        );
+        let mut distinct: Vec<[i16; 2]> = Vec::new();
+        let mut row_of = Vec::with_capacity(rows);
+        for (r, row) in cells.chunks_exact(cols.max(1)).take(rows).enumerate() {
+            let same = r > 0 && distinct[distinct.len() - cols..] == *row;
+            if !same {
+                distinct.extend_from_slice(row);
+            }
+            row_of.push((distinct.len() / cols.max(1)) as u32 - 1);
+        }
+        if cols == 0 {
+            row_of = vec![0; rows];
+        }
+        distinct.shrink_to_fit();
         MotionGrid {
             rows,
             cols,
-            mv: vec![[0, 0]; rows * cols],
+            distinct,
+            row_of,
         }
+    }
+
+    /// Cells in the grid.
+    pub fn len(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `r`'s cells.
+    pub fn row(&self, r: usize) -> &[[i16; 2]] {
+        let d = self.row_of[r] as usize * self.cols;
+        &self.distinct[d..d + self.cols]
+    }
+
+    /// Whether row `r` (r >= 1) repeats row `r - 1`.
+    pub fn repeats_previous(&self, r: usize) -> bool {
+        r > 0 && self.row_of[r] == self.row_of[r - 1]
+    }
+
+    /// The cell at row `r`, column `c`.
+    pub fn at(&self, r: usize, c: usize) -> [i16; 2] {
+        self.row(r)[c]
+    }
+
+    /// Every cell, row-major.
+    pub fn cells(&self) -> impl Iterator<Item = &[i16; 2]> + '_ {
+        (0..self.rows).flat_map(move |r| self.row(r).iter())
     }
 }
 

@@ -45,7 +45,7 @@ pub fn synthetic(width: usize, height: usize, t: usize) -> Analysis {
                 frame_index: i * 7,
                 frame_type: FrameType::P,
                 vector_count: 100,
-                motion: MotionGrid { rows, cols, mv },
+                motion: MotionGrid::from_cells(rows, cols, mv),
                 residual: Some(ResidualPlane::Patched(Plane {
                     width,
                     height,
@@ -178,15 +178,14 @@ fn fixture() -> Option<Analysis> {
             frame_index: ids[i] as usize,
             frame_type: FrameType::Other,
             vector_count: 0,
-            motion: MotionGrid {
+            motion: MotionGrid::from_cells(
                 rows,
                 cols,
-                mv: mv
-                    .slice(ndarray::s![i, .., .., ..])
+                mv.slice(ndarray::s![i, .., .., ..])
                     .outer_iter()
                     .flat_map(|r| r.outer_iter().map(|c| [c[0], c[1]]).collect::<Vec<_>>())
                     .collect(),
-            },
+            ),
             residual: Some(ResidualPlane::Patched(Plane {
                 width: w,
                 height: h,

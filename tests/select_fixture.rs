@@ -90,11 +90,7 @@ fn fixture_analysis(fx: &Path, with_residual: bool) -> Analysis {
                 frame_index: ids[i] as usize,
                 frame_type: FrameType::Other,
                 vector_count: 0,
-                motion: MotionGrid {
-                    rows,
-                    cols,
-                    mv: grid,
-                },
+                motion: MotionGrid::from_cells(rows, cols, grid),
                 residual: res.as_ref().map(|r| {
                     let plane = r.slice(ndarray::s![i, .., ..]);
                     ResidualPlane::Patched(Plane {

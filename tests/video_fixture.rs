@@ -43,7 +43,7 @@ fn frame_ids_and_motion_grids_match_upstream() {
             let mut diff = 0;
             for r in 0..160 {
                 for c in 0..90 {
-                    let got = f.motion.mv[r * 90 + c];
+                    let got = f.motion.at(r, c);
                     if got[0] != want[[r, c, 0]] || got[1] != want[[r, c, 1]] {
                         diff += 1;
                     }

@@ -70,12 +70,14 @@ impl MotionNorm {
 /// The `(n/2 - 1)`-th and `n/2`-th smallest `mvx` and `mvy` of a grid: all the median needs,
 /// and independent of every parameter.
 pub fn motion_middle_pairs(grid: &MotionGrid) -> ((i16, i16), (i16, i16)) {
-    let mut buf: Vec<i16> = grid.mv.iter().map(|m| m[0]).collect();
+    let mut buf: Vec<i16> = grid.cells().map(|m| m[0]).collect();
     if buf.is_empty() {
         return ((0, 0), (0, 0));
     }
     let px = numeric::middle_pair_i16(&mut buf);
-    buf.iter_mut().zip(&grid.mv).for_each(|(b, m)| *b = m[1]);
+    buf.iter_mut()
+        .zip(grid.cells())
+        .for_each(|(b, m)| *b = m[1]);
     let py = numeric::middle_pair_i16(&mut buf);
     (px, py)
 }
@@ -91,8 +93,8 @@ pub fn motion_norm_with(
     e: &EnergyParams,
     middle_pairs: Option<((i16, i16), (i16, i16))>,
 ) -> MotionNorm {
-    let n = grid.rows * grid.cols;
-    if n == 0 || grid.mv.len() != n {
+    let n = grid.len();
+    if n == 0 {
         return MotionNorm::empty(grid.rows, grid.cols);
     }
     let div = e.mv_unit_div as f32;
@@ -104,10 +106,10 @@ pub fn motion_norm_with(
             (Some(cx), Some(cy))
         }
         MvCompensate::Mean => {
-            let mut buf: Vec<f32> = grid.mv.iter().map(|m| m[0] as f32 / div).collect();
+            let mut buf: Vec<f32> = grid.cells().map(|m| m[0] as f32 / div).collect();
             let cx = numeric::mean_f32(&buf);
             buf.iter_mut()
-                .zip(&grid.mv)
+                .zip(grid.cells())
                 .for_each(|(b, m)| *b = m[1] as f32 / div);
             let cy = numeric::mean_f32(&buf);
             (Some(cx), Some(cy))
@@ -120,15 +122,26 @@ pub fn motion_norm_with(
     let inv = 1.0 / div;
     let pow2 = div.is_normal() && inv.is_normal() && div.to_bits() & 0x007f_ffff == 0;
     let mut mag = vec![0f32; n];
-    if pow2 {
-        for (o, m) in mag.iter_mut().zip(&grid.mv) {
-            let (x, y) = (m[0] as f32 * inv - cx, m[1] as f32 * inv - cy);
-            *o = (x * x + y * y).sqrt();
+    let cols = grid.cols;
+    for r in 0..grid.rows {
+        let (above, rest) = mag.split_at_mut(r * cols);
+        let out = &mut rest[..cols];
+        if grid.repeats_previous(r) {
+            // A repeated row has the same magnitudes as the row above.
+            out.copy_from_slice(&above[(r - 1) * cols..]);
+            continue;
         }
-    } else {
-        for (o, m) in mag.iter_mut().zip(&grid.mv) {
-            let (x, y) = (m[0] as f32 / div - cx, m[1] as f32 / div - cy);
-            *o = (x * x + y * y).sqrt();
+        let row = grid.row(r);
+        if pow2 {
+            for (o, m) in out.iter_mut().zip(row) {
+                let (x, y) = (m[0] as f32 * inv - cx, m[1] as f32 * inv - cy);
+                *o = (x * x + y * y).sqrt();
+            }
+        } else {
+            for (o, m) in out.iter_mut().zip(row) {
+                let (x, y) = (m[0] as f32 / div - cx, m[1] as f32 / div - cy);
+                *o = (x * x + y * y).sqrt();
+            }
         }
     }
     let raw_sum: f64 = mag.iter().map(|&v| v as f64).sum();
@@ -487,7 +500,7 @@ mod tests {
                 mv.push(f(r, c));
             }
         }
-        MotionGrid { rows, cols, mv }
+        MotionGrid::from_cells(rows, cols, mv)
     }
 
     #[test]

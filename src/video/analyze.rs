@@ -370,7 +370,7 @@ pub(crate) fn run_pass(
     let n_packets = cfg.packets.len();
     let store = cfg.store;
     std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<EmuFrame>(4);
+        let (tx, rx) = sync_channel::<EmuFrame>(1);
         let worker = (cfg.residual == ResidualSource::Emulate)
             .then(|| scope.spawn(move || run_emulator(rx, store)));
         let mut sink = Sink {

@@ -43,7 +43,7 @@ impl MotionVector {
 pub fn fill_grid_l0(vectors: &[MotionVector], width: usize, height: usize) -> MotionGrid {
     let rows = height / 4;
     let cols = width / 4;
-    let mut grid = MotionGrid::zeros(rows, cols);
+    let mut grid = vec![[0i16; 2]; rows * cols];
     for mv in vectors {
         if !mv.is_l0() {
             continue;
@@ -61,12 +61,12 @@ pub fn fill_grid_l0(vectors: &[MotionVector], width: usize, height: usize) -> Mo
                 let px = cx + dx;
                 let py = cy + dy;
                 if py >= 0 && (py as usize) < rows && px >= 0 && (px as usize) < cols {
-                    grid.mv[py as usize * cols + px as usize] = value;
+                    grid[py as usize * cols + px as usize] = value;
                 }
             }
         }
     }
-    grid
+    MotionGrid::from_cells(rows, cols, grid)
 }
 
 /// Upstream's HEVC rule (only meaningful with its patched decoder; stock FFmpeg exports no
@@ -74,7 +74,7 @@ pub fn fill_grid_l0(vectors: &[MotionVector], width: usize, height: usize) -> Mo
 pub fn fill_grid_l0_hevc(vectors: &[MotionVector], width: usize, height: usize) -> MotionGrid {
     let rows = height / 4;
     let cols = width / 4;
-    let mut grid = MotionGrid::zeros(rows, cols);
+    let mut grid = vec![[0i16; 2]; rows * cols];
     for mv in vectors {
         if mv.source < 0 || mv.source >= 16 {
             continue;
@@ -84,10 +84,10 @@ pub fn fill_grid_l0_hevc(vectors: &[MotionVector], width: usize, height: usize) 
         if py >= 0 && (py as usize) < rows && px >= 0 && (px as usize) < cols {
             let mvx = i32::from(mv.src_x) - i32::from(mv.dst_x);
             let mvy = i32::from(mv.src_y) - i32::from(mv.dst_y);
-            grid.mv[py as usize * cols + px as usize] = [mvx as i16, mvy as i16];
+            grid[py as usize * cols + px as usize] = [mvx as i16, mvy as i16];
         }
     }
-    grid
+    MotionGrid::from_cells(rows, cols, grid)
 }
 
 #[cfg(test)]
@@ -120,11 +120,11 @@ mod tests {
         ];
         let g = fill_grid_l0(&v, 24, 12);
         assert_eq!((g.rows, g.cols), (3, 6));
-        assert_eq!(g.mv[0], [3, -2]);
-        assert_eq!(g.mv[2 * 6 + 3], [3, -2]);
-        assert_eq!(g.mv[4], [-1, 1]);
-        assert_eq!(g.mv[6 + 5], [-1, 1]);
-        assert_eq!(g.mv[2 * 6 + 4], [0, 0]);
+        assert_eq!(g.at(0, 0), [3, -2]);
+        assert_eq!(g.at(2, 3), [3, -2]);
+        assert_eq!(g.at(0, 4), [-1, 1]);
+        assert_eq!(g.at(1, 5), [-1, 1]);
+        assert_eq!(g.at(2, 4), [0, 0]);
     }
 
     #[test]

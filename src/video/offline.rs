@@ -585,7 +585,7 @@ fn offline_pass(
                 let guess = &guess;
                 scope.spawn(move || exact::decode_exact(path, packets, guess, store))
             });
-            let (tx, rx) = sync_channel::<EmuFrame>(4);
+            let (tx, rx) = sync_channel::<EmuFrame>(1);
             let worker = (residual == ResidualSource::Emulate)
                 .then(|| scope.spawn(move || run_emulator(rx, store)));
             let mut sink = OfflineSink {

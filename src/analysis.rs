@@ -300,7 +300,23 @@ pub fn pick_items<T: Clone>(items: Vec<T>, picks: &[usize]) -> Vec<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{pick_items, sample_frame_ids};
+    use super::{pick_items, sample_frame_ids, MotionGrid};
+
+    #[test]
+    fn motion_grid_stores_repeated_rows_once() {
+        // Rows 0-1 equal, 2 different, 3 equal to 2, 4 equal to 0 (not adjacent: kept).
+        let rows: [[i16; 2]; 5] = [[1, 2], [1, 2], [3, -4], [3, -4], [1, 2]];
+        let cells: Vec<[i16; 2]> = rows.iter().flat_map(|&c| [c, c, [0, 0]]).collect();
+        let g = MotionGrid::from_cells(5, 3, cells.clone());
+        assert_eq!(g.cells().copied().collect::<Vec<_>>(), cells);
+        assert_eq!(g.distinct.len(), 3 * 3);
+        assert!(g.repeats_previous(1) && g.repeats_previous(3) && !g.repeats_previous(4));
+        assert_eq!((g.at(3, 0), g.at(4, 2)), ([3, -4], [0, 0]));
+        assert_eq!(g, MotionGrid::from_cells(5, 3, cells));
+        let empty = MotionGrid::from_cells(4, 0, Vec::new());
+        assert!(empty.is_empty() && empty.cells().next().is_none());
+        assert_eq!(MotionGrid::zeros(3, 2).cells().count(), 6);
+    }
 
     #[test]
     fn picks_move_at_last_use() {

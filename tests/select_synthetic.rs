@@ -60,7 +60,7 @@ fn analysis(w: usize, h: usize, n: usize, t: usize, seed: u64) -> Analysis {
                 frame_index: i,
                 frame_type: FrameType::P,
                 vector_count: rows * cols,
-                motion: MotionGrid { rows, cols, mv },
+                motion: MotionGrid::from_cells(rows, cols, mv),
                 residual: Some(ResidualPlane::Patched(Plane {
                     width: w,
                     height: h,

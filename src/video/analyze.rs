@@ -289,6 +289,7 @@ impl Sink<'_, '_> {
                             wanted: sampled,
                             picture,
                             vectors,
+                            later_display_floor: self.plan.later_display_floor(d),
                         })
                     } else {
                         None

@@ -146,6 +146,8 @@ pub fn read_frames_mapped<T: Clone>(
         needed,
         indexing: Indexing::ByOutputOrder,
         droppable: Vec::new(),
+        // No emulator on this pass.
+        later_rank_floor: Vec::new(),
     };
     let mut got = None;
     if let Some(ix) = by_ts {

@@ -369,6 +369,8 @@ impl OfflineSink {
                         wanted,
                         picture: f.yuv().map_err(|e| format!("picture copy: {e}"))?,
                         vectors: f.vectors(),
+                        // Frames are named by output position here: no floor is known.
+                        later_display_floor: None,
                     })
                 } else {
                     None

@@ -31,6 +31,9 @@ pub(crate) struct Plan {
     pub indexing: Indexing,
     /// Per packet: may be left out entirely (see [`Plan::compute_drops`]).
     pub droppable: Vec<bool>,
+    /// Per packet, with timestamp ranks: the earliest rank of any later packet
+    /// (`usize::MAX` for none).
+    pub later_rank_floor: Vec<usize>,
 }
 
 /// Packets that produce a picture: not discarded by the demuxer and, when slice headers
@@ -80,6 +83,16 @@ impl Plan {
                 }
             }
         }
+        let later_rank_floor = match &indexing {
+            Indexing::ByTimestamp(ranks) => {
+                let mut floor = vec![usize::MAX; ranks.len()];
+                for d in (0..ranks.len().saturating_sub(1)).rev() {
+                    floor[d] = floor[d + 1].min(ranks[d + 1].unwrap_or(usize::MAX));
+                }
+                floor
+            }
+            Indexing::ByOutputOrder => Vec::new(),
+        };
         Plan {
             n,
             frame_ids,
@@ -87,7 +100,14 @@ impl Plan {
             needed,
             indexing,
             droppable: Vec::new(),
+            later_rank_floor,
         }
+    }
+
+    /// The earliest presentation index of any frame after packet `d` in decode order, when
+    /// frames are named by timestamp (`usize::MAX` when none follows).
+    pub fn later_display_floor(&self, d: usize) -> Option<usize> {
+        self.later_rank_floor.get(d).copied()
     }
 
     /// Presentation index of a frame given its packet and output positions.

@@ -4,6 +4,7 @@
 //! `BGR2YUV` on that data with the channels swapped, whose integer luma is
 //! `y = (R*1868 + G*9617 + B*4899 + 8192) >> 14`.
 
+use rayon::prelude::*;
 use std::sync::OnceLock;
 
 use super::yuv::YuvFrame;
@@ -139,46 +140,55 @@ pub fn round_trip_is_exact(height: usize) -> bool {
 /// The luma stage 1 scores for a patched picture: RGB round trip as upstream does it
 /// (exact for even heights, a float approximation for odd ones).
 pub fn stage1_luma(f: &YuvFrame) -> Plane {
-    let cw = f.chroma_width();
-    let mut data = vec![0u8; f.width * f.height];
-    if !round_trip_is_exact(f.height) {
-        for yy in 0..f.height {
-            for xx in 0..f.width {
-                let c = (yy / 2) * cw + xx / 2;
-                data[yy * f.width + xx] =
-                    opencv_luma_swapped(float_rgb(f.y[yy * f.width + xx], f.u[c], f.v[c]));
-            }
-        }
+    let (w, cw) = (f.width, f.chroma_width());
+    let mut data = vec![0u8; w * f.height];
+    if w == 0 {
         return Plane {
-            width: f.width,
+            width: w,
             height: f.height,
             data,
         };
     }
-    // Exact path, one chroma sample (2x2 luma) at a time. Every table offset plus a luma
-    // value stays inside the table (checked in the tests), so no clamping is needed.
+    if !round_trip_is_exact(f.height) {
+        data.par_chunks_mut(w).enumerate().for_each(|(yy, row)| {
+            for (xx, o) in row.iter_mut().enumerate() {
+                let c = (yy / 2) * cw + xx / 2;
+                *o = opencv_luma_swapped(float_rgb(f.y[yy * w + xx], f.u[c], f.v[c]));
+            }
+        });
+        return Plane {
+            width: w,
+            height: f.height,
+            data,
+        };
+    }
+    // Exact path, one chroma sample (2x2 luma) at a time, a pair of rows per task. Every
+    // table offset plus a luma value stays inside the table (checked in the tests), so no
+    // clamping is needed.
     let t = tables();
     let yt = &t.y_table;
-    for cy in 0..f.height / 2 {
-        for cx in 0..cw {
-            let c = cy * cw + cx;
-            let (u, v) = (f.u[c] as usize, f.v[c] as usize);
-            let ro = t.rv[v] as usize;
-            let go = (t.gu[u] + t.gv[v]) as usize;
-            let bo = t.bu[u] as usize;
-            for yy in [2 * cy, 2 * cy + 1] {
-                for xx in [2 * cx, 2 * cx + 1] {
-                    if xx < f.width {
-                        let i = yy * f.width + xx;
-                        let y = f.y[i] as usize;
-                        data[i] = opencv_luma_swapped([yt[ro + y], yt[go + y], yt[bo + y]]);
+    data.par_chunks_mut(2 * w)
+        .enumerate()
+        .for_each(|(cy, rows)| {
+            for cx in 0..cw {
+                let c = cy * cw + cx;
+                let (u, v) = (f.u[c] as usize, f.v[c] as usize);
+                let ro = t.rv[v] as usize;
+                let go = (t.gu[u] + t.gv[v]) as usize;
+                let bo = t.bu[u] as usize;
+                for dy in 0..2 {
+                    for xx in [2 * cx, 2 * cx + 1] {
+                        if xx < w {
+                            let y = f.y[(2 * cy + dy) * w + xx] as usize;
+                            rows[dy * w + xx] =
+                                opencv_luma_swapped([yt[ro + y], yt[go + y], yt[bo + y]]);
+                        }
                     }
                 }
             }
-        }
-    }
+        });
     Plane {
-        width: f.width,
+        width: w,
         height: f.height,
         data,
     }

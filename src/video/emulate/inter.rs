@@ -225,10 +225,16 @@ pub fn inter_estimate(
     let cells = rasterise(vectors, gw, gh);
 
     // Candidate references: L0 = up to 4 shown before (nearest first), L1 = up to 2 after.
-    let mut before: Vec<&RefPic> = store.iter().filter(|r| r.display_index < display).collect();
+    let mut before: Vec<&RefPic> = store
+        .iter()
+        .filter(|r| r.live && r.display_index < display)
+        .collect();
     before.sort_by_key(|r| std::cmp::Reverse(r.display_index));
     before.truncate(4);
-    let mut after: Vec<&RefPic> = store.iter().filter(|r| r.display_index > display).collect();
+    let mut after: Vec<&RefPic> = store
+        .iter()
+        .filter(|r| r.live && r.display_index > display)
+        .collect();
     after.sort_by_key(|r| r.display_index);
     after.truncate(2);
 
@@ -677,9 +683,10 @@ fn patched_luma8(
 ) {
     let mut sums = [0u32; 4];
     for r in 0..8 {
-        for c in 0..8 {
-            sums[(r >> 2) * 2 + (c >> 2)] += cur[r * 8 + c].abs_diff(pred[r * 8 + c]) as u32;
-        }
+        let q = (r >> 2) * 2;
+        let (c8, p8) = (&cur[r * 8..r * 8 + 8], &pred[r * 8..r * 8 + 8]);
+        sums[q] += (0..4).map(|c| c8[c].abs_diff(p8[c]) as u32).sum::<u32>();
+        sums[q + 1] += (4..8).map(|c| c8[c].abs_diff(p8[c]) as u32).sum::<u32>();
     }
     let coded = sums.map(|s| s > 16);
     let mut copy = [0u8; 64];
@@ -697,14 +704,16 @@ fn patched_luma8(
     }
     let pw = ctx.py.width;
     for r in 0..8 {
-        let row = &mut out[r * pw..r * pw + 8];
-        for c in 0..8 {
-            let i = r * 8 + c;
-            row[c] = if coded[(r >> 2) * 2 + (c >> 2)] {
-                (128 + cur[i] as i32 - pred[i] as i32).clamp(0, 255) as u8
+        for h in 0..2 {
+            let i = r * 8 + h * 4;
+            let dst = &mut out[r * pw + h * 4..r * pw + h * 4 + 4];
+            if coded[(r >> 2) * 2 + h] {
+                for c in 0..4 {
+                    dst[c] = (128 + cur[i + c] as i32 - pred[i + c] as i32).clamp(0, 255) as u8;
+                }
             } else {
-                copy[i]
-            };
+                dst.copy_from_slice(&copy[i..i + 4]);
+            }
         }
     }
 }

@@ -83,6 +83,42 @@ fn bilinear(
     bh: usize,
     out: &mut [u8],
 ) {
+    if p.inside(x, y, bw, bh) {
+        let base = y as usize * p.width + x as usize;
+        if fx == 0 && fy == 0 {
+            // Whole-pel: a copy.
+            for (r, o) in out[..bw * bh].chunks_exact_mut(bw).enumerate() {
+                o.copy_from_slice(&p.data[base + r * p.width..][..bw]);
+            }
+            return;
+        }
+        interpolate(p.data, p.width, base, fx, fy, scale, bw, bh, out);
+    } else {
+        // Outside the plane: gather the edge-extended window first.
+        let mut window = [0u8; 9 * 9];
+        for r in 0..=bh {
+            for c in 0..=bw {
+                window[r * 9 + c] = p.at_clamped(x + c as i32, y + r as i32) as u8;
+            }
+        }
+        interpolate(&window, 9, 0, fx, fy, scale, bw, bh, out);
+    }
+}
+
+/// The bilinear kernel over a `bw+1 x bh+1` window of `data` starting at `base`.
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn interpolate(
+    data: &[u8],
+    stride: usize,
+    base: usize,
+    fx: u32,
+    fy: u32,
+    scale: u32,
+    bw: usize,
+    bh: usize,
+    out: &mut [u8],
+) {
     let shift = 2 * scale.trailing_zeros();
     let w = [
         (scale - fx) * (scale - fy),
@@ -92,18 +128,6 @@ fn bilinear(
     ]
     .map(|v| v as u16);
     let full = fx == 0 && fy == 0;
-    // Outside the plane: gather the edge-extended window first.
-    let mut window = [0u8; 9 * 9];
-    let (data, stride, base): (&[u8], usize, usize) = if p.inside(x, y, bw, bh) {
-        (p.data, p.width, y as usize * p.width + x as usize)
-    } else {
-        for r in 0..=bh {
-            for c in 0..=bw {
-                window[r * 9 + c] = p.at_clamped(x + c as i32, y + r as i32) as u8;
-            }
-        }
-        (&window[..], 9, 0)
-    };
     match bw {
         8 => kernel::<8>(data, stride, base, w, shift, bh, full, out),
         4 => kernel::<4>(data, stride, base, w, shift, bh, full, out),
@@ -164,15 +188,37 @@ pub fn mc_luma8_view<'a>(
 /// Sum of absolute differences between an 8x8 block and a view.
 #[inline]
 pub fn sad8x8(cur: &[u8; 64], v: View) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // The last row's bounds, checked once: every other row lies before it.
+        let _ = v.row8(7);
+        // SAFETY: SSE2 is part of x86_64; the loads stay inside `cur` (64 bytes) and inside
+        // `v.data` (row 7 checked above); unaligned loads are used throughout.
+        unsafe {
+            let mut acc = _mm_setzero_si128();
+            for r in (0..8).step_by(2) {
+                let c = _mm_loadu_si128(cur.as_ptr().add(r * 8).cast());
+                let a = _mm_loadl_epi64(v.data.as_ptr().add(r * v.stride).cast());
+                let b = _mm_loadl_epi64(v.data.as_ptr().add((r + 1) * v.stride).cast());
+                acc = _mm_add_epi64(acc, _mm_sad_epu8(c, _mm_unpacklo_epi64(a, b)));
+            }
+            (_mm_cvtsi128_si32(acc) + _mm_cvtsi128_si32(_mm_srli_si128::<8>(acc))) as u32
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    sad8x8_scalar(cur, v)
+}
+
+/// [`sad8x8`] in plain arithmetic.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn sad8x8_scalar(cur: &[u8; 64], v: View) -> u32 {
     let mut s = 0u32;
     for r in 0..8 {
-        let a: &[u8; 8] = cur[r * 8..r * 8 + 8].try_into().expect("8 samples");
         let b = v.row8(r);
-        let mut row = 0u32;
         for c in 0..8 {
-            row += a[c].abs_diff(b[c]) as u32;
+            s += cur[r * 8 + c].abs_diff(b[c]) as u32;
         }
-        s += row;
     }
     s
 }
@@ -180,11 +226,33 @@ pub fn sad8x8(cur: &[u8; 64], v: View) -> u32 {
 /// `(a + b + 1) >> 1` of two 8x8 views.
 #[inline]
 pub fn average8x8(a: View, b: View, out: &mut [u8; 64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let _ = (a.row8(7), b.row8(7));
+        // SAFETY: SSE2 is part of x86_64; rows 0..8 of both views are in bounds (row 7
+        // checked above) and the stores stay inside `out` (64 bytes).
+        unsafe {
+            for r in (0..8).step_by(2) {
+                let row =
+                    |v: View, r: usize| _mm_loadl_epi64(v.data.as_ptr().add(r * v.stride).cast());
+                let x = _mm_unpacklo_epi64(row(a, r), row(a, r + 1));
+                let y = _mm_unpacklo_epi64(row(b, r), row(b, r + 1));
+                _mm_storeu_si128(out.as_mut_ptr().add(r * 8).cast(), _mm_avg_epu8(x, y));
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    average8x8_scalar(a, b, out)
+}
+
+/// [`average8x8`] in plain arithmetic.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn average8x8_scalar(a: View, b: View, out: &mut [u8; 64]) {
     for r in 0..8 {
         let (x, y) = (a.row8(r), b.row8(r));
-        let o = &mut out[r * 8..r * 8 + 8];
         for c in 0..8 {
-            o[c] = ((x[c] as u16 + y[c] as u16 + 1) >> 1) as u8;
+            out[r * 8 + c] = ((x[c] as u16 + y[c] as u16 + 1) >> 1) as u8;
         }
     }
 }
@@ -307,5 +375,37 @@ mod tests {
         assert_eq!(out, [0, 0, 0, 0]);
         mc_luma(p, 6, 0, 400, 0, 2, 2, &mut out);
         assert_eq!(out, [70, 70, 70, 70]);
+    }
+
+    #[test]
+    fn vector_kernels_equal_plain_arithmetic() {
+        // A pseudo-random plane with extreme values; views at every offset of a 16-wide row.
+        let mut state = 0x2545_f491u32;
+        let data: Vec<u8> = (0..24 * 12)
+            .map(|i| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                match i % 7 {
+                    0 => 0,
+                    1 => 255,
+                    _ => (state >> 16) as u8,
+                }
+            })
+            .collect();
+        let cur: [u8; 64] = std::array::from_fn(|i| data[i * 3 % data.len()]);
+        for off in 0..16 {
+            let a = View {
+                data: &data[off..],
+                stride: 24,
+            };
+            let b = View {
+                data: &data[24 * 3 + off / 2..],
+                stride: 24,
+            };
+            assert_eq!(sad8x8(&cur, a), sad8x8_scalar(&cur, a));
+            let (mut x, mut y) = ([0u8; 64], [0u8; 64]);
+            average8x8(a, b, &mut x);
+            average8x8_scalar(a, b, &mut y);
+            assert_eq!(x, y);
+        }
     }
 }

@@ -13,18 +13,41 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     match what {
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+        }
         "check" => bench_check(records),
-        "pipeline" => bench_pipeline(args.get(1).map(String::as_str)),
+        "pipeline" => {
+            let given = args.get(1).map(String::as_str);
+            if let Some(v) = given.filter(|v| !std::path::Path::new(v).is_file()) {
+                eprintln!("codecscope-bench: {v}: no such video file\n\n{USAGE}");
+                std::process::exit(2);
+            }
+            bench_pipeline(given)
+        }
         "all" => {
             bench_pipeline(None);
             bench_check(records);
         }
         other => {
-            eprintln!("usage: codecscope-bench [all | check [RECORDS] | pipeline [VIDEO]]\nunknown benchmark `{other}`");
+            eprintln!("codecscope-bench: unknown benchmark `{other}`\n\n{USAGE}");
             std::process::exit(2);
         }
     }
 }
+
+const USAGE: &str = "usage: codecscope-bench [all | check [RECORDS] | pipeline [VIDEO]]
+
+  pipeline [VIDEO]  select, select+pack and precompute with each residual source (exact,
+                    emulate, none), one worker, as ratios to `ffmpeg -threads 1 -f null`
+                    decode of the same file, with peak RSS; then re-selection from a cached
+                    analysis. Without VIDEO: the ../shared fixture video (when present) and
+                    a generated 1080p pan.
+  check [RECORDS]   `codecscope check` throughput on a generated training JSONL (default
+                    1,000,000 records).
+  all               both, with defaults.
+
+Figures are printed, never asserted: run on an idle machine.";
 
 /// Videos to measure: the fixture video when present, a generated 1080p clip, or one given.
 fn bench_videos(dir: &std::path::Path, given: Option<&str>) -> Vec<std::path::PathBuf> {
@@ -165,14 +188,19 @@ fn bench_pipeline(given: Option<&str>) {
             );
         }
         // Re-selection from a cached analysis, as the inspector does on every knob change.
-        let analysis = codecscope::video::analyze(
+        let analysis = match codecscope::video::analyze(
             &v,
             &codecscope::video::AnalyzeOptions {
                 residual: ResidualSource::Emulate,
                 ..Default::default()
             },
-        )
-        .unwrap();
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("  re-selection: not measured, the analysis failed: {e}");
+                continue;
+            }
+        };
         let mut p = Stage1Params {
             padding_policy: PaddingPolicy::Zero,
             keep_first_full_frame: true,

@@ -60,6 +60,9 @@ pub(crate) struct DecodeRun {
 pub(crate) struct Converters {
     to_yuv: Option<ff::software::scaling::Context>,
     to_rgb: Option<ff::software::scaling::Context>,
+    /// swscale's RGB output, kept: a fresh picture per frame costs page faults (zeroed
+    /// memory from the kernel) that show as a large share of a motion-only precompute.
+    rgb_out: Option<ff::frame::Video>,
 }
 
 /// One decoded frame, borrowed for the duration of the sink call.
@@ -176,16 +179,21 @@ impl FrameView<'_> {
 
     /// rgb24 at the source size through swscale (bicubic flag, as OpenCV's reader asks).
     pub fn rgb(&mut self) -> Result<RgbFrame, ff::Error> {
+        let mut out = RgbFrame::default();
+        self.rgb_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// [`FrameView::rgb`] into `out`, reusing its buffer.
+    pub fn rgb_into(&mut self, out: &mut RgbFrame) -> Result<(), ff::Error> {
         let (w, h) = (self.width(), self.height());
-        let conv = match &mut self.conv.to_rgb {
-            Some(c)
-                if c.input().format == self.frame.format()
-                    && c.input().width == w as u32
-                    && c.input().height == h as u32 =>
-            {
-                c
-            }
-            slot => slot.insert(ff::software::scaling::Context::get(
+        let fits = |c: &ff::software::scaling::Context| {
+            c.input().format == self.frame.format()
+                && c.input().width == w as u32
+                && c.input().height == h as u32
+        };
+        if !self.conv.to_rgb.as_ref().is_some_and(fits) {
+            self.conv.to_rgb = Some(ff::software::scaling::Context::get(
                 self.frame.format(),
                 w as u32,
                 h as u32,
@@ -193,21 +201,26 @@ impl FrameView<'_> {
                 w as u32,
                 h as u32,
                 ff::software::scaling::Flags::BICUBIC,
-            )?),
-        };
-        let mut out = ff::frame::Video::empty();
-        conv.run(self.frame, &mut out)?;
-        let stride = out.stride(0);
-        let src = out.data(0);
-        let mut data = Vec::with_capacity(w * h * 3);
-        for y in 0..h {
-            data.extend_from_slice(&src[y * stride..y * stride + w * 3]);
+            )?);
+            self.conv.rgb_out = None;
         }
-        Ok(RgbFrame {
-            width: w,
-            height: h,
-            data,
-        })
+        let conv = self.conv.to_rgb.as_mut().expect("converter set above");
+        let rgb = self
+            .conv
+            .rgb_out
+            .get_or_insert_with(ff::frame::Video::empty);
+        conv.run(self.frame, rgb)?;
+        let stride = rgb.stride(0);
+        let src = rgb.data(0);
+        out.width = w;
+        out.height = h;
+        out.data.clear();
+        out.data.reserve(w * h * 3);
+        for y in 0..h {
+            out.data
+                .extend_from_slice(&src[y * stride..y * stride + w * 3]);
+        }
+        Ok(())
     }
 }
 

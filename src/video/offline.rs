@@ -263,6 +263,8 @@ struct SquareCapture {
     ranks: Option<Vec<Option<usize>>>,
     got: HashMap<i64, SquareContent>,
     broken: bool,
+    /// The RGB picture being mapped, its buffer reused from frame to frame.
+    scratch: RgbFrame,
 }
 
 impl SquareCapture {
@@ -278,9 +280,12 @@ impl SquareCapture {
                 return Ok(());
             }
         }
-        let rgb = f.rgb().map_err(|e| format!("RGB copy: {e}"))?;
-        self.got
-            .insert(p as i64, rgb.to_square(self.square_size, self.patch));
+        f.rgb_into(&mut self.scratch)
+            .map_err(|e| format!("RGB copy: {e}"))?;
+        self.got.insert(
+            p as i64,
+            self.scratch.to_square(self.square_size, self.patch),
+        );
         Ok(())
     }
 }
@@ -571,6 +576,7 @@ fn offline_pass(
                 .collect(),
             square_size,
             patch,
+            scratch: RgbFrame::default(),
             ranks: timestamp_ranks(&scan.packets),
             got: HashMap::new(),
             broken: false,

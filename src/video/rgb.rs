@@ -173,15 +173,19 @@ pub fn stage1_luma(f: &YuvFrame) -> Plane {
             for cx in 0..cw {
                 let c = cy * cw + cx;
                 let (u, v) = (f.u[c] as usize, f.v[c] as usize);
-                let ro = t.rv[v] as usize;
-                let go = (t.gu[u] + t.gv[v]) as usize;
-                let bo = t.bu[u] as usize;
+                // The three 256-entry windows of the table this chroma sample reads:
+                // indexed with a byte, they need no bounds checks.
+                let window = |o: i64| -> &[u8; 256] {
+                    yt[o as usize..o as usize + 256]
+                        .try_into()
+                        .expect("256 entries")
+                };
+                let (r, g, b) = (window(t.rv[v]), window(t.gu[u] + t.gv[v]), window(t.bu[u]));
                 for dy in 0..2 {
                     for xx in [2 * cx, 2 * cx + 1] {
                         if xx < w {
                             let y = f.y[(2 * cy + dy) * w + xx] as usize;
-                            rows[dy * w + xx] =
-                                opencv_luma_swapped([yt[ro + y], yt[go + y], yt[bo + y]]);
+                            rows[dy * w + xx] = opencv_luma_swapped([r[y], g[y], b[y]]);
                         }
                     }
                 }

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::intra::{intra_block, Padded};
+use super::intra::{intra_block, sad, Padded};
 use super::mc::{
     average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, sad8x8, weighted, weighted8x8,
     PlaneRef, View,
@@ -414,12 +414,7 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
             let l = dy * gw + cx;
             if chosen[l].is_some() && !uniform[cx / 2] {
                 let cur_b = ctx.py.block(cx, by * 2 + dy);
-                let sum: i32 = cur_b
-                    .iter()
-                    .zip(&pred[l])
-                    .map(|(&a, &b)| (a as i32 - b as i32).abs())
-                    .sum();
-                coded[l] = sum > 16;
+                coded[l] = sad(&cur_b, &pred[l]) > 16;
             }
         }
     }
@@ -498,12 +493,7 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
                     4,
                     &mut pr,
                 );
-                let sum: i32 = cur_b
-                    .iter()
-                    .zip(&pr)
-                    .map(|(&a, &p)| (a as i32 - p as i32).abs())
-                    .sum();
-                if sum > 16 {
+                if sad(&cur_b, &pr) > 16 {
                     for i in 0..16 {
                         b[i] = (128 + cur_b[i] as i32 - pr[i] as i32).clamp(0, 255) as u8;
                     }

@@ -93,12 +93,23 @@ impl<'a> Padded<'a> {
     }
 }
 
+/// Sum of absolute differences of two 4x4 blocks.
 #[inline]
-fn sad(a: &[u8; 16], b: &[u8; 16]) -> u32 {
-    a.iter()
-        .zip(b)
-        .map(|(&x, &y)| (x as i32 - y as i32).unsigned_abs())
-        .sum()
+pub fn sad(a: &[u8; 16], b: &[u8; 16]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64; both loads read exactly the 16 bytes of an array.
+        unsafe {
+            let s = _mm_sad_epu8(
+                _mm_loadu_si128(a.as_ptr().cast()),
+                _mm_loadu_si128(b.as_ptr().cast()),
+            );
+            (_mm_cvtsi128_si32(s) + _mm_cvtsi128_si32(_mm_srli_si128::<8>(s))) as u32
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    a.iter().zip(b).map(|(&x, &y)| x.abs_diff(y) as u32).sum()
 }
 
 /// The patched estimate of block (bx, by): `clip(128 + Y - pred)` with the least-SAD
@@ -180,6 +191,15 @@ mod tests {
         assert_eq!(e.data[0], 77);
         assert!(e.data[4..8].iter().all(|&v| v == 128));
         assert!(e.data[8 * 4..].iter().all(|&v| v == 128));
+    }
+
+    #[test]
+    fn sad_of_extremes() {
+        let a: [u8; 16] = std::array::from_fn(|i| if i % 2 == 0 { 0 } else { 255 });
+        let b: [u8; 16] = std::array::from_fn(|i| (i * 17) as u8);
+        let want: u32 = a.iter().zip(&b).map(|(&x, &y)| x.abs_diff(y) as u32).sum();
+        assert_eq!(sad(&a, &b), want);
+        assert_eq!(sad(&a, &a), 0);
     }
 
     #[test]

@@ -6,8 +6,8 @@ use rayon::prelude::*;
 
 use super::intra::{intra_block, sad, Padded};
 use super::mc::{
-    average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, sad8x8, weighted, weighted8x8,
-    PlaneRef, View,
+    average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, prefetch_band, sad8x8,
+    weighted, weighted8x8, PlaneRef, View,
 };
 use super::RefPic;
 use crate::video::motion::MotionVector;
@@ -324,6 +324,11 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
     let mut mc_bufs = [[0u8; 64]; 6];
     let local = |cx: usize, cy: usize| (cy - by * 2) * gw + cx;
     let pw = ctx.py.width;
+    // The next block row's band of every candidate reference (stock luma, which every
+    // option reads), asked for now so that it arrives while this row is worked on.
+    for r in ctx.refs.l0.iter().chain(&ctx.refs.l1) {
+        prefetch_band(plane(r, Layer::Stock, 0), by * 8 + 6, by * 8 + 18);
+    }
     for bx in 0..bgw {
         let mut members: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
         let mut n = 0;

@@ -135,6 +135,25 @@ fn interpolate(
     }
 }
 
+/// Asks the cache for rows `y0..y1` of a plane (clamped to it), a line at a time: a hint
+/// that changes no result.
+#[inline]
+pub fn prefetch_band(p: PlaneRef, y0: usize, y1: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (a, b) = (y0.min(p.height) * p.width, y1.min(p.height) * p.width);
+        for i in (a..b).step_by(64) {
+            // SAFETY: `i` is inside the plane, and a prefetch never faults anyway.
+            unsafe {
+                use std::arch::x86_64::*;
+                _mm_prefetch::<_MM_HINT_T1>(p.data.as_ptr().add(i).cast());
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (p, y0, y1);
+}
+
 /// A block of samples inside a larger buffer: row `r` starts at `data[r * stride]`.
 #[derive(Clone, Copy)]
 pub struct View<'a> {

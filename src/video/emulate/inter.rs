@@ -350,13 +350,19 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
         if is_uniform {
             uniform[bx] = true;
             let (m0, m1) = ctx.mv_of(k0);
-            let cur = ctx.py.block8(bx, by);
-            if let Some((opt, best)) = choose8(ctx, ctx.cat[k0], bx, by, m0, m1, &cur, &mut mc_bufs)
-            {
+            let u = Uniform8 {
+                bx,
+                by,
+                cat: ctx.cat[k0],
+                m0,
+                m1,
+                cur: ctx.py.block8(bx, by),
+            };
+            if let Some((opt, best)) = choose8(ctx, &u, &mut mc_bufs) {
                 for &(cx, cy, _) in &members {
                     chosen[local(cx, cy)] = Some(opt);
                 }
-                patched_luma8(ctx, opt, bx, by, m0, m1, &cur, &best, &mut y[bx * 8..]);
+                patched_luma8(ctx, &u, opt, &best, &mut y[bx * 8..]);
             }
             continue;
         }
@@ -603,20 +609,28 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
     }
 }
 
-/// The least-SAD option of a uniform 8x8 block (every cell of one category and one vector
-/// pair) and its stock prediction. Each reference is motion-compensated once; the options
-/// only combine them.
-#[allow(clippy::too_many_arguments)]
-fn choose8(
-    ctx: &Ctx,
-    cat: Cat,
+/// A uniform 8x8 block: every cell of one category and one vector pair.
+struct Uniform8 {
     bx: usize,
     by: usize,
+    cat: Cat,
     m0: (i32, i32),
     m1: (i32, i32),
-    cur: &[u8; 64],
-    mc_bufs: &mut [[u8; 64]; 6],
-) -> Option<(Opt, [u8; 64])> {
+    /// The decoded samples.
+    cur: [u8; 64],
+}
+
+/// The least-SAD option of a uniform 8x8 block and its stock prediction. Each reference is
+/// motion-compensated once; the options only combine them.
+fn choose8(ctx: &Ctx, u: &Uniform8, mc_bufs: &mut [[u8; 64]; 6]) -> Option<(Opt, [u8; 64])> {
+    let Uniform8 {
+        bx,
+        by,
+        cat,
+        m0,
+        m1,
+        ref cur,
+    } = *u;
     let n0 = if cat == Cat::L1 { 0 } else { ctx.refs.l0.len() };
     let n1 = if cat == Cat::L0 { 0 } else { ctx.refs.l1.len() };
     let (bufs0, bufs1) = mc_bufs.split_at_mut(4);
@@ -664,18 +678,15 @@ fn choose8(
 /// The patched luma of a uniform 8x8 block, written to `out` (stride: the padded width):
 /// per 4x4 cell, `128 + Y - prediction` where coded (mean |r| > 1), else the same option
 /// applied to the patched references.
-#[allow(clippy::too_many_arguments)]
-fn patched_luma8(
-    ctx: &Ctx,
-    opt: Opt,
-    bx: usize,
-    by: usize,
-    m0: (i32, i32),
-    m1: (i32, i32),
-    cur: &[u8; 64],
-    pred: &[u8; 64],
-    out: &mut [u8],
-) {
+fn patched_luma8(ctx: &Ctx, u: &Uniform8, opt: Opt, pred: &[u8; 64], out: &mut [u8]) {
+    let Uniform8 {
+        bx,
+        by,
+        m0,
+        m1,
+        ref cur,
+        ..
+    } = *u;
     let mut sums = [0u32; 4];
     for r in 0..8 {
         let q = (r >> 2) * 2;
@@ -686,6 +697,7 @@ fn patched_luma8(
     let coded = sums.map(|s| s > 16);
     let mut copy = [0u8; 64];
     if coded.contains(&false) {
+        // Views straight into the patched reference where the vector is whole-pel.
         predict8(
             &ctx.refs,
             opt,

@@ -107,10 +107,17 @@ fn bench_pipeline(given: Option<&str>) {
     let dir = tempfile_dir();
     for video in bench_videos(&dir, given) {
         let v = video.to_string_lossy().into_owned();
-        let floor = run_measured(
-            Command::new("ffmpeg")
-                .args(["-v", "error", "-threads", "1", "-i", &v, "-f", "null", "-"]),
-        );
+        // The floor is the best of three runs: on a shared machine one slow run would
+        // flatter every ratio.
+        let floor = (0..3)
+            .map(|_| {
+                run_measured(
+                    Command::new("ffmpeg")
+                        .args(["-v", "error", "-threads", "1", "-i", &v, "-f", "null", "-"]),
+                )
+            })
+            .min_by(|a, b| a.secs.total_cmp(&b.secs))
+            .expect("three runs");
         let ds = dir.join("ds.json");
         std::fs::write(
             &ds,
@@ -120,7 +127,7 @@ fn bench_pipeline(given: Option<&str>) {
         let pre = dir.join("pre.jsonl");
         std::fs::write(&pre, format!("{{\"video\": {v:?}, \"key\": \"b\"}}\n")).unwrap();
         println!(
-            "{v}: ffmpeg -threads 1 -f null: {:.2} s (CPU {:.2} s)",
+            "{v}: ffmpeg -threads 1 -f null: {:.2} s (CPU {:.2} s; best of 3)",
             floor.secs, floor.cpu_secs
         );
         for residual in ["exact", "emulate", "none"] {

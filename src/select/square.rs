@@ -29,6 +29,7 @@
 //! - **`INTER_NEAREST`** (motion grid upsampling): OpenCV's `resizeNN`,
 //!   `min(floor(d * (1 / (dst / src))), src - 1)` in double.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::numeric::{fma_f32, round_half_even};
@@ -526,51 +527,84 @@ pub fn resize_linear_u8(
     let xt = linear_x_taps(src_w, dst_w);
     let yt = linear_y_taps(src_h, dst_h);
     let stride = src_w * cn;
-    let h_pass = |r: usize, buf: &mut Vec<i32>| {
+    let h_pass = |r: usize, buf: &mut [i32]| {
         let row = &src[r * stride..(r + 1) * stride];
-        for (dx, t) in xt.iter().enumerate() {
-            let s = t.sx * cn;
-            for c in 0..cn {
-                buf[dx * cn + c] = if t.single {
-                    row[s + c] as i32 * 2048
-                } else {
-                    row[s + c] as i32 * t.ia0 as i32 + row[s + cn + c] as i32 * t.ia1 as i32
-                };
-            }
+        match cn {
+            1 => h_pass_u8::<1>(row, &xt, buf),
+            3 => h_pass_u8::<3>(row, &xt, buf),
+            _ => h_pass_any(row, &xt, cn, buf),
         }
     };
-    let mut cache: [(Option<usize>, Vec<i32>); 2] =
-        [(None, vec![0; width]), (None, vec![0; width])];
-    for (dy, t) in yt.iter().enumerate() {
-        for r in [t.r0, t.r1] {
-            if cache[0].0 == Some(r) || cache[1].0 == Some(r) {
-                continue;
+    // Bands of output rows in parallel, each with its own two-row cache of horizontal
+    // passes: a row shared by two bands is computed twice, identically.
+    const BAND: usize = 16;
+    out.par_chunks_mut(width * BAND)
+        .enumerate()
+        .for_each(|(band, rows)| {
+            let mut cache: [(Option<usize>, Vec<i32>); 2] =
+                [(None, vec![0; width]), (None, vec![0; width])];
+            for (k, o) in rows.chunks_mut(width).enumerate() {
+                let t = &yt[band * BAND + k];
+                for r in [t.r0, t.r1] {
+                    if cache[0].0 == Some(r) || cache[1].0 == Some(r) {
+                        continue;
+                    }
+                    let slot = match (cache[0].0, cache[1].0) {
+                        (None, _) => 0,
+                        (_, None) => 1,
+                        (Some(a), Some(b)) => usize::from(a >= b),
+                    };
+                    h_pass(r, &mut cache[slot].1);
+                    cache[slot].0 = Some(r);
+                }
+                let pick = |r: usize| {
+                    if cache[0].0 == Some(r) {
+                        &cache[0].1
+                    } else {
+                        &cache[1].1
+                    }
+                };
+                let (s0, s1) = (pick(t.r0), pick(t.r1));
+                let (b0, b1) = (t.ib0 as i32, t.ib1 as i32);
+                for ((o, &v0), &v1) in o.iter_mut().zip(s0.iter()).zip(s1.iter()) {
+                    *o = vresize_u8(v0, v1, b0, b1);
+                }
             }
-            let slot = match (cache[0].0, cache[1].0) {
-                (None, _) => 0,
-                (_, None) => 1,
-                (Some(a), Some(b)) => usize::from(a >= b),
-            };
-            h_pass(r, &mut cache[slot].1);
-            cache[slot].0 = Some(r);
-        }
-        let s0 = if cache[0].0 == Some(t.r0) {
-            &cache[0].1
+        });
+    out
+}
+
+/// OpenCV's horizontal uint8 pass over one row of `CN`-channel pixels (fixed-point
+/// weights; past `xmax` the single pixel times 2048).
+fn h_pass_u8<const CN: usize>(row: &[u8], xt: &[Tap], buf: &mut [i32]) {
+    for (t, o) in xt.iter().zip(buf.chunks_exact_mut(CN)) {
+        let s = t.sx * CN;
+        if t.single {
+            for c in 0..CN {
+                o[c] = row[s + c] as i32 * 2048;
+            }
         } else {
-            &cache[1].1
-        };
-        let s1 = if cache[0].0 == Some(t.r1) {
-            &cache[0].1
-        } else {
-            &cache[1].1
-        };
-        let o = &mut out[dy * width..(dy + 1) * width];
-        let (b0, b1) = (t.ib0 as i32, t.ib1 as i32);
-        for ((o, &v0), &v1) in o.iter_mut().zip(s0.iter()).zip(s1.iter()) {
-            *o = vresize_u8(v0, v1, b0, b1);
+            let px: &[u8] = &row[s..s + 2 * CN];
+            let (a0, a1) = (t.ia0 as i32, t.ia1 as i32);
+            for c in 0..CN {
+                o[c] = px[c] as i32 * a0 + px[CN + c] as i32 * a1;
+            }
         }
     }
-    out
+}
+
+/// [`h_pass_u8`] for any channel count.
+fn h_pass_any(row: &[u8], xt: &[Tap], cn: usize, buf: &mut [i32]) {
+    for (t, o) in xt.iter().zip(buf.chunks_exact_mut(cn)) {
+        let s = t.sx * cn;
+        for c in 0..cn {
+            o[c] = if t.single {
+                row[s + c] as i32 * 2048
+            } else {
+                row[s + c] as i32 * t.ia0 as i32 + row[s + cn + c] as i32 * t.ia1 as i32
+            };
+        }
+    }
 }
 
 /// One byte of OpenCV's vertical uint8 pass (`VResizeLinearVec_32s8u`): operands shifted

@@ -187,3 +187,42 @@ fn kept_squares_equal_a_reading_pass() {
     let ts = common::x264_clip(dir.path(), "t.ts", "160x96", 60, &["-bf", "2"]);
     squares_match_a_reading_pass(ts.to_str().unwrap(), 32);
 }
+
+/// The emulator frees references no later frame can pick only while output positions equal
+/// timestamp ranks; one picture stamped a second late breaks that, and the pass runs again
+/// keeping every reference (said in the notes). An intact stream needs no second pass.
+#[test]
+fn emulated_pass_runs_again_when_positions_and_ranks_disagree() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = OfflineOptions {
+        seq_len_frames: 16,
+        residual: ResidualSource::Emulate,
+        ..OfflineOptions::default()
+    };
+    let again = |a: &codecscope::video::OfflineAnalysis| {
+        a.analysis.notes.iter().any(|n| n.contains("ran again"))
+    };
+    let intact = common::x264_clip(dir.path(), "ok.mp4", "320x240", 90, &["-bf", "2"]);
+    let a = analyze_offline(intact.to_str().unwrap(), &o).unwrap();
+    assert!(!again(&a), "{:?}", a.analysis.notes);
+    let broken = common::ffmpeg(
+        dir.path(),
+        "late.mp4",
+        &[
+            "-i",
+            intact.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-bsf:v",
+            // 1.02 s late: between two other frames' timestamps, so ranks stay distinct.
+            "setts=pts=if(eq(N\\,40)\\,PTS+1.02/TB\\,PTS)",
+        ],
+    );
+    let a = analyze_offline(broken.to_str().unwrap(), &o).unwrap();
+    assert!(again(&a), "{:?}", a.analysis.notes);
+    assert_eq!(a.analysis.frames.len(), 16);
+    assert!(a.analysis.frames.iter().all(|f| f.residual.is_some()));
+}

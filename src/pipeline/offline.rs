@@ -338,6 +338,16 @@ fn build(
         .map_err(|e| e.to_string())?;
     // The per-frame energy data is done with: free it before any further decoding.
     drop(std::mem::take(&mut oa.analysis.frames));
+    // glibc keeps freed memory (the analysis' reference pictures, residuals) mapped; hand
+    // it back before the reading pass, whose peak would otherwise sit on top of it.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim takes no pointers and only releases free memory.
+        unsafe { malloc_trim(0) };
+    }
     // The analysis' decode kept the mosaic pictures it could name with certainty (mapped
     // to the square only), when asked; the rest (a window after a seek, ids past the end,
     // unreliable timestamps) take a reading pass of their own.

@@ -291,6 +291,11 @@ impl SquareCapture {
 }
 
 struct OfflineSink {
+    /// Timestamp ranks and, per packet, the earliest rank of any later packet: with them
+    /// the emulator frees references no later frame can pick, which is exact while every
+    /// frame's output position equals its rank (`rank_mismatch` says when one did not).
+    floors: Option<(Vec<Option<usize>>, Vec<usize>)>,
+    rank_mismatch: bool,
     path: String,
     residual: ResidualSource,
     tb: ffi::AVRational,
@@ -319,6 +324,10 @@ impl OfflineSink {
             || (self.max_frames > 0 && decoded_idx >= self.max_frames)
         {
             return Ok(Flow::Stop);
+        }
+        if let Some((ranks, _)) = &self.floors {
+            let rank = f.decode_index.and_then(|d| ranks.get(d).copied().flatten());
+            self.rank_mismatch |= rank != Some(decoded_idx);
         }
         if let Some(c) = &mut self.capture {
             c.offer(f, decoded_idx)?;
@@ -375,7 +384,10 @@ impl OfflineSink {
                         picture: f.yuv().map_err(|e| format!("picture copy: {e}"))?,
                         vectors: f.vectors(),
                         // Frames are named by output position here: no floor is known.
-                        later_display_floor: None,
+                        later_display_floor: match &self.floors {
+                            Some((_, floor)) if !self.rank_mismatch => floor.get(d).copied(),
+                            _ => None,
+                        },
                     })
                 } else {
                     None
@@ -587,62 +599,91 @@ fn offline_pass(
     // position of frame id f is f, so the exact decode starts on that guess in parallel.
     let guess: BTreeSet<usize> = frame_ids.iter().map(|&f| f.max(0) as usize).collect();
     let packets = &scan.packets;
-    let (mut sink, residuals, exact_result) = std::thread::scope(
-        |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
-            let exact_worker = is_exact.then(|| {
-                let guess = &guess;
-                scope.spawn(move || exact::decode_exact(path, packets, guess, store))
-            });
-            let (tx, rx) = sync_channel::<EmuFrame>(1);
-            let worker = (residual == ResidualSource::Emulate)
-                .then(|| scope.spawn(move || run_emulator(rx, store)));
-            let mut sink = OfflineSink {
-                path: path.to_string(),
-                residual: if is_exact {
-                    ResidualSource::None
-                } else {
-                    residual
-                },
-                tb,
-                fr,
-                decode_len,
-                max_frames,
-                times,
-                max_uniq: max_fid as i64,
-                positions,
-                remaining: t,
-                slots: vec![None; t],
-                filled: Vec::new(),
-                packets: Vec::new(),
-                queue: ReorderQueue::default(),
-                emu_tx: worker.is_some().then_some(tx),
-                keep: opts.residual_keep,
-                prev_luma: None,
-                capture: capture.take(),
-                error: None,
-            };
-            let run = decode_stream(&mut src, true, &mut sink);
-            let rest = sink.queue.drain_all();
-            if let Some(tx) = sink.emu_tx.take() {
-                for f in rest {
-                    let _ = tx.send(f);
+    // Emulated offline passes free unpickable references when frames can be named by
+    // timestamp rank (no seek); if a frame's output position ever differs from its rank,
+    // the pass runs again keeping every reference, so the estimates never depend on it.
+    let floors = (residual == ResidualSource::Emulate && seek_to.is_none())
+        .then(|| timestamp_ranks(&scan.packets))
+        .flatten()
+        .map(|ranks| {
+            let mut floor = vec![usize::MAX; ranks.len()];
+            for d in (0..ranks.len().saturating_sub(1)).rev() {
+                floor[d] = floor[d + 1].min(ranks[d + 1].unwrap_or(usize::MAX));
+            }
+            (ranks, floor)
+        });
+    let mut use_floors = floors.is_some();
+    let mut opened = Some(src);
+    let (mut sink, residuals, exact_result) = loop {
+        let mut src = match opened.take() {
+            Some(s) => s,
+            None => Source::open(path)?,
+        };
+        let pass = std::thread::scope(
+            |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
+                let exact_worker = is_exact.then(|| {
+                    let guess = &guess;
+                    scope.spawn(move || exact::decode_exact(path, packets, guess, store))
+                });
+                let (tx, rx) = sync_channel::<EmuFrame>(1);
+                let worker = (residual == ResidualSource::Emulate)
+                    .then(|| scope.spawn(move || run_emulator(rx, store)));
+                let mut sink = OfflineSink {
+                    floors: floors.clone().filter(|_| use_floors),
+                    rank_mismatch: false,
+                    path: path.to_string(),
+                    residual: if is_exact {
+                        ResidualSource::None
+                    } else {
+                        residual
+                    },
+                    tb,
+                    fr,
+                    decode_len,
+                    max_frames,
+                    times: times.clone(),
+                    max_uniq: max_fid as i64,
+                    positions: positions.clone(),
+                    remaining: t,
+                    slots: vec![None; t],
+                    filled: Vec::new(),
+                    packets: Vec::new(),
+                    queue: ReorderQueue::default(),
+                    emu_tx: worker.is_some().then_some(tx),
+                    keep: opts.residual_keep,
+                    prev_luma: None,
+                    capture: capture.take(),
+                    error: None,
+                };
+                let run = decode_stream(&mut src, true, &mut sink);
+                let rest = sink.queue.drain_all();
+                if let Some(tx) = sink.emu_tx.take() {
+                    for f in rest {
+                        let _ = tx.send(f);
+                    }
                 }
-            }
-            let residuals = match worker {
-                Some(h) => h.join().map_err(|_| VideoError::Corrupt {
-                    path: path.into(),
-                    reason: "internal error in the residual emulator".into(),
-                })?,
-                None => HashMap::new(),
-            };
-            let exact_result = exact_worker.map(|h| h.join());
-            let run = run?;
-            if let Some(e) = &run.error {
-                notes.push(format!("decoding stopped early: {e}"));
-            }
-            Ok((sink, residuals, exact_result))
-        },
-    )?;
+                let residuals = match worker {
+                    Some(h) => h.join().map_err(|_| VideoError::Corrupt {
+                        path: path.into(),
+                        reason: "internal error in the residual emulator".into(),
+                    })?,
+                    None => HashMap::new(),
+                };
+                let exact_result = exact_worker.map(|h| h.join());
+                let run = run?;
+                if let Some(e) = &run.error {
+                    notes.push(format!("decoding stopped early: {e}"));
+                }
+                Ok((sink, residuals, exact_result))
+            },
+        )?;
+        if use_floors && pass.0.rank_mismatch {
+            use_floors = false;
+            notes.push("output positions and timestamp ranks disagree: the emulator ran again keeping every reference".into());
+            continue;
+        }
+        break pass;
+    };
     let mut residuals = match exact_result {
         None => residuals,
         Some(r) => {

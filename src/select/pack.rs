@@ -242,8 +242,9 @@ pub struct PackedImages {
 }
 
 /// Renders a plan. `frame(t)` returns square frame `t` (`size * size * cn` bytes, e.g. from
-/// [`super::square::square_frame_u8`]); each needed frame is requested once, in ascending t.
-/// Empty cells stay black.
+/// [`super::square::square_frame_u8`]); each needed frame is requested once, in ascending t,
+/// and dropped once its patches are placed, so one square is held at a time. Empty cells
+/// stay black; a cell placed twice keeps the later placement of the plan.
 pub fn render<E: fmt::Display>(
     plan: &PackPlan,
     cn: usize,
@@ -251,34 +252,50 @@ pub fn render<E: fmt::Display>(
 ) -> Result<PackedImages, PackError> {
     let size = plan.square_size;
     let p = plan.patch;
-    let mut frames: BTreeMap<usize, Vec<u8>> = BTreeMap::new();
+    let cells_per_side = size.checked_div(p).unwrap_or(0);
+    let cells = cells_per_side * cells_per_side;
+    // The placement that finally owns each cell: frames are visited in t order, not in
+    // the plan's order, so an overwritten placement must not be drawn at all.
+    let mut owner = vec![usize::MAX; plan.num_images * cells];
+    for (i, pl) in plan.placements.iter().enumerate() {
+        if let Some(o) = owner.get_mut(pl.image * cells + pl.cell[0] * cells_per_side + pl.cell[1])
+        {
+            *o = i;
+        }
+    }
+    let mut by_frame: BTreeMap<usize, Vec<&Placement>> = BTreeMap::new();
+    for (i, pl) in plan.placements.iter().enumerate() {
+        let key = pl.image * cells + pl.cell[0] * cells_per_side + pl.cell[1];
+        if owner.get(key).is_none_or(|&o| o == i) {
+            by_frame.entry(pl.src[0] as usize).or_default().push(pl);
+        }
+    }
+    let mut images = vec![vec![0u8; size * size * cn]; plan.num_images];
+    let row_bytes = p * cn;
     for t in plan.frames_needed() {
-        let f = frame(t).map_err(|e| PackError::Frame {
+        let src = frame(t).map_err(|e| PackError::Frame {
             t,
             message: e.to_string(),
         })?;
-        if f.len() != size * size * cn {
+        if src.len() != size * size * cn {
             return Err(PackError::Frame {
                 t,
-                message: format!("expected {} bytes, got {}", size * size * cn, f.len()),
+                message: format!("expected {} bytes, got {}", size * size * cn, src.len()),
             });
         }
-        frames.insert(t, f);
-    }
-    let mut images = vec![vec![0u8; size * size * cn]; plan.num_images];
-    if plan.first_full && plan.num_images > 0 {
-        images[0].copy_from_slice(&frames[&0]);
-    }
-    let row_bytes = p * cn;
-    for pl in &plan.placements {
-        let src = &frames[&(pl.src[0] as usize)];
-        let (sy, sx) = (pl.src[1] as usize * p, pl.src[2] as usize * p);
-        let (dy, dx) = (pl.cell[0] * p, pl.cell[1] * p);
-        let img = &mut images[pl.image];
-        for y in 0..p {
-            let s = ((sy + y) * size + sx) * cn;
-            let d = ((dy + y) * size + dx) * cn;
-            img[d..d + row_bytes].copy_from_slice(&src[s..s + row_bytes]);
+        // t = 0 comes first, so the full frame goes down before any patch.
+        if t == 0 && plan.first_full && plan.num_images > 0 {
+            images[0].copy_from_slice(&src);
+        }
+        for pl in by_frame.get(&t).into_iter().flatten() {
+            let (sy, sx) = (pl.src[1] as usize * p, pl.src[2] as usize * p);
+            let (dy, dx) = (pl.cell[0] * p, pl.cell[1] * p);
+            let img = &mut images[pl.image];
+            for y in 0..p {
+                let s = ((sy + y) * size + sx) * cn;
+                let d = ((dy + y) * size + dx) * cn;
+                img[d..d + row_bytes].copy_from_slice(&src[s..s + row_bytes]);
+            }
         }
     }
     Ok(PackedImages { size, cn, images })
@@ -355,6 +372,42 @@ mod tests {
             plan_stage2(&rows, &z, None),
             Err(PackError::ZeroGridMismatch { .. })
         ));
+    }
+
+    #[test]
+    fn a_cell_placed_twice_keeps_the_later_placement() {
+        // The later placement comes from the earlier frame: frames are visited in t order,
+        // yet the plan's order decides. The first-full frame lies under every patch.
+        let place = |image, cell, src| Placement { image, cell, src };
+        let plan = PackPlan {
+            num_images: 2,
+            square_size: 4,
+            patch: 2,
+            first_full: true,
+            placements: vec![
+                place(0, [0, 0], [2, 1, 1]),
+                place(0, [0, 0], [1, 0, 1]),
+                place(1, [1, 1], [2, 0, 0]),
+                place(1, [1, 1], [1, 1, 0]),
+                place(1, [0, 1], [2, 1, 1]),
+            ],
+            positions: Vec::new(),
+        };
+        let mut asked = Vec::new();
+        let imgs = render(&plan, 1, |t| {
+            asked.push(t);
+            Ok::<_, String>(vec![t as u8 + 1; 16])
+        })
+        .unwrap();
+        assert_eq!(asked, [0, 1, 2]);
+        assert_eq!(
+            imgs.images[0],
+            [2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+        );
+        assert_eq!(
+            imgs.images[1],
+            [0, 0, 3, 3, 0, 0, 3, 3, 0, 0, 2, 2, 0, 0, 2, 2]
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::thread::ScopedJoinHandle;
 use std::time::Instant;
 
 use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView, PacketAction};
@@ -360,6 +361,29 @@ pub(crate) fn run_emulator(
     out
 }
 
+/// Ends a pass's emulator thread: the frames still held for reordering go to it, its
+/// channel closes, and its estimates come back.
+pub(crate) fn finish_emulator(
+    queue: &mut ReorderQueue<EmuFrame>,
+    tx: Option<SyncSender<EmuFrame>>,
+    worker: Option<ScopedJoinHandle<'_, HashMap<usize, ResidualPlane>>>,
+    path: &str,
+) -> Result<HashMap<usize, ResidualPlane>, VideoError> {
+    let rest = queue.drain_all();
+    if let Some(tx) = tx {
+        for f in rest {
+            let _ = tx.send(f);
+        }
+    }
+    match worker {
+        Some(h) => h.join().map_err(|_| VideoError::Corrupt {
+            path: path.into(),
+            reason: "internal error in the residual emulator".into(),
+        }),
+        None => Ok(HashMap::new()),
+    }
+}
+
 /// Runs one decode pass over the file for `plan`, with the emulator on a second thread.
 pub(crate) fn run_pass(
     path: &str,
@@ -394,19 +418,7 @@ pub(crate) fn run_pass(
             progress,
         };
         let run = decode_stream(&mut src, cfg.export_mvs, &mut sink);
-        let rest = sink.queue.drain_all();
-        if let Some(tx) = sink.emu_tx.take() {
-            for f in rest {
-                let _ = tx.send(f);
-            }
-        }
-        let residuals = match worker {
-            Some(h) => h.join().map_err(|_| VideoError::Corrupt {
-                path: path.into(),
-                reason: "internal error in the residual emulator".into(),
-            })?,
-            None => HashMap::new(),
-        };
+        let residuals = finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
         let run = run?;
         if let Some(e) = sink.error {
             return Err(VideoError::Corrupt {

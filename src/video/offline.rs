@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::analyze::{fallback_note, run_emulator, PatchedLuma, PatchedStore};
+use super::analyze::{fallback_note, finish_emulator, run_emulator, PatchedLuma, PatchedStore};
 use super::decode::{decode_stream, Flow, FrameSink, FrameView};
 use super::emulate::EmuFrame;
 use super::error::VideoError;
@@ -656,19 +656,7 @@ fn offline_pass(
                     error: None,
                 };
                 let run = decode_stream(&mut src, true, &mut sink);
-                let rest = sink.queue.drain_all();
-                if let Some(tx) = sink.emu_tx.take() {
-                    for f in rest {
-                        let _ = tx.send(f);
-                    }
-                }
-                let residuals = match worker {
-                    Some(h) => h.join().map_err(|_| VideoError::Corrupt {
-                        path: path.into(),
-                        reason: "internal error in the residual emulator".into(),
-                    })?,
-                    None => HashMap::new(),
-                };
+                let residuals = finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
                 let exact_result = exact_worker.map(|h| h.join());
                 let run = run?;
                 if let Some(e) = &run.error {

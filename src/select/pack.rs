@@ -254,19 +254,18 @@ pub fn render<E: fmt::Display>(
     let p = plan.patch;
     let cells_per_side = size.checked_div(p).unwrap_or(0);
     let cells = cells_per_side * cells_per_side;
+    let cell_index = |pl: &Placement| pl.image * cells + pl.cell[0] * cells_per_side + pl.cell[1];
     // The placement that finally owns each cell: frames are visited in t order, not in
     // the plan's order, so an overwritten placement must not be drawn at all.
     let mut owner = vec![usize::MAX; plan.num_images * cells];
     for (i, pl) in plan.placements.iter().enumerate() {
-        if let Some(o) = owner.get_mut(pl.image * cells + pl.cell[0] * cells_per_side + pl.cell[1])
-        {
+        if let Some(o) = owner.get_mut(cell_index(pl)) {
             *o = i;
         }
     }
     let mut by_frame: BTreeMap<usize, Vec<&Placement>> = BTreeMap::new();
     for (i, pl) in plan.placements.iter().enumerate() {
-        let key = pl.image * cells + pl.cell[0] * cells_per_side + pl.cell[1];
-        if owner.get(key).is_none_or(|&o| o == i) {
+        if owner.get(cell_index(pl)).is_none_or(|&o| o == i) {
             by_frame.entry(pl.src[0] as usize).or_default().push(pl);
         }
     }

@@ -706,6 +706,8 @@ impl SquareContent {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn vertical_row_pass_equals_the_scalar_rule() {
         // Sums across the whole i32 range the horizontal pass can make and beyond it
@@ -732,16 +734,12 @@ mod tests {
             let (s0, s1) = (row(), row());
             for (b0, b1) in [(2048, 0), (0, 2048), (1024, 1024), (1, 2047), (1500, 548)] {
                 let mut out = vec![0u8; len];
-                super::vresize_row_u8(&s0, &s1, b0, b1, &mut out);
-                let want: Vec<u8> = (0..len)
-                    .map(|i| super::vresize_u8(s0[i], s1[i], b0, b1))
-                    .collect();
+                vresize_row_u8(&s0, &s1, b0, b1, &mut out);
+                let want: Vec<u8> = (0..len).map(|i| vresize_u8(s0[i], s1[i], b0, b1)).collect();
                 assert_eq!(out, want, "len {len}, weights {b0},{b1}");
             }
         }
     }
-
-    use super::*;
 
     #[test]
     fn fixture_geometry() {

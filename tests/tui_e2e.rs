@@ -210,3 +210,27 @@ fn demo_opens_without_a_path_or_fails_clearly() {
         }
     }
 }
+
+/// `--images auto` where nothing answers the picture protocol query (a detached tmux
+/// session has no outer terminal): the inspector still opens in half-blocks, takes the
+/// very first key and quits cleanly.
+#[test]
+fn auto_images_where_the_terminal_does_not_answer() {
+    if !Tmux::available() {
+        return;
+    }
+    if demo_dir().is_none() {
+        eprintln!("NOTICE: assets/demo not made yet; skipping");
+        return;
+    }
+    let cwd = tempfile::tempdir().unwrap();
+    let tm = Tmux::start("auto", 160, 50, cwd.path(), &[]);
+    tm.wait("the mosaics", 30, |s| {
+        s.contains("2 Mosaics") && s.contains("demo_pan_007")
+    });
+    tm.send(&["3"]);
+    tm.wait("the grid", 20, |s| s.contains(" t 0/63"));
+    tm.send(&["q"]);
+    let s = tm.wait("the exit", 20, |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=0"), "{s}");
+}

@@ -23,6 +23,9 @@ pub enum ImagesArg {
     None,
 }
 
+/// How long a terminal may take to answer the status request (slow SSH links included).
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1500);
+
 /// Builds the picker: queried from the terminal for `auto` (call after entering the
 /// alternate screen, before reading events), else forced. `None` draws no pictures.
 pub fn picker(arg: ImagesArg) -> Option<Picker> {
@@ -36,6 +39,8 @@ pub fn picker(arg: ImagesArg) -> Option<Picker> {
     };
     let mut p = match forced {
         Some(ProtocolType::Halfblocks) => Picker::halfblocks(),
+        // A terminal that does not answer is never queried further (see `probe`).
+        _ if !super::probe::terminal_answers(QUERY_TIMEOUT) => Picker::halfblocks(),
         _ => Picker::from_query_stdio().unwrap_or_else(|_| Picker::halfblocks()),
     };
     if let Some(f) = forced {

@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod images;
 pub mod keys;
 pub mod knobs;
+pub mod probe;
 pub mod sample;
 pub mod source;
 pub mod theme;

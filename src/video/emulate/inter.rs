@@ -6,8 +6,8 @@ use rayon::prelude::*;
 
 use super::intra::{intra_block, sad, Padded};
 use super::mc::{
-    average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, prefetch_band, sad8x8,
-    weighted, weighted8x8, PlaneRef, View,
+    average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, prefetch_band,
+    quarter_sads8x8, residual8x8, sad8x8, weighted, weighted8x8, PlaneRef, View,
 };
 use super::RefPic;
 use crate::video::motion::MotionVector;
@@ -97,9 +97,10 @@ fn plane<'a>(r: &'a RefPic, layer: Layer, idx: usize) -> PlaneRef<'a> {
     }
 }
 
-/// Prediction of a `bw x bh` block at (x, y) of plane `idx` under `opt`.
+/// Prediction of the `N x N` block at (x, y) of plane `idx` under `opt` (`N` is 2 or 4).
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn predict(
+fn predict<const N: usize>(
     refs: &Refs,
     opt: Opt,
     layer: Layer,
@@ -108,25 +109,23 @@ fn predict(
     y: usize,
     mv0: (i32, i32),
     mv1: (i32, i32),
-    bw: usize,
-    bh: usize,
     out: &mut [u8],
 ) {
     let one = |r: &RefPic, mv: (i32, i32), o: &mut [u8]| {
         let p = plane(r, layer, idx);
         if idx == 0 {
-            mc_luma(p, x, y, mv.0, mv.1, bw, bh, o)
+            mc_luma::<N>(p, x, y, mv.0, mv.1, o)
         } else {
-            mc_chroma(p, x, y, mv.0, mv.1, bw, bh, o)
+            mc_chroma::<N>(p, x, y, mv.0, mv.1, o)
         }
     };
     match opt {
         Opt::L0(i) => one(refs.l0[i], mv0, out),
         Opt::L1(j) => one(refs.l1[j], mv1, out),
         Opt::Avg(i, j) | Opt::Weighted(i, j, _) => {
-            let n = bw * bh;
-            let mut a = [0u8; 64];
-            let mut b = [0u8; 64];
+            let n = N * N;
+            let mut a = [0u8; 16];
+            let mut b = [0u8; 16];
             one(refs.l0[i], mv0, &mut a[..n]);
             one(refs.l1[j], mv1, &mut b[..n]);
             match opt {
@@ -308,29 +307,42 @@ pub fn inter_estimate(
     }
 }
 
+/// The choices made for one row of 8x8 blocks (two rows of 4x4 cells).
+struct RowChoice {
+    /// Per cell of the row pair: the chosen option (`None`: intra).
+    chosen: Vec<Option<Opt>>,
+    /// Per cell of a non-uniform block: its stock prediction under the chosen option.
+    pred: Vec<[u8; 16]>,
+    /// Per 8x8 block: chosen and patched as one block.
+    uniform: Vec<bool>,
+}
+
+impl RowChoice {
+    /// The index of cell (cx, cy) in this row pair.
+    fn local(&self, by: usize, cx: usize, cy: usize) -> usize {
+        (cy - by * 2) * (self.chosen.len() / 2) + cx
+    }
+}
+
 /// One row of 8x8 blocks: least-SAD option per block and category, the patched luma
 /// (residual where coded, else the same option on the patched references), and the
 /// matching row of chroma 4x4 blocks.
-#[allow(clippy::needless_range_loop)] // `bx` addresses cells, pixels and flags alike
 fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
     let (gw, gh) = (ctx.gw, ctx.gh);
     let bgw = gw.div_ceil(2);
-    let cell_rows = (gh - by * 2).min(2);
-    // Per cell of this row pair: chosen option and stock prediction; per block: uniform.
-    let mut chosen: Vec<Option<Opt>> = vec![None; 2 * gw];
-    let mut pred = vec![[0u8; 16]; 2 * gw];
-    let mut uniform = vec![false; bgw];
-    let mut tmp = [0u8; 16];
+    let mut row = RowChoice {
+        chosen: vec![None; 2 * gw],
+        pred: vec![[0u8; 16]; 2 * gw],
+        uniform: vec![false; bgw],
+    };
     let mut mc_bufs = [[0u8; 64]; 6];
-    let local = |cx: usize, cy: usize| (cy - by * 2) * gw + cx;
-    let pw = ctx.py.width;
     // The next block row's band of every candidate reference (stock luma, which every
     // option reads), asked for now so that it arrives while this row is worked on.
     for r in ctx.refs.l0.iter().chain(&ctx.refs.l1) {
         prefetch_band(plane(r, Layer::Stock, 0), by * 8 + 6, by * 8 + 18);
     }
     for bx in 0..bgw {
-        let mut members: [(usize, usize, usize); 4] = [(0, 0, 0); 4];
+        let mut members = [(0, 0, 0); 4];
         let mut n = 0;
         for dy in 0..2 {
             for dx in 0..2 {
@@ -341,271 +353,290 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
                 }
             }
         }
+        let members = &members[..n];
         let k0 = members[0].2;
         let is_uniform = n == 4
             && ctx.cat[k0] != Cat::Intra
             && members
                 .iter()
                 .all(|m| ctx.cat[m.2] == ctx.cat[k0] && ctx.mv_of(m.2) == ctx.mv_of(k0));
-        if is_uniform {
-            uniform[bx] = true;
-            let (m0, m1) = ctx.mv_of(k0);
-            let u = Uniform8 {
-                bx,
-                by,
-                cat: ctx.cat[k0],
-                m0,
-                m1,
-                cur: ctx.py.block8(bx, by),
-            };
-            if let Some((opt, best)) = choose8(ctx, &u, &mut mc_bufs) {
-                for &(cx, cy, _) in &members {
-                    chosen[local(cx, cy)] = Some(opt);
-                }
-                patched_luma8(ctx, &u, opt, &best, &mut y[bx * 8..]);
-            }
+        if !is_uniform {
+            choose_cells(ctx, by, members, &mut row);
             continue;
         }
-        for c in [Cat::L0, Cat::L1, Cat::Bi] {
-            if !members[..n].iter().any(|m| ctx.cat[m.2] == c) {
-                continue;
+        row.uniform[bx] = true;
+        let (m0, m1) = ctx.mv_of(k0);
+        let u = Uniform8 {
+            bx,
+            by,
+            cat: ctx.cat[k0],
+            m0,
+            m1,
+            cur: ctx.py.block8(bx, by),
+        };
+        if let Some((opt, best)) = choose8(ctx, &u, &mut mc_bufs) {
+            for &(cx, cy, _) in members {
+                let l = row.local(by, cx, cy);
+                row.chosen[l] = Some(opt);
             }
-            let mut best: Option<(u32, Opt)> = None;
-            let mut best_pred = [[0u8; 16]; 4];
-            for &opt in ctx.options(c) {
-                let mut total = 0u32;
-                let mut preds = [[0u8; 16]; 4];
-                for (mi, &(cx, cy, k)) in members[..n].iter().enumerate() {
-                    if ctx.cat[k] != c {
-                        continue;
-                    }
-                    let (m0, m1) = ctx.mv_of(k);
-                    predict(
-                        &ctx.refs,
-                        opt,
-                        Layer::Stock,
-                        0,
-                        cx * 4,
-                        cy * 4,
-                        m0,
-                        m1,
-                        4,
-                        4,
-                        &mut tmp,
-                    );
-                    total += sad_at(&ctx.py, cx * 4, cy * 4, 4, 4, &tmp);
-                    preds[mi] = tmp;
-                }
-                if best.is_none_or(|(s, _)| total < s) {
-                    best = Some((total, opt));
-                    best_pred = preds;
-                }
-            }
-            if let Some((_, opt)) = best {
-                for (mi, &(cx, cy, k)) in members[..n].iter().enumerate() {
-                    if ctx.cat[k] == c {
-                        chosen[local(cx, cy)] = Some(opt);
-                        pred[local(cx, cy)] = best_pred[mi];
-                    }
-                }
-            }
+            patched_luma8(ctx, &u, opt, &best, &mut y[bx * 8..]);
         }
     }
-
-    // Patched luma of the other blocks of this row.
-    let put = |dst: &mut [u8], stride: usize, bx4: usize, row4: usize, b: &[u8; 16]| {
-        for r in 0..4 {
-            let o = (row4 * 4 + r) * stride + bx4 * 4;
-            dst[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
-        }
-    };
-    let mut coded = vec![false; 2 * gw];
-    for dy in 0..cell_rows {
-        for cx in 0..gw {
-            let l = dy * gw + cx;
-            if chosen[l].is_some() && !uniform[cx / 2] {
-                let cur_b = ctx.py.block(cx, by * 2 + dy);
-                coded[l] = sad(&cur_b, &pred[l]) > 16;
-            }
-        }
-    }
-    for bx in 0..bgw {
-        if uniform[bx] {
-            continue;
-        }
-        for dy in 0..cell_rows {
-            for dx in 0..2 {
-                let cx = bx * 2 + dx;
-                if cx >= gw {
-                    continue;
-                }
-                let cy = by * 2 + dy;
-                let l = dy * gw + cx;
-                let k = cy * gw + cx;
-                let block = match chosen[l] {
-                    None => intra_block(&ctx.py, cx, cy, false),
-                    Some(_) if coded[l] => {
-                        let cur_b = ctx.py.block(cx, cy);
-                        let p = &pred[l];
-                        let mut b = [0u8; 16];
-                        for i in 0..16 {
-                            b[i] = (128 + cur_b[i] as i32 - p[i] as i32).clamp(0, 255) as u8;
-                        }
-                        b
-                    }
-                    Some(opt) => {
-                        let (m0, m1) = ctx.mv_of(k);
-                        let mut b = [0u8; 16];
-                        predict(
-                            &ctx.refs,
-                            opt,
-                            Layer::Patched,
-                            0,
-                            cx * 4,
-                            cy * 4,
-                            m0,
-                            m1,
-                            4,
-                            4,
-                            &mut b,
-                        );
-                        b
-                    }
-                };
-                put(y, pw, cx, dy, &block);
-            }
-        }
-    }
-
-    // Patched chroma: each chroma 2x2 unit follows the luma cell at (2y, 2x); a chroma 4x4
-    // block is one luma 8x8 block.
+    patched_luma_cells(ctx, by, &row, y);
     for ((idx, pc), out) in [(1usize, &ctx.pu), (2usize, &ctx.pv)]
         .into_iter()
         .zip(chroma)
     {
-        for bx in 0..pc.width / 4 {
-            let cur_b = pc.block(bx, by);
-            let mut b = [0u8; 16];
-            if bx < bgw && uniform[bx] {
-                let k = (by * 2) * gw + bx * 2;
-                let opt = chosen[local(bx * 2, by * 2)].unwrap_or(Opt::L0(0));
-                let (m0, m1) = ctx.mv_of(k);
-                let mut pr = [0u8; 16];
-                predict(
+        patched_chroma_row(ctx, by, idx, pc, &row, out);
+    }
+}
+
+/// The stock predictions of one cell from every candidate reference its category uses.
+struct CellMc {
+    l0: [[u8; 16]; 4],
+    l1: [[u8; 16]; 2],
+}
+
+impl CellMc {
+    /// The prediction under `opt`: the options only combine the compensated references.
+    fn combine(&self, opt: Opt) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        match opt {
+            Opt::L0(i) => out = self.l0[i],
+            Opt::L1(j) => out = self.l1[j],
+            Opt::Avg(i, j) => average(&self.l0[i], &self.l1[j], &mut out),
+            Opt::Weighted(i, j, w1) => weighted(&self.l0[i], &self.l1[j], w1, &mut out),
+        }
+        out
+    }
+}
+
+/// The least-SAD option per category over the inter cells of a block that is not uniform
+/// (SADs summed over the block's cells of that category), and each cell's prediction.
+fn choose_cells(ctx: &Ctx, by: usize, members: &[(usize, usize, usize)], row: &mut RowChoice) {
+    let mut cur = [[0u8; 16]; 4];
+    let mut mc = [const {
+        CellMc {
+            l0: [[0; 16]; 4],
+            l1: [[0; 16]; 2],
+        }
+    }; 4];
+    for (mi, &(cx, cy, k)) in members.iter().enumerate() {
+        let c = ctx.cat[k];
+        if c == Cat::Intra {
+            continue;
+        }
+        cur[mi] = ctx.py.block(cx, cy);
+        let (m0, m1) = ctx.mv_of(k);
+        let (x, y) = (cx * 4, cy * 4);
+        if c != Cat::L1 {
+            for (r, out) in ctx.refs.l0.iter().zip(&mut mc[mi].l0) {
+                mc_luma::<4>(plane(r, Layer::Stock, 0), x, y, m0.0, m0.1, out);
+            }
+        }
+        if c != Cat::L0 {
+            for (r, out) in ctx.refs.l1.iter().zip(&mut mc[mi].l1) {
+                mc_luma::<4>(plane(r, Layer::Stock, 0), x, y, m1.0, m1.1, out);
+            }
+        }
+    }
+    for c in [Cat::L0, Cat::L1, Cat::Bi] {
+        let of_c = || {
+            members
+                .iter()
+                .enumerate()
+                .filter(move |(_, m)| ctx.cat[m.2] == c)
+        };
+        if of_c().next().is_none() {
+            continue;
+        }
+        let mut best: Option<(u32, Opt)> = None;
+        for &opt in ctx.options(c) {
+            let total: u32 = of_c()
+                .map(|(mi, _)| sad(&cur[mi], &mc[mi].combine(opt)))
+                .sum();
+            if best.is_none_or(|(s, _)| total < s) {
+                best = Some((total, opt));
+            }
+        }
+        if let Some((_, opt)) = best {
+            for (mi, &(cx, cy, _)) in of_c() {
+                let l = row.local(by, cx, cy);
+                row.chosen[l] = Some(opt);
+                row.pred[l] = mc[mi].combine(opt);
+            }
+        }
+    }
+}
+
+/// Writes `b` as the 4x4 block at column `bx4` of 4-row band `row4` of `dst`.
+fn put4x4(dst: &mut [u8], stride: usize, bx4: usize, row4: usize, b: &[u8; 16]) {
+    for r in 0..4 {
+        let o = (row4 * 4 + r) * stride + bx4 * 4;
+        dst[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
+    }
+}
+
+/// `clip(128 + cur - pred)` per sample.
+fn residual4x4(cur: &[u8; 16], pred: &[u8; 16]) -> [u8; 16] {
+    std::array::from_fn(|i| (128 + cur[i] as i32 - pred[i] as i32).clamp(0, 255) as u8)
+}
+
+/// The patched luma of the cells of this row's non-uniform blocks: intra where no option
+/// was chosen, the residual where coded, else the option on the patched references.
+fn patched_luma_cells(ctx: &Ctx, by: usize, row: &RowChoice, y: &mut [u8]) {
+    let gw = ctx.gw;
+    let cell_rows = (ctx.gh - by * 2).min(2);
+    for dy in 0..cell_rows {
+        let cy = by * 2 + dy;
+        for cx in (0..gw).filter(|cx| !row.uniform[cx / 2]) {
+            let l = dy * gw + cx;
+            let block = match row.chosen[l] {
+                None => intra_block(&ctx.py, cx, cy, false),
+                Some(opt) => {
+                    let cur = ctx.py.block(cx, cy);
+                    if sad(&cur, &row.pred[l]) > 16 {
+                        residual4x4(&cur, &row.pred[l])
+                    } else {
+                        let (m0, m1) = ctx.mv_of(cy * gw + cx);
+                        let mut b = [0u8; 16];
+                        let (x, y) = (cx * 4, cy * 4);
+                        predict::<4>(&ctx.refs, opt, Layer::Patched, 0, x, y, m0, m1, &mut b);
+                        b
+                    }
+                }
+            };
+            put4x4(y, ctx.py.width, cx, dy, &block);
+        }
+    }
+}
+
+/// The patched row of 4x4 blocks of chroma plane `idx` (1: U, 2: V). Each chroma 2x2 unit
+/// follows the luma cell at (2y, 2x); a chroma 4x4 block is one luma 8x8 block.
+fn patched_chroma_row(
+    ctx: &Ctx,
+    by: usize,
+    idx: usize,
+    pc: &Padded,
+    row: &RowChoice,
+    out: &mut [u8],
+) {
+    let (gw, gh) = (ctx.gw, ctx.gh);
+    let bgw = row.uniform.len();
+    for bx in 0..pc.width / 4 {
+        let cur_b = pc.block(bx, by);
+        if bx < bgw && row.uniform[bx] {
+            let k = (by * 2) * gw + bx * 2;
+            let opt = row.chosen[row.local(by, bx * 2, by * 2)].unwrap_or(Opt::L0(0));
+            let (m0, m1) = ctx.mv_of(k);
+            let mut pr = [0u8; 16];
+            predict::<4>(
+                &ctx.refs,
+                opt,
+                Layer::Stock,
+                idx,
+                bx * 4,
+                by * 4,
+                m0,
+                m1,
+                &mut pr,
+            );
+            let b = if sad(&cur_b, &pr) > 16 {
+                residual4x4(&cur_b, &pr)
+            } else {
+                let mut b = [0u8; 16];
+                predict::<4>(
                     &ctx.refs,
                     opt,
-                    Layer::Stock,
+                    Layer::Patched,
                     idx,
                     bx * 4,
                     by * 4,
                     m0,
                     m1,
-                    4,
-                    4,
-                    &mut pr,
+                    &mut b,
                 );
-                if sad(&cur_b, &pr) > 16 {
-                    for i in 0..16 {
-                        b[i] = (128 + cur_b[i] as i32 - pr[i] as i32).clamp(0, 255) as u8;
-                    }
-                } else {
-                    predict(
-                        &ctx.refs,
-                        opt,
-                        Layer::Patched,
-                        idx,
-                        bx * 4,
-                        by * 4,
-                        m0,
-                        m1,
-                        4,
-                        4,
-                        &mut b,
-                    );
-                }
-                put(out, pc.width, bx, 0, &b);
-                continue;
-            }
-            // Stock prediction and residual of the inter units of this 4x4 block.
-            let mut pr = [0u8; 16];
-            let mut inter = [false; 16];
-            let mut sum = 0i32;
-            let mut count = 0i32;
-            let mut units: [(usize, usize, usize, Option<Opt>); 4] = [(0, 0, 0, None); 4];
-            for (u, unit) in units.iter_mut().enumerate() {
-                let (ux, uy) = (bx * 2 + (u & 1), by * 2 + (u >> 1));
-                let (cx, cy) = (ux.min(gw - 1), uy.min(gh - 1));
-                let k = cy * gw + cx;
-                // The cell's choice lives in this row's buffer unless the unit was clamped
-                // into the row above (bottom edge), where only intra is assumed.
-                let opt = if cy >= by * 2 {
-                    chosen[local(cx, cy)]
-                } else {
-                    None
-                };
-                *unit = (ux, uy, k, opt);
-                if let Some(opt) = opt {
-                    let (m0, m1) = ctx.mv_of(k);
-                    let mut p2 = [0u8; 4];
-                    predict(
-                        &ctx.refs,
-                        opt,
-                        Layer::Stock,
-                        idx,
-                        ux * 2,
-                        uy * 2,
-                        m0,
-                        m1,
-                        2,
-                        2,
-                        &mut p2,
-                    );
-                    for (i, &v) in p2.iter().enumerate() {
-                        let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
-                        pr[pos] = v;
-                        inter[pos] = true;
-                        sum += (cur_b[pos] as i32 - v as i32).abs();
-                        count += 1;
-                    }
-                }
-            }
-            let coded = sum > count;
-            let intra = if inter.iter().all(|&x| x) {
-                None
-            } else {
-                Some(intra_block(pc, bx, by, true))
+                b
             };
-            for (u, &(ux, uy, k, opt)) in units.iter().enumerate() {
-                let mut copy = [0u8; 4];
-                if let (Some(opt), false) = (opt, coded) {
-                    let (m0, m1) = ctx.mv_of(k);
-                    predict(
-                        &ctx.refs,
-                        opt,
-                        Layer::Patched,
-                        idx,
-                        ux * 2,
-                        uy * 2,
-                        m0,
-                        m1,
-                        2,
-                        2,
-                        &mut copy,
-                    );
-                }
-                for (i, &c) in copy.iter().enumerate() {
+            put4x4(out, pc.width, bx, 0, &b);
+            continue;
+        }
+        // Stock prediction and residual of the inter units of this 4x4 block.
+        let mut pr = [0u8; 16];
+        let mut inter = [false; 16];
+        let mut sum = 0i32;
+        let mut count = 0i32;
+        let mut units: [(usize, usize, usize, Option<Opt>); 4] = [(0, 0, 0, None); 4];
+        for (u, unit) in units.iter_mut().enumerate() {
+            let (ux, uy) = (bx * 2 + (u & 1), by * 2 + (u >> 1));
+            let (cx, cy) = (ux.min(gw - 1), uy.min(gh - 1));
+            let k = cy * gw + cx;
+            // The cell's choice lives in this row's buffer unless the unit was clamped
+            // into the row above (bottom edge), where only intra is assumed.
+            let opt = if cy >= by * 2 {
+                row.chosen[row.local(by, cx, cy)]
+            } else {
+                None
+            };
+            *unit = (ux, uy, k, opt);
+            if let Some(opt) = opt {
+                let (m0, m1) = ctx.mv_of(k);
+                let mut p2 = [0u8; 4];
+                predict::<2>(
+                    &ctx.refs,
+                    opt,
+                    Layer::Stock,
+                    idx,
+                    ux * 2,
+                    uy * 2,
+                    m0,
+                    m1,
+                    &mut p2,
+                );
+                for (i, &v) in p2.iter().enumerate() {
                     let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
-                    b[pos] = if !inter[pos] {
-                        intra.as_ref().map_or(128, |ib| ib[pos])
-                    } else if coded {
-                        (128 + cur_b[pos] as i32 - pr[pos] as i32).clamp(0, 255) as u8
-                    } else {
-                        c
-                    };
+                    pr[pos] = v;
+                    inter[pos] = true;
+                    sum += (cur_b[pos] as i32 - v as i32).abs();
+                    count += 1;
                 }
             }
-            put(out, pc.width, bx, 0, &b);
         }
+        let coded = sum > count;
+        let intra = if inter.iter().all(|&x| x) {
+            None
+        } else {
+            Some(intra_block(pc, bx, by, true))
+        };
+        let mut b = [0u8; 16];
+        for (u, &(ux, uy, k, opt)) in units.iter().enumerate() {
+            let mut copy = [0u8; 4];
+            if let (Some(opt), false) = (opt, coded) {
+                let (m0, m1) = ctx.mv_of(k);
+                predict::<2>(
+                    &ctx.refs,
+                    opt,
+                    Layer::Patched,
+                    idx,
+                    ux * 2,
+                    uy * 2,
+                    m0,
+                    m1,
+                    &mut copy,
+                );
+            }
+            for (i, &c) in copy.iter().enumerate() {
+                let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
+                b[pos] = if !inter[pos] {
+                    intra.as_ref().map_or(128, |ib| ib[pos])
+                } else if coded {
+                    (128 + cur_b[pos] as i32 - pr[pos] as i32).clamp(0, 255) as u8
+                } else {
+                    c
+                };
+            }
+        }
+        put4x4(out, pc.width, bx, 0, &b);
     }
 }
 
@@ -687,14 +718,7 @@ fn patched_luma8(ctx: &Ctx, u: &Uniform8, opt: Opt, pred: &[u8; 64], out: &mut [
         ref cur,
         ..
     } = *u;
-    let mut sums = [0u32; 4];
-    for r in 0..8 {
-        let q = (r >> 2) * 2;
-        let (c8, p8) = (&cur[r * 8..r * 8 + 8], &pred[r * 8..r * 8 + 8]);
-        sums[q] += (0..4).map(|c| c8[c].abs_diff(p8[c]) as u32).sum::<u32>();
-        sums[q + 1] += (4..8).map(|c| c8[c].abs_diff(p8[c]) as u32).sum::<u32>();
-    }
-    let coded = sums.map(|s| s > 16);
+    let coded = quarter_sads8x8(cur, pred).map(|s| s > 16);
     let mut copy = [0u8; 64];
     if coded.contains(&false) {
         // Views straight into the patched reference where the vector is whole-pel.
@@ -709,31 +733,17 @@ fn patched_luma8(ctx: &Ctx, u: &Uniform8, opt: Opt, pred: &[u8; 64], out: &mut [
             &mut copy,
         );
     }
+    let residual = residual8x8(cur, pred);
     let pw = ctx.py.width;
     for r in 0..8 {
         for h in 0..2 {
             let i = r * 8 + h * 4;
-            let dst = &mut out[r * pw + h * 4..r * pw + h * 4 + 4];
-            if coded[(r >> 2) * 2 + h] {
-                for c in 0..4 {
-                    dst[c] = (128 + cur[i + c] as i32 - pred[i + c] as i32).clamp(0, 255) as u8;
-                }
+            let src = if coded[(r >> 2) * 2 + h] {
+                &residual
             } else {
-                dst.copy_from_slice(&copy[i..i + 4]);
-            }
+                &copy
+            };
+            out[r * pw + h * 4..r * pw + h * 4 + 4].copy_from_slice(&src[i..i + 4]);
         }
     }
-}
-
-/// SAD between the `bw x bh` block at (x, y) of a padded plane and `pred`.
-fn sad_at(p: &Padded, x: usize, y: usize, bw: usize, bh: usize, pred: &[u8]) -> u32 {
-    let mut s = 0u32;
-    for r in 0..bh {
-        let row = &p.data[(y + r) * p.width + x..(y + r) * p.width + x + bw];
-        let pr = &pred[r * bw..(r + 1) * bw];
-        for (&a, &b) in row.iter().zip(pr) {
-            s += (a as i32 - b as i32).unsigned_abs();
-        }
-    }
-    s
 }

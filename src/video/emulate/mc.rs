@@ -10,13 +10,6 @@ pub struct PlaneRef<'a> {
 }
 
 impl PlaneRef<'_> {
-    #[inline]
-    fn at_clamped(&self, x: i32, y: i32) -> u32 {
-        let x = x.clamp(0, self.width as i32 - 1) as usize;
-        let y = y.clamp(0, self.height as i32 - 1) as usize;
-        self.data[y * self.width + x] as u32
-    }
-
     /// True when the `bw+1 x bh+1` window at (x, y) lies inside the plane.
     #[inline]
     fn inside(&self, x: i32, y: i32, bw: usize, bh: usize) -> bool {
@@ -55,6 +48,30 @@ fn kernel<const BW: usize>(
     full: bool,
     out: &mut [u8],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if !full {
+        match BW {
+            8 => return kernel_sse2::<8>(data, stride, base, w, shift, bh, out),
+            4 => return kernel_sse2::<4>(data, stride, base, w, shift, bh, out),
+            _ => {}
+        }
+    }
+    kernel_scalar::<BW>(data, stride, base, w, shift, bh, full, out);
+}
+
+/// [`kernel`] one sample at a time.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn kernel_scalar<const BW: usize>(
+    data: &[u8],
+    stride: usize,
+    base: usize,
+    w: [u16; 4],
+    shift: u32,
+    bh: usize,
+    full: bool,
+    out: &mut [u8],
+) {
     for r in 0..bh {
         let o = &mut out[r * BW..(r + 1) * BW];
         let row0 = &data[base + r * stride..];
@@ -67,56 +84,118 @@ fn kernel<const BW: usize>(
     }
 }
 
-/// Bilinear interpolation of a `bw x bh` block whose top-left full-pel sample is (x, y),
+/// [`kernel`] for 4- and 8-wide blocks with SSE2, a row at a time: the same 16-bit
+/// wrapping products and sums, the same rounding shift.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn kernel_sse2<const BW: usize>(
+    data: &[u8],
+    stride: usize,
+    base: usize,
+    w: [u16; 4],
+    shift: u32,
+    bh: usize,
+    out: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    const { assert!(BW == 4 || BW == 8) };
+    // The window's last sample (row bh, column BW) is the furthest any load reaches.
+    assert!(base + bh * stride + BW < data.len() && out.len() >= bh * BW);
+    // SAFETY: SSE2 is part of x86_64. Row r's loads read columns 0..BW and 1..=BW of row r
+    // (r <= bh), all at or before the sample checked above; stores write row r < bh of
+    // `out`, inside the length checked above. Unaligned loads and stores throughout.
+    unsafe {
+        let p = data.as_ptr().add(base);
+        let zero = _mm_setzero_si128();
+        let load = |r: usize, c: usize| {
+            let q = p.add(r * stride + c);
+            let v = if BW == 8 {
+                _mm_loadl_epi64(q.cast())
+            } else {
+                _mm_cvtsi32_si128(std::ptr::read_unaligned(q.cast::<i32>()))
+            };
+            _mm_unpacklo_epi8(v, zero)
+        };
+        let weight = |i: usize| _mm_set1_epi16(w[i] as i16);
+        let (w0, w1, w2, w3) = (weight(0), weight(1), weight(2), weight(3));
+        let round = _mm_set1_epi16(1 << (shift - 1));
+        let count = _mm_cvtsi32_si128(shift as i32);
+        let (mut a0, mut b0) = (load(0, 0), load(0, 1));
+        for r in 0..bh {
+            let (a1, b1) = (load(r + 1, 0), load(r + 1, 1));
+            let top = _mm_add_epi16(_mm_mullo_epi16(w0, a0), _mm_mullo_epi16(w1, b0));
+            let bottom = _mm_add_epi16(_mm_mullo_epi16(w2, a1), _mm_mullo_epi16(w3, b1));
+            let sum = _mm_add_epi16(_mm_add_epi16(top, bottom), round);
+            let v = _mm_packus_epi16(_mm_srl_epi16(sum, count), zero);
+            let o = out.as_mut_ptr().add(r * BW);
+            if BW == 8 {
+                _mm_storel_epi64(o.cast(), v);
+            } else {
+                std::ptr::write_unaligned(o.cast::<i32>(), _mm_cvtsi128_si32(v));
+            }
+            (a0, b0) = (a1, b1);
+        }
+    }
+}
+
+/// Bilinear interpolation of an `N x N` block whose top-left full-pel sample is (x, y),
 /// with fractional offsets `fx, fy` in units of `1/scale` (`scale` = 4 for luma quarter
-/// pels, 8 for chroma eighth pels); rounds to nearest. `bw` is 2, 4 or 8.
-#[inline]
+/// pels, 8 for chroma eighth pels); rounds to nearest. `N` is 2, 4 or 8.
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn bilinear(
+fn bilinear<const N: usize>(
     p: PlaneRef,
     x: i32,
     y: i32,
     fx: u32,
     fy: u32,
     scale: u32,
-    bw: usize,
-    bh: usize,
     out: &mut [u8],
 ) {
-    if p.inside(x, y, bw, bh) {
+    if p.inside(x, y, N, N) {
         let base = y as usize * p.width + x as usize;
-        if fx == 0 && fy == 0 {
-            // Whole-pel: a copy.
-            for (r, o) in out[..bw * bh].chunks_exact_mut(bw).enumerate() {
-                o.copy_from_slice(&p.data[base + r * p.width..][..bw]);
-            }
-            return;
-        }
-        interpolate(p.data, p.width, base, fx, fy, scale, bw, bh, out);
+        interpolate::<N>(p.data, p.width, base, fx, fy, scale, out);
     } else {
-        // Outside the plane: gather the edge-extended window first.
-        let mut window = [0u8; 9 * 9];
-        for r in 0..=bh {
-            for c in 0..=bw {
-                window[r * 9 + c] = p.at_clamped(x + c as i32, y + r as i32) as u8;
-            }
-        }
-        interpolate(&window, 9, 0, fx, fy, scale, bw, bh, out);
+        bilinear_outside::<N>(p, x, y, fx, fy, scale, out);
     }
 }
 
-/// The bilinear kernel over a `bw+1 x bh+1` window of `data` starting at `base`.
-#[inline]
+/// [`bilinear`] where the window leaves the plane: the edge-extended window is gathered
+/// first.
+#[cold]
+#[inline(never)]
+fn bilinear_outside<const N: usize>(
+    p: PlaneRef,
+    x: i32,
+    y: i32,
+    fx: u32,
+    fy: u32,
+    scale: u32,
+    out: &mut [u8],
+) {
+    let mut window = [0u8; 9 * 9];
+    let clamp = |v: i32, len: usize| v.clamp(0, len as i32 - 1) as usize;
+    let cols: [usize; 9] = std::array::from_fn(|c| clamp(x + c as i32, p.width));
+    for r in 0..=N {
+        let row = &p.data[clamp(y + r as i32, p.height) * p.width..][..p.width];
+        for c in 0..=N {
+            window[r * 9 + c] = row[cols[c]];
+        }
+    }
+    interpolate::<N>(&window, 9, 0, fx, fy, scale, out);
+}
+
+/// The bilinear kernel over an `N+1 x N+1` window of `data` starting at `base` (whole-pel
+/// offsets are copies of a width known at compile time).
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn interpolate(
+fn interpolate<const N: usize>(
     data: &[u8],
     stride: usize,
     base: usize,
     fx: u32,
     fy: u32,
     scale: u32,
-    bw: usize,
-    bh: usize,
     out: &mut [u8],
 ) {
     let shift = 2 * scale.trailing_zeros();
@@ -128,11 +207,7 @@ fn interpolate(
     ]
     .map(|v| v as u16);
     let full = fx == 0 && fy == 0;
-    match bw {
-        8 => kernel::<8>(data, stride, base, w, shift, bh, full, out),
-        4 => kernel::<4>(data, stride, base, w, shift, bh, full, out),
-        _ => kernel::<2>(data, stride, base, w, shift, bh, full, out),
-    }
+    kernel::<N>(data, stride, base, w, shift, N, full, out)
 }
 
 /// Asks the cache for rows `y0..y1` of a plane (clamped to it), a line at a time: a hint
@@ -197,7 +272,7 @@ pub fn mc_luma8_view<'a>(
             stride: p.width,
         };
     }
-    mc_luma(p, x, y, mvx, mvy, 8, 8, buf);
+    mc_luma::<8>(p, x, y, mvx, mvy, buf);
     View {
         data: &buf[..],
         stride: 8,
@@ -280,6 +355,37 @@ fn average8x8_scalar(a: View, b: View, out: &mut [u8; 64]) {
 /// and the result never exceeds 255).
 #[inline]
 pub fn weighted8x8(a: View, b: View, w1: u32, out: &mut [u8; 64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let _ = (a.row8(7), b.row8(7));
+        // SAFETY: SSE2 is part of x86_64; rows 0..8 of both views are in bounds (row 7
+        // checked above) and the stores stay inside `out` (64 bytes).
+        unsafe {
+            let zero = _mm_setzero_si128();
+            let (w0, w1) = (_mm_set1_epi16((64 - w1) as i16), _mm_set1_epi16(w1 as i16));
+            let round = _mm_set1_epi16(32);
+            for r in 0..8 {
+                let row = |v: View| {
+                    let x = _mm_loadl_epi64(v.data.as_ptr().add(r * v.stride).cast());
+                    _mm_unpacklo_epi8(x, zero)
+                };
+                let sum = _mm_add_epi16(
+                    _mm_add_epi16(_mm_mullo_epi16(row(a), w0), _mm_mullo_epi16(row(b), w1)),
+                    round,
+                );
+                let v = _mm_packus_epi16(_mm_srli_epi16::<6>(sum), zero);
+                _mm_storel_epi64(out.as_mut_ptr().add(r * 8).cast(), v);
+            }
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    weighted8x8_scalar(a, b, w1, out)
+}
+
+/// [`weighted8x8`] in plain arithmetic.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn weighted8x8_scalar(a: View, b: View, w1: u32, out: &mut [u8; 64]) {
     let (w0, w1) = ((64 - w1) as u16, w1 as u16);
     for r in 0..8 {
         let (x, y) = (a.row8(r), b.row8(r));
@@ -290,6 +396,91 @@ pub fn weighted8x8(a: View, b: View, w1: u32, out: &mut [u8; 64]) {
     }
 }
 
+/// Sum of absolute differences over each 4x4 quarter of two 8x8 blocks, quarters in
+/// raster order (top left, top right, bottom left, bottom right).
+#[inline]
+pub fn quarter_sads8x8(a: &[u8; 64], b: &[u8; 64]) -> [u32; 4] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64; every load reads 16 of the 64 bytes of an array.
+        unsafe {
+            // Bytes 0..4 and 8..12 of a pair of rows are left halves, the rest right halves.
+            let left = _mm_set_epi32(0, -1, 0, -1);
+            let mut out = [0u32; 4];
+            for (half, rows) in [0usize, 32].into_iter().enumerate() {
+                let (mut l, mut r) = (_mm_setzero_si128(), _mm_setzero_si128());
+                for pair in [rows, rows + 16] {
+                    let x = _mm_loadu_si128(a.as_ptr().add(pair).cast());
+                    let y = _mm_loadu_si128(b.as_ptr().add(pair).cast());
+                    let d = _mm_or_si128(_mm_subs_epu8(x, y), _mm_subs_epu8(y, x));
+                    let zero = _mm_setzero_si128();
+                    l = _mm_add_epi64(l, _mm_sad_epu8(_mm_and_si128(d, left), zero));
+                    r = _mm_add_epi64(r, _mm_sad_epu8(_mm_andnot_si128(left, d), zero));
+                }
+                let total = |v: __m128i| {
+                    (_mm_cvtsi128_si32(v) + _mm_cvtsi128_si32(_mm_srli_si128::<8>(v))) as u32
+                };
+                out[half * 2] = total(l);
+                out[half * 2 + 1] = total(r);
+            }
+            out
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    quarter_sads8x8_scalar(a, b)
+}
+
+/// [`quarter_sads8x8`] in plain arithmetic.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn quarter_sads8x8_scalar(a: &[u8; 64], b: &[u8; 64]) -> [u32; 4] {
+    let mut sums = [0u32; 4];
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        sums[(i / 32) * 2 + (i % 8) / 4] += x.abs_diff(y) as u32;
+    }
+    sums
+}
+
+/// `clip(128 + a - b)` per sample of two 8x8 blocks.
+#[inline]
+pub fn residual8x8(a: &[u8; 64], b: &[u8; 64]) -> [u8; 64] {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        let mut out = [0u8; 64];
+        // SAFETY: SSE2 is part of x86_64; loads and stores cover 16 of the 64 bytes of
+        // an array each.
+        unsafe {
+            let zero = _mm_setzero_si128();
+            let bias = _mm_set1_epi16(128);
+            for i in (0..64).step_by(16) {
+                let x = _mm_loadu_si128(a.as_ptr().add(i).cast());
+                let y = _mm_loadu_si128(b.as_ptr().add(i).cast());
+                // 128 + x - y lies in -127..=383 as a 16-bit value; packing clips it.
+                let lo = _mm_sub_epi16(
+                    _mm_add_epi16(_mm_unpacklo_epi8(x, zero), bias),
+                    _mm_unpacklo_epi8(y, zero),
+                );
+                let hi = _mm_sub_epi16(
+                    _mm_add_epi16(_mm_unpackhi_epi8(x, zero), bias),
+                    _mm_unpackhi_epi8(y, zero),
+                );
+                let v = _mm_packus_epi16(lo, hi);
+                _mm_storeu_si128(out.as_mut_ptr().add(i).cast(), v);
+            }
+        }
+        out
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    residual8x8_scalar(a, b)
+}
+
+/// [`residual8x8`] in plain arithmetic.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn residual8x8_scalar(a: &[u8; 64], b: &[u8; 64]) -> [u8; 64] {
+    std::array::from_fn(|i| (128 + a[i] as i32 - b[i] as i32).clamp(0, 255) as u8)
+}
+
 /// Copies a view into an 8x8 block.
 #[inline]
 pub fn copy8x8(v: View, out: &mut [u8; 64]) {
@@ -298,61 +489,35 @@ pub fn copy8x8(v: View, out: &mut [u8; 64]) {
     }
 }
 
-/// Luma prediction of the `bw x bh` block at (x, y) moved by a quarter-pel vector.
-#[inline]
-#[allow(clippy::too_many_arguments)]
-pub fn mc_luma(
+/// Luma prediction of the `N x N` block at (x, y) moved by a quarter-pel vector.
+#[inline(always)]
+pub fn mc_luma<const N: usize>(
     p: PlaneRef,
     x: usize,
     y: usize,
     mvx: i32,
     mvy: i32,
-    bw: usize,
-    bh: usize,
     out: &mut [u8],
 ) {
     let sx = x as i32 + (mvx >> 2);
     let sy = y as i32 + (mvy >> 2);
-    bilinear(
-        p,
-        sx,
-        sy,
-        (mvx & 3) as u32,
-        (mvy & 3) as u32,
-        4,
-        bw,
-        bh,
-        out,
-    );
+    bilinear::<N>(p, sx, sy, (mvx & 3) as u32, (mvy & 3) as u32, 4, out);
 }
 
-/// Chroma prediction (4:2:0) of the `bw x bh` block at chroma (x, y) for a luma
-/// quarter-pel vector, which is an eighth-pel chroma vector.
-#[inline]
-#[allow(clippy::too_many_arguments)]
-pub fn mc_chroma(
+/// Chroma prediction (4:2:0) of the `N x N` block at chroma (x, y) for a luma quarter-pel
+/// vector, which is an eighth-pel chroma vector.
+#[inline(always)]
+pub fn mc_chroma<const N: usize>(
     p: PlaneRef,
     x: usize,
     y: usize,
     mvx: i32,
     mvy: i32,
-    bw: usize,
-    bh: usize,
     out: &mut [u8],
 ) {
     let sx = x as i32 + (mvx >> 3);
     let sy = y as i32 + (mvy >> 3);
-    bilinear(
-        p,
-        sx,
-        sy,
-        (mvx & 7) as u32,
-        (mvy & 7) as u32,
-        8,
-        bw,
-        bh,
-        out,
-    );
+    bilinear::<N>(p, sx, sy, (mvx & 7) as u32, (mvy & 7) as u32, 8, out);
 }
 
 /// `(a + b + 1) >> 1` per sample.
@@ -385,15 +550,66 @@ mod tests {
             height: 8,
         };
         let mut out = [0u8; 4];
-        mc_luma(p, 2, 2, 4, 0, 2, 2, &mut out);
+        mc_luma::<2>(p, 2, 2, 4, 0, &mut out);
         assert_eq!(out, [30, 40, 30, 40]);
-        mc_luma(p, 2, 2, 2, 0, 2, 2, &mut out);
+        mc_luma::<2>(p, 2, 2, 2, 0, &mut out);
         assert_eq!(out, [25, 35, 25, 35]);
         // Far outside: edge extension.
-        mc_luma(p, 0, 0, -400, -400, 2, 2, &mut out);
+        mc_luma::<2>(p, 0, 0, -400, -400, &mut out);
         assert_eq!(out, [0, 0, 0, 0]);
-        mc_luma(p, 6, 0, 400, 0, 2, 2, &mut out);
+        mc_luma::<2>(p, 6, 0, 400, 0, &mut out);
         assert_eq!(out, [70, 70, 70, 70]);
+    }
+
+    /// The SSE2 kernels equal the scalar one at every fractional offset of both scales,
+    /// on extreme and pseudo-random samples, with the window ending on the buffer's last
+    /// sample.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn sse2_kernel_equals_scalar() {
+        let mut state = 0x9e37_79b9u32;
+        let (stride, rows) = (13, 9);
+        let data: Vec<u8> = (0..stride * rows)
+            .map(|i| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                match i % 5 {
+                    0 => 0,
+                    1 => 255,
+                    _ => (state >> 16) as u8,
+                }
+            })
+            .collect();
+        for (scale, shift) in [(4u32, 4u32), (8, 6)] {
+            for fy in 0..scale {
+                for fx in 0..scale {
+                    if fx == 0 && fy == 0 {
+                        continue;
+                    }
+                    let w = [
+                        (scale - fx) * (scale - fy),
+                        fx * (scale - fy),
+                        (scale - fx) * fy,
+                        fx * fy,
+                    ]
+                    .map(|v| v as u16);
+                    for bh in [2, 4, 8] {
+                        // Last sample of the window = last sample of `data`.
+                        let base8 = data.len() - 1 - bh * stride - 8;
+                        let base4 = data.len() - 1 - bh * stride - 4;
+                        let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                        kernel_sse2::<8>(&data, stride, base8, w, shift, bh, &mut a);
+                        kernel_scalar::<8>(&data, stride, base8, w, shift, bh, false, &mut b);
+                        assert_eq!(a, b, "8 wide, scale {scale}, ({fx}, {fy}), {bh} rows");
+                        for base in [0, 1, base4] {
+                            let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+                            kernel_sse2::<4>(&data, stride, base, w, shift, bh, &mut a);
+                            kernel_scalar::<4>(&data, stride, base, w, shift, bh, false, &mut b);
+                            assert_eq!(a, b, "4 wide at {base}, scale {scale}, ({fx}, {fy})");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     #[test]
@@ -425,6 +641,28 @@ mod tests {
             average8x8(a, b, &mut x);
             average8x8_scalar(a, b, &mut y);
             assert_eq!(x, y);
+            for w1 in [1, 17, 31, 33, 63] {
+                weighted8x8(a, b, w1, &mut x);
+                weighted8x8_scalar(a, b, w1, &mut y);
+                assert_eq!(x, y, "weight {w1}");
+            }
+            let (mut p, mut q) = ([0u8; 64], [0u8; 64]);
+            copy8x8(a, &mut p);
+            copy8x8(b, &mut q);
+            assert_eq!(quarter_sads8x8(&p, &q), quarter_sads8x8_scalar(&p, &q));
+            assert_eq!(residual8x8(&p, &q), residual8x8_scalar(&p, &q));
+            assert_eq!(residual8x8(&q, &p), residual8x8_scalar(&q, &p));
         }
+        // Extremes: every difference saturates one way or the other.
+        let (zeros, full) = ([0u8; 64], [255u8; 64]);
+        assert_eq!(quarter_sads8x8(&zeros, &full), [16 * 255; 4]);
+        assert_eq!(
+            residual8x8(&zeros, &full),
+            residual8x8_scalar(&zeros, &full)
+        );
+        assert_eq!(
+            residual8x8(&full, &zeros),
+            residual8x8_scalar(&full, &zeros)
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::block::store;
 use super::intra::{intra_block, sad, Padded};
 use super::mc::{
     average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, prefetch_band,
@@ -471,10 +472,7 @@ fn choose_cells(ctx: &Ctx, by: usize, members: &[(usize, usize, usize)], row: &m
 
 /// Writes `b` as the 4x4 block at column `bx4` of 4-row band `row4` of `dst`.
 fn put4x4(dst: &mut [u8], stride: usize, bx4: usize, row4: usize, b: &[u8; 16]) {
-    for r in 0..4 {
-        let o = (row4 * 4 + r) * stride + bx4 * 4;
-        dst[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
-    }
+    store::<4, 16>(dst, stride, row4 * 4 * stride + bx4 * 4, b);
 }
 
 /// `clip(128 + cur - pred)` per sample.
@@ -734,7 +732,7 @@ fn patched_luma8(ctx: &Ctx, u: &Uniform8, opt: Opt, pred: &[u8; 64], out: &mut [
         );
     }
     let residual = residual8x8(cur, pred);
-    let pw = ctx.py.width;
+    let mut block = [0u8; 64];
     for r in 0..8 {
         for h in 0..2 {
             let i = r * 8 + h * 4;
@@ -743,7 +741,8 @@ fn patched_luma8(ctx: &Ctx, u: &Uniform8, opt: Opt, pred: &[u8; 64], out: &mut [
             } else {
                 &copy
             };
-            out[r * pw + h * 4..r * pw + h * 4 + 4].copy_from_slice(&src[i..i + 4]);
+            block[i..i + 4].copy_from_slice(&src[i..i + 4]);
         }
     }
+    store::<8, 64>(out, ctx.py.width, 0, &block);
 }

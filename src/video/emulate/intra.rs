@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use super::block::{load, store};
+
 /// A plane whose sides are multiples of 4: borrowed when they already are, else copied with
 /// its edges repeated.
 #[derive(Debug, Clone)]
@@ -63,33 +65,19 @@ impl<'a> Padded<'a> {
 
     #[inline]
     pub fn block(&self, bx: usize, by: usize) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        for r in 0..4 {
-            let o = (by * 4 + r) * self.width + bx * 4;
-            b[r * 4..r * 4 + 4].copy_from_slice(&self.data[o..o + 4]);
-        }
-        b
+        load::<4, 16>(&self.data, self.width, by * 4 * self.width + bx * 4)
     }
 
     /// The 8x8 block whose top-left sample is (8 bx, 8 by).
     #[inline]
     pub fn block8(&self, bx: usize, by: usize) -> [u8; 64] {
-        let mut b = [0u8; 64];
-        for r in 0..8 {
-            let o = (by * 8 + r) * self.width + bx * 8;
-            b[r * 8..r * 8 + 8].copy_from_slice(&self.data[o..o + 8]);
-        }
-        b
+        load::<8, 64>(&self.data, self.width, by * 8 * self.width + bx * 8)
     }
 
     #[inline]
     pub fn put_block(&mut self, bx: usize, by: usize, b: &[u8; 16]) {
         let width = self.width;
-        let data = self.data.to_mut();
-        for r in 0..4 {
-            let o = (by * 4 + r) * width + bx * 4;
-            data[o..o + 4].copy_from_slice(&b[r * 4..r * 4 + 4]);
-        }
+        store::<4, 16>(self.data.to_mut(), width, by * 4 * width + bx * 4, b);
     }
 }
 

@@ -51,8 +51,13 @@ fn kernel<const BW: usize>(
     #[cfg(target_arch = "x86_64")]
     if !full {
         match BW {
-            8 => return kernel_sse2::<8>(data, stride, base, w, shift, bh, out),
-            4 => return kernel_sse2::<4>(data, stride, base, w, shift, bh, out),
+            8 => return kernel8_sse2(data, stride, base, w, shift, bh, out),
+            4 if bh % 2 == 0 => {
+                return kernel_pairs_sse2::<4>(data, stride, base, w, shift, bh, out)
+            }
+            2 if bh % 2 == 0 => {
+                return kernel_pairs_sse2::<2>(data, stride, base, w, shift, bh, out)
+            }
             _ => {}
         }
     }
@@ -84,11 +89,11 @@ fn kernel_scalar<const BW: usize>(
     }
 }
 
-/// [`kernel`] for 4- and 8-wide blocks with SSE2, a row at a time: the same 16-bit
-/// wrapping products and sums, the same rounding shift.
+/// [`kernel`] for 8-wide blocks with SSE2, a row at a time: the same 16-bit wrapping
+/// products and sums, the same rounding shift.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn kernel_sse2<const BW: usize>(
+fn kernel8_sse2(
     data: &[u8],
     stride: usize,
     base: usize,
@@ -98,23 +103,16 @@ fn kernel_sse2<const BW: usize>(
     out: &mut [u8],
 ) {
     use std::arch::x86_64::*;
-    const { assert!(BW == 4 || BW == 8) };
-    // The window's last sample (row bh, column BW) is the furthest any load reaches.
-    assert!(base + bh * stride + BW < data.len() && out.len() >= bh * BW);
-    // SAFETY: SSE2 is part of x86_64. Row r's loads read columns 0..BW and 1..=BW of row r
+    // The window's last sample (row bh, column 8) is the furthest any load reaches.
+    assert!(base + bh * stride + 8 < data.len() && out.len() >= bh * 8);
+    // SAFETY: SSE2 is part of x86_64. Row r's loads read columns 0..8 and 1..=8 of row r
     // (r <= bh), all at or before the sample checked above; stores write row r < bh of
     // `out`, inside the length checked above. Unaligned loads and stores throughout.
     unsafe {
         let p = data.as_ptr().add(base);
         let zero = _mm_setzero_si128();
         let load = |r: usize, c: usize| {
-            let q = p.add(r * stride + c);
-            let v = if BW == 8 {
-                _mm_loadl_epi64(q.cast())
-            } else {
-                _mm_cvtsi32_si128(std::ptr::read_unaligned(q.cast::<i32>()))
-            };
-            _mm_unpacklo_epi8(v, zero)
+            _mm_unpacklo_epi8(_mm_loadl_epi64(p.add(r * stride + c).cast()), zero)
         };
         let weight = |i: usize| _mm_set1_epi16(w[i] as i16);
         let (w0, w1, w2, w3) = (weight(0), weight(1), weight(2), weight(3));
@@ -127,13 +125,79 @@ fn kernel_sse2<const BW: usize>(
             let bottom = _mm_add_epi16(_mm_mullo_epi16(w2, a1), _mm_mullo_epi16(w3, b1));
             let sum = _mm_add_epi16(_mm_add_epi16(top, bottom), round);
             let v = _mm_packus_epi16(_mm_srl_epi16(sum, count), zero);
+            _mm_storel_epi64(out.as_mut_ptr().add(r * 8).cast(), v);
+            (a0, b0) = (a1, b1);
+        }
+    }
+}
+
+/// [`kernel`] for 2- and 4-wide blocks with SSE2, two output rows at a time (`bh` even):
+/// the same 16-bit wrapping products and sums, the same rounding shift.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn kernel_pairs_sse2<const BW: usize>(
+    data: &[u8],
+    stride: usize,
+    base: usize,
+    w: [u16; 4],
+    shift: u32,
+    bh: usize,
+    out: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    const { assert!(BW == 2 || BW == 4) };
+    debug_assert!(bh % 2 == 0);
+    // The window's last sample (row bh, column BW) is the furthest any load reaches.
+    assert!(base + bh * stride + BW < data.len() && out.len() >= bh * BW);
+    // SAFETY: SSE2 is part of x86_64. Row r's loads read columns 0..BW and 1..=BW of row r
+    // (r <= bh), all at or before the sample checked above; stores write rows r, r + 1 < bh
+    // of `out`, inside the length checked above. Unaligned loads and stores throughout.
+    unsafe {
+        let p = data.as_ptr().add(base);
+        let zero = _mm_setzero_si128();
+        // Columns c..c + BW of row r, as bytes in the low lanes.
+        let load = |r: usize, c: usize| {
+            let q = p.add(r * stride + c);
+            if BW == 4 {
+                _mm_cvtsi32_si128(std::ptr::read_unaligned(q.cast::<i32>()))
+            } else {
+                _mm_cvtsi32_si128(i32::from(std::ptr::read_unaligned(q.cast::<u16>())))
+            }
+        };
+        // Rows r and r + 1 side by side, widened to 16 bits.
+        let pair = |a: __m128i, b: __m128i| {
+            let joined = if BW == 4 {
+                _mm_unpacklo_epi32(a, b)
+            } else {
+                _mm_unpacklo_epi16(a, b)
+            };
+            _mm_unpacklo_epi8(joined, zero)
+        };
+        let weight = |i: usize| _mm_set1_epi16(w[i] as i16);
+        let (w0, w1, w2, w3) = (weight(0), weight(1), weight(2), weight(3));
+        let round = _mm_set1_epi16(1 << (shift - 1));
+        let count = _mm_cvtsi32_si128(shift as i32);
+        let (mut a0, mut b0) = (load(0, 0), load(0, 1));
+        for r in (0..bh).step_by(2) {
+            let (a1, b1) = (load(r + 1, 0), load(r + 1, 1));
+            let (a2, b2) = (load(r + 2, 0), load(r + 2, 1));
+            let top = _mm_add_epi16(
+                _mm_mullo_epi16(w0, pair(a0, a1)),
+                _mm_mullo_epi16(w1, pair(b0, b1)),
+            );
+            let bottom = _mm_add_epi16(
+                _mm_mullo_epi16(w2, pair(a1, a2)),
+                _mm_mullo_epi16(w3, pair(b1, b2)),
+            );
+            let sum = _mm_add_epi16(_mm_add_epi16(top, bottom), round);
+            let v = _mm_packus_epi16(_mm_srl_epi16(sum, count), zero);
             let o = out.as_mut_ptr().add(r * BW);
-            if BW == 8 {
+            if BW == 4 {
                 _mm_storel_epi64(o.cast(), v);
             } else {
                 std::ptr::write_unaligned(o.cast::<i32>(), _mm_cvtsi128_si32(v));
             }
-            (a0, b0) = (a1, b1);
+            (a0, b0) = (a2, b2);
         }
     }
 }
@@ -254,7 +318,7 @@ impl<'a> View<'a> {
 /// The 8x8 luma prediction at (x, y) moved by a quarter-pel vector, as a view: straight into
 /// the reference plane when the vector is whole-pel and the block stays inside (the common
 /// case, no copy), else interpolated into `buf`.
-#[inline]
+#[inline(always)]
 pub fn mc_luma8_view<'a>(
     p: PlaneRef<'a>,
     x: usize,
@@ -597,14 +661,21 @@ mod tests {
                         let base8 = data.len() - 1 - bh * stride - 8;
                         let base4 = data.len() - 1 - bh * stride - 4;
                         let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
-                        kernel_sse2::<8>(&data, stride, base8, w, shift, bh, &mut a);
+                        kernel8_sse2(&data, stride, base8, w, shift, bh, &mut a);
                         kernel_scalar::<8>(&data, stride, base8, w, shift, bh, false, &mut b);
                         assert_eq!(a, b, "8 wide, scale {scale}, ({fx}, {fy}), {bh} rows");
                         for base in [0, 1, base4] {
                             let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
-                            kernel_sse2::<4>(&data, stride, base, w, shift, bh, &mut a);
+                            kernel_pairs_sse2::<4>(&data, stride, base, w, shift, bh, &mut a);
                             kernel_scalar::<4>(&data, stride, base, w, shift, bh, false, &mut b);
                             assert_eq!(a, b, "4 wide at {base}, scale {scale}, ({fx}, {fy})");
+                        }
+                        let base2 = data.len() - 1 - bh * stride - 2;
+                        for base in [0, 3, base2] {
+                            let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+                            kernel_pairs_sse2::<2>(&data, stride, base, w, shift, bh, &mut a);
+                            kernel_scalar::<2>(&data, stride, base, w, shift, bh, false, &mut b);
+                            assert_eq!(a, b, "2 wide at {base}, scale {scale}, ({fx}, {fy})");
                         }
                     }
                 }

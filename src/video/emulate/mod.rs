@@ -5,6 +5,7 @@
 //! Frames must be pushed in decode order; only references and the frames whose estimate
 //! is wanted need to be pushed.
 
+mod block;
 mod inter;
 mod intra;
 mod mc;

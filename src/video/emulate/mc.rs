@@ -52,10 +52,10 @@ fn kernel<const BW: usize>(
     if !full {
         match BW {
             8 => return kernel8_sse2(data, stride, base, w, shift, bh, out),
-            4 if bh % 2 == 0 => {
+            4 if bh.is_multiple_of(2) => {
                 return kernel_pairs_sse2::<4>(data, stride, base, w, shift, bh, out)
             }
-            2 if bh % 2 == 0 => {
+            2 if bh.is_multiple_of(2) => {
                 return kernel_pairs_sse2::<2>(data, stride, base, w, shift, bh, out)
             }
             _ => {}
@@ -146,7 +146,7 @@ fn kernel_pairs_sse2<const BW: usize>(
 ) {
     use std::arch::x86_64::*;
     const { assert!(BW == 2 || BW == 4) };
-    debug_assert!(bh % 2 == 0);
+    debug_assert!(bh.is_multiple_of(2));
     // The window's last sample (row bh, column BW) is the furthest any load reaches.
     assert!(base + bh * stride + BW < data.len() && out.len() >= bh * BW);
     // SAFETY: SSE2 is part of x86_64. Row r's loads read columns 0..BW and 1..=BW of row r

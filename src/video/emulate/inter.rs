@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use super::block::store;
 use super::intra::{intra_block, sad, Padded};
 use super::mc::{
-    average, average8x8, copy8x8, mc_chroma, mc_luma, mc_luma8_view, prefetch_band,
+    average, average8x8, copy8x8, mc_chroma, mc_chroma_uv, mc_luma, mc_luma8_view, prefetch_band,
     quarter_sads8x8, residual8x8, sad8x8, weighted, weighted8x8, PlaneRef, View,
 };
 use super::RefPic;
@@ -133,6 +133,44 @@ fn predict<const N: usize>(
                 Opt::Weighted(_, _, w1) => weighted(&a[..n], &b[..n], w1, out),
                 _ => average(&a[..n], &b[..n], out),
             }
+        }
+    }
+}
+
+/// Prediction of the `N x N` block at chroma (x, y) of both chroma planes under `opt`
+/// (`N` is 2 or 4; rows of `N` samples, row-major in the first `N * N` of each array).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn predict_uv<const N: usize>(
+    refs: &Refs,
+    opt: Opt,
+    layer: Layer,
+    x: usize,
+    y: usize,
+    mv0: (i32, i32),
+    mv1: (i32, i32),
+) -> [[u8; 16]; 2] {
+    let one = |r: &RefPic, mv: (i32, i32)| {
+        let mut o = [[0u8; 16]; 2];
+        let (u, v) = (plane(r, layer, 1), plane(r, layer, 2));
+        let [ou, ov] = &mut o;
+        mc_chroma_uv::<N>(u, v, x, y, mv.0, mv.1, ou, ov);
+        o
+    };
+    let n = N * N;
+    match opt {
+        Opt::L0(i) => one(refs.l0[i], mv0),
+        Opt::L1(j) => one(refs.l1[j], mv1),
+        Opt::Avg(i, j) | Opt::Weighted(i, j, _) => {
+            let (a, b) = (one(refs.l0[i], mv0), one(refs.l1[j], mv1));
+            let mut out = [[0u8; 16]; 2];
+            for c in 0..2 {
+                match opt {
+                    Opt::Weighted(_, _, w1) => weighted(&a[c][..n], &b[c][..n], w1, &mut out[c]),
+                    _ => average(&a[c][..n], &b[c][..n], &mut out[c]),
+                }
+            }
+            out
         }
     }
 }
@@ -384,12 +422,7 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
         }
     }
     patched_luma_cells(ctx, by, &row, y);
-    for ((idx, pc), out) in [(1usize, &ctx.pu), (2usize, &ctx.pv)]
-        .into_iter()
-        .zip(chroma)
-    {
-        patched_chroma_row(ctx, by, idx, pc, &row, out);
-    }
+    patched_chroma_row(ctx, by, &row, chroma);
 }
 
 /// The stock predictions of one cell from every candidate reference its category uses.
@@ -509,133 +542,127 @@ fn patched_luma_cells(ctx: &Ctx, by: usize, row: &RowChoice, y: &mut [u8]) {
     }
 }
 
-/// The patched row of 4x4 blocks of chroma plane `idx` (1: U, 2: V). Each chroma 2x2 unit
-/// follows the luma cell at (2y, 2x); a chroma 4x4 block is one luma 8x8 block.
-fn patched_chroma_row(
-    ctx: &Ctx,
-    by: usize,
-    idx: usize,
-    pc: &Padded,
-    row: &RowChoice,
-    out: &mut [u8],
-) {
-    let (gw, gh) = (ctx.gw, ctx.gh);
+/// The patched rows of 4x4 blocks of both chroma planes. Each chroma 2x2 unit follows the
+/// luma cell at (2y, 2x); a chroma 4x4 block is one luma 8x8 block. Both planes share
+/// every vector, so each is compensated for both at once.
+fn patched_chroma_row(ctx: &Ctx, by: usize, row: &RowChoice, out: [&mut [u8]; 2]) {
+    let gw = ctx.gw;
     let bgw = row.uniform.len();
-    for bx in 0..pc.width / 4 {
-        let cur_b = pc.block(bx, by);
-        if bx < bgw && row.uniform[bx] {
+    let planes = [&ctx.pu, &ctx.pv];
+    let cw = ctx.pu.width;
+    let [out_u, out_v] = out;
+    for bx in 0..cw / 4 {
+        let cur = planes.map(|p| p.block(bx, by));
+        let blocks = if bx < bgw && row.uniform[bx] {
             let k = (by * 2) * gw + bx * 2;
             let opt = row.chosen[row.local(by, bx * 2, by * 2)].unwrap_or(Opt::L0(0));
             let (m0, m1) = ctx.mv_of(k);
-            let mut pr = [0u8; 16];
-            predict::<4>(
-                &ctx.refs,
-                opt,
-                Layer::Stock,
-                idx,
-                bx * 4,
-                by * 4,
-                m0,
-                m1,
-                &mut pr,
-            );
-            let b = if sad(&cur_b, &pr) > 16 {
-                residual4x4(&cur_b, &pr)
+            let (x, y) = (bx * 4, by * 4);
+            let stock = predict_uv::<4>(&ctx.refs, opt, Layer::Stock, x, y, m0, m1);
+            let coded = [0, 1].map(|i| sad(&cur[i], &stock[i]) > 16);
+            let patched = if coded.contains(&false) {
+                predict_uv::<4>(&ctx.refs, opt, Layer::Patched, x, y, m0, m1)
             } else {
-                let mut b = [0u8; 16];
-                predict::<4>(
-                    &ctx.refs,
-                    opt,
-                    Layer::Patched,
-                    idx,
-                    bx * 4,
-                    by * 4,
-                    m0,
-                    m1,
-                    &mut b,
-                );
-                b
+                [[0u8; 16]; 2]
             };
-            put4x4(out, pc.width, bx, 0, &b);
-            continue;
-        }
-        // Stock prediction and residual of the inter units of this 4x4 block.
-        let mut pr = [0u8; 16];
-        let mut inter = [false; 16];
-        let mut sum = 0i32;
-        let mut count = 0i32;
-        let mut units: [(usize, usize, usize, Option<Opt>); 4] = [(0, 0, 0, None); 4];
-        for (u, unit) in units.iter_mut().enumerate() {
-            let (ux, uy) = (bx * 2 + (u & 1), by * 2 + (u >> 1));
-            let (cx, cy) = (ux.min(gw - 1), uy.min(gh - 1));
-            let k = cy * gw + cx;
-            // The cell's choice lives in this row's buffer unless the unit was clamped
-            // into the row above (bottom edge), where only intra is assumed.
-            let opt = if cy >= by * 2 {
-                row.chosen[row.local(by, cx, cy)]
-            } else {
-                None
-            };
-            *unit = (ux, uy, k, opt);
-            if let Some(opt) = opt {
-                let (m0, m1) = ctx.mv_of(k);
-                let mut p2 = [0u8; 4];
-                predict::<2>(
-                    &ctx.refs,
-                    opt,
-                    Layer::Stock,
-                    idx,
-                    ux * 2,
-                    uy * 2,
-                    m0,
-                    m1,
-                    &mut p2,
-                );
-                for (i, &v) in p2.iter().enumerate() {
-                    let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
-                    pr[pos] = v;
-                    inter[pos] = true;
-                    sum += (cur_b[pos] as i32 - v as i32).abs();
-                    count += 1;
+            [0, 1].map(|i| {
+                if coded[i] {
+                    residual4x4(&cur[i], &stock[i])
+                } else {
+                    patched[i]
+                }
+            })
+        } else {
+            mixed_chroma_block(ctx, by, bx, row, &cur, planes)
+        };
+        put4x4(out_u, cw, bx, 0, &blocks[0]);
+        put4x4(out_v, cw, bx, 0, &blocks[1]);
+    }
+}
+
+/// The patched chroma 4x4 block `bx` of this row, both planes, where the luma block is not
+/// uniform: per 2x2 unit the choice of its luma cell, intra (DC) for units without one,
+/// and the coded test over the block's inter units.
+fn mixed_chroma_block(
+    ctx: &Ctx,
+    by: usize,
+    bx: usize,
+    row: &RowChoice,
+    cur: &[[u8; 16]; 2],
+    planes: [&Padded; 2],
+) -> [[u8; 16]; 2] {
+    let (gw, gh) = (ctx.gw, ctx.gh);
+    // Sample `i` of unit `u` within the 4x4 block.
+    let pos = |u: usize, i: usize| ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
+    // Stock prediction of the inter units of this block, per plane.
+    let mut pr = [[0u8; 16]; 2];
+    let mut inter = [false; 16];
+    let mut units: [(usize, usize, usize, Option<Opt>); 4] = [(0, 0, 0, None); 4];
+    for (u, unit) in units.iter_mut().enumerate() {
+        let (ux, uy) = (bx * 2 + (u & 1), by * 2 + (u >> 1));
+        let (cx, cy) = (ux.min(gw - 1), uy.min(gh - 1));
+        let k = cy * gw + cx;
+        // The cell's choice lives in this row's buffer unless the unit was clamped into
+        // the row above (bottom edge), where only intra is assumed.
+        let opt = if cy >= by * 2 {
+            row.chosen[row.local(by, cx, cy)]
+        } else {
+            None
+        };
+        *unit = (ux, uy, k, opt);
+        if let Some(opt) = opt {
+            let (m0, m1) = ctx.mv_of(k);
+            let p2 = predict_uv::<2>(&ctx.refs, opt, Layer::Stock, ux * 2, uy * 2, m0, m1);
+            for i in 0..4 {
+                inter[pos(u, i)] = true;
+                for c in 0..2 {
+                    pr[c][pos(u, i)] = p2[c][i];
                 }
             }
         }
-        let coded = sum > count;
-        let intra = if inter.iter().all(|&x| x) {
-            None
-        } else {
-            Some(intra_block(pc, bx, by, true))
-        };
-        let mut b = [0u8; 16];
+    }
+    let coded = [0, 1].map(|c| {
+        let (sum, count) = (0..16)
+            .filter(|&i| inter[i])
+            .fold((0i32, 0i32), |(s, n), i| {
+                (s + (cur[c][i] as i32 - pr[c][i] as i32).abs(), n + 1)
+            });
+        sum > count
+    });
+    let all_inter = inter.iter().all(|&x| x);
+    let mut out = [[0u8; 16]; 2];
+    for c in 0..2 {
+        let intra = (!all_inter).then(|| intra_block(planes[c], bx, by, true));
         for (u, &(ux, uy, k, opt)) in units.iter().enumerate() {
             let mut copy = [0u8; 4];
-            if let (Some(opt), false) = (opt, coded) {
+            if let (Some(opt), false) = (opt, coded[c]) {
                 let (m0, m1) = ctx.mv_of(k);
+                let (x, y) = (ux * 2, uy * 2);
                 predict::<2>(
                     &ctx.refs,
                     opt,
                     Layer::Patched,
-                    idx,
-                    ux * 2,
-                    uy * 2,
+                    c + 1,
+                    x,
+                    y,
                     m0,
                     m1,
                     &mut copy,
                 );
             }
-            for (i, &c) in copy.iter().enumerate() {
-                let pos = ((u >> 1) * 2 + (i >> 1)) * 4 + (u & 1) * 2 + (i & 1);
-                b[pos] = if !inter[pos] {
-                    intra.as_ref().map_or(128, |ib| ib[pos])
-                } else if coded {
-                    (128 + cur_b[pos] as i32 - pr[pos] as i32).clamp(0, 255) as u8
+            for (i, &v) in copy.iter().enumerate() {
+                let p = pos(u, i);
+                out[c][p] = if !inter[p] {
+                    intra.as_ref().map_or(128, |ib| ib[p])
+                } else if coded[c] {
+                    (128 + cur[c][p] as i32 - pr[c][p] as i32).clamp(0, 255) as u8
                 } else {
-                    c
+                    v
                 };
             }
         }
-        put4x4(out, pc.width, bx, 0, &b);
     }
+    out
 }
 
 /// A uniform 8x8 block: every cell of one category and one vector pair.

@@ -262,7 +262,14 @@ fn interpolate<const N: usize>(
     scale: u32,
     out: &mut [u8],
 ) {
-    let shift = 2 * scale.trailing_zeros();
+    let (w, shift, full) = weights(fx, fy, scale);
+    kernel::<N>(data, stride, base, w, shift, N, full, out)
+}
+
+/// The bilinear weights of fractional offsets `fx, fy` (units of `1/scale`), the rounding
+/// shift, and whether the offset is whole.
+#[inline(always)]
+fn weights(fx: u32, fy: u32, scale: u32) -> ([u16; 4], u32, bool) {
     let w = [
         (scale - fx) * (scale - fy),
         fx * (scale - fy),
@@ -270,8 +277,7 @@ fn interpolate<const N: usize>(
         fx * fy,
     ]
     .map(|v| v as u16);
-    let full = fx == 0 && fy == 0;
-    kernel::<N>(data, stride, base, w, shift, N, full, out)
+    (w, 2 * scale.trailing_zeros(), fx == 0 && fy == 0)
 }
 
 /// Asks the cache for rows `y0..y1` of a plane (clamped to it), a line at a time: a hint
@@ -582,6 +588,35 @@ pub fn mc_chroma<const N: usize>(
     let sx = x as i32 + (mvx >> 3);
     let sy = y as i32 + (mvy >> 3);
     bilinear::<N>(p, sx, sy, (mvx & 7) as u32, (mvy & 7) as u32, 8, out);
+}
+
+/// [`mc_chroma`] for the same block of both chroma planes (`u` and `v` have one size): the
+/// offset, weights and edge test are worked out once.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn mc_chroma_uv<const N: usize>(
+    u: PlaneRef,
+    v: PlaneRef,
+    x: usize,
+    y: usize,
+    mvx: i32,
+    mvy: i32,
+    out_u: &mut [u8],
+    out_v: &mut [u8],
+) {
+    debug_assert_eq!((u.width, u.height), (v.width, v.height));
+    let sx = x as i32 + (mvx >> 3);
+    let sy = y as i32 + (mvy >> 3);
+    let (fx, fy) = ((mvx & 7) as u32, (mvy & 7) as u32);
+    if u.inside(sx, sy, N, N) && v.inside(sx, sy, N, N) {
+        let (w, shift, full) = weights(fx, fy, 8);
+        let base = sy as usize * u.width + sx as usize;
+        kernel::<N>(u.data, u.width, base, w, shift, N, full, out_u);
+        kernel::<N>(v.data, v.width, base, w, shift, N, full, out_v);
+    } else {
+        bilinear_outside::<N>(u, sx, sy, fx, fy, 8, out_u);
+        bilinear_outside::<N>(v, sx, sy, fx, fy, 8, out_v);
+    }
 }
 
 /// `(a + b + 1) >> 1` per sample.

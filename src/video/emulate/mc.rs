@@ -48,8 +48,11 @@ fn kernel<const BW: usize>(
     full: bool,
     out: &mut [u8],
 ) {
+    if full {
+        return copy_rows::<BW>(data, stride, base, bh, out);
+    }
     #[cfg(target_arch = "x86_64")]
-    if !full {
+    {
         match BW {
             8 => return kernel8_sse2(data, stride, base, w, shift, bh, out),
             4 if bh.is_multiple_of(2) => {
@@ -61,12 +64,32 @@ fn kernel<const BW: usize>(
             _ => {}
         }
     }
-    kernel_scalar::<BW>(data, stride, base, w, shift, bh, full, out);
+    kernel_scalar::<BW>(data, stride, base, w, shift, bh, out);
 }
 
-/// [`kernel`] one sample at a time.
+/// `bh` rows of `BW` samples from `data[base..]` (rows `stride` apart) into `out`, with one
+/// bounds check for the block.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
+fn copy_rows<const BW: usize>(data: &[u8], stride: usize, base: usize, bh: usize, out: &mut [u8]) {
+    if bh == 0 {
+        return;
+    }
+    assert!(base + (bh - 1) * stride + BW <= data.len() && out.len() >= bh * BW);
+    // SAFETY: row r < bh reads data[base + r * stride .. + BW], ending at or before the end
+    // checked above, and writes out[r * BW .. + BW], inside the length checked above.
+    unsafe {
+        for r in 0..bh {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr().add(base + r * stride),
+                out.as_mut_ptr().add(r * BW),
+                BW,
+            );
+        }
+    }
+}
+
+/// [`kernel`] one sample at a time, for fractional offsets.
+#[inline(always)]
 fn kernel_scalar<const BW: usize>(
     data: &[u8],
     stride: usize,
@@ -74,18 +97,12 @@ fn kernel_scalar<const BW: usize>(
     w: [u16; 4],
     shift: u32,
     bh: usize,
-    full: bool,
     out: &mut [u8],
 ) {
     for r in 0..bh {
-        let o = &mut out[r * BW..(r + 1) * BW];
         let row0 = &data[base + r * stride..];
-        if full {
-            o.copy_from_slice(&row0[..BW]);
-        } else {
-            let row1 = &data[base + (r + 1) * stride..];
-            kernel_row::<BW>(row0, row1, w, shift, o);
-        }
+        let row1 = &data[base + (r + 1) * stride..];
+        kernel_row::<BW>(row0, row1, w, shift, &mut out[r * BW..(r + 1) * BW]);
     }
 }
 
@@ -697,19 +714,19 @@ mod tests {
                         let base4 = data.len() - 1 - bh * stride - 4;
                         let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
                         kernel8_sse2(&data, stride, base8, w, shift, bh, &mut a);
-                        kernel_scalar::<8>(&data, stride, base8, w, shift, bh, false, &mut b);
+                        kernel_scalar::<8>(&data, stride, base8, w, shift, bh, &mut b);
                         assert_eq!(a, b, "8 wide, scale {scale}, ({fx}, {fy}), {bh} rows");
                         for base in [0, 1, base4] {
                             let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
                             kernel_pairs_sse2::<4>(&data, stride, base, w, shift, bh, &mut a);
-                            kernel_scalar::<4>(&data, stride, base, w, shift, bh, false, &mut b);
+                            kernel_scalar::<4>(&data, stride, base, w, shift, bh, &mut b);
                             assert_eq!(a, b, "4 wide at {base}, scale {scale}, ({fx}, {fy})");
                         }
                         let base2 = data.len() - 1 - bh * stride - 2;
                         for base in [0, 3, base2] {
                             let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
                             kernel_pairs_sse2::<2>(&data, stride, base, w, shift, bh, &mut a);
-                            kernel_scalar::<2>(&data, stride, base, w, shift, bh, false, &mut b);
+                            kernel_scalar::<2>(&data, stride, base, w, shift, bh, &mut b);
                             assert_eq!(a, b, "2 wide at {base}, scale {scale}, ({fx}, {fy})");
                         }
                     }

@@ -98,7 +98,38 @@ fn plane<'a>(r: &'a RefPic, layer: Layer, idx: usize) -> PlaneRef<'a> {
     }
 }
 
-/// Prediction of the `N x N` block at (x, y) of plane `idx` under `opt` (`N` is 2 or 4).
+/// The prediction under `opt`: `one` compensates a reference by a vector, `mix` averages
+/// two such predictions (weighted by `w1` where given).
+#[inline(always)]
+fn by_option<T>(
+    refs: &Refs,
+    opt: Opt,
+    mv0: (i32, i32),
+    mv1: (i32, i32),
+    one: impl Fn(&RefPic, (i32, i32)) -> T,
+    mix: impl Fn(&T, &T, Option<u32>) -> T,
+) -> T {
+    match opt {
+        Opt::L0(i) => one(refs.l0[i], mv0),
+        Opt::L1(j) => one(refs.l1[j], mv1),
+        Opt::Avg(i, j) => mix(&one(refs.l0[i], mv0), &one(refs.l1[j], mv1), None),
+        Opt::Weighted(i, j, w1) => mix(&one(refs.l0[i], mv0), &one(refs.l1[j], mv1), Some(w1)),
+    }
+}
+
+/// The first `n` samples of `a` and `b` averaged, or weighted by `w1` where given.
+#[inline(always)]
+fn mix16(a: &[u8; 16], b: &[u8; 16], w1: Option<u32>, n: usize) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    match w1 {
+        Some(w1) => weighted(&a[..n], &b[..n], w1, &mut out),
+        None => average(&a[..n], &b[..n], &mut out),
+    }
+    out
+}
+
+/// Prediction of the `N x N` block at (x, y) of plane `idx` under `opt` (`N` is 2 or 4;
+/// row-major in the first `N * N` samples).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn predict<const N: usize>(
@@ -110,35 +141,22 @@ fn predict<const N: usize>(
     y: usize,
     mv0: (i32, i32),
     mv1: (i32, i32),
-    out: &mut [u8],
-) {
-    let one = |r: &RefPic, mv: (i32, i32), o: &mut [u8]| {
+) -> [u8; 16] {
+    let one = |r: &RefPic, mv: (i32, i32)| {
+        let mut o = [0u8; 16];
         let p = plane(r, layer, idx);
         if idx == 0 {
-            mc_luma::<N>(p, x, y, mv.0, mv.1, o)
+            mc_luma::<N>(p, x, y, mv.0, mv.1, &mut o)
         } else {
-            mc_chroma::<N>(p, x, y, mv.0, mv.1, o)
+            mc_chroma::<N>(p, x, y, mv.0, mv.1, &mut o)
         }
+        o
     };
-    match opt {
-        Opt::L0(i) => one(refs.l0[i], mv0, out),
-        Opt::L1(j) => one(refs.l1[j], mv1, out),
-        Opt::Avg(i, j) | Opt::Weighted(i, j, _) => {
-            let n = N * N;
-            let mut a = [0u8; 16];
-            let mut b = [0u8; 16];
-            one(refs.l0[i], mv0, &mut a[..n]);
-            one(refs.l1[j], mv1, &mut b[..n]);
-            match opt {
-                Opt::Weighted(_, _, w1) => weighted(&a[..n], &b[..n], w1, out),
-                _ => average(&a[..n], &b[..n], out),
-            }
-        }
-    }
+    by_option(refs, opt, mv0, mv1, one, |a, b, w1| mix16(a, b, w1, N * N))
 }
 
 /// Prediction of the `N x N` block at chroma (x, y) of both chroma planes under `opt`
-/// (`N` is 2 or 4; rows of `N` samples, row-major in the first `N * N` of each array).
+/// (`N` is 2 or 4; row-major in the first `N * N` samples of each array).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn predict_uv<const N: usize>(
@@ -157,22 +175,9 @@ fn predict_uv<const N: usize>(
         mc_chroma_uv::<N>(u, v, x, y, mv.0, mv.1, ou, ov);
         o
     };
-    let n = N * N;
-    match opt {
-        Opt::L0(i) => one(refs.l0[i], mv0),
-        Opt::L1(j) => one(refs.l1[j], mv1),
-        Opt::Avg(i, j) | Opt::Weighted(i, j, _) => {
-            let (a, b) = (one(refs.l0[i], mv0), one(refs.l1[j], mv1));
-            let mut out = [[0u8; 16]; 2];
-            for c in 0..2 {
-                match opt {
-                    Opt::Weighted(_, _, w1) => weighted(&a[c][..n], &b[c][..n], w1, &mut out[c]),
-                    _ => average(&a[c][..n], &b[c][..n], &mut out[c]),
-                }
-            }
-            out
-        }
-    }
+    let mix =
+        |a: &[[u8; 16]; 2], b: &[[u8; 16]; 2], w1| [0, 1].map(|c| mix16(&a[c], &b[c], w1, N * N));
+    by_option(refs, opt, mv0, mv1, one, mix)
 }
 
 /// Luma prediction of the 8x8 block at (x, y) under `opt`.
@@ -530,10 +535,8 @@ fn patched_luma_cells(ctx: &Ctx, by: usize, row: &RowChoice, y: &mut [u8]) {
                         residual4x4(&cur, &row.pred[l])
                     } else {
                         let (m0, m1) = ctx.mv_of(cy * gw + cx);
-                        let mut b = [0u8; 16];
                         let (x, y) = (cx * 4, cy * 4);
-                        predict::<4>(&ctx.refs, opt, Layer::Patched, 0, x, y, m0, m1, &mut b);
-                        b
+                        predict::<4>(&ctx.refs, opt, Layer::Patched, 0, x, y, m0, m1)
                     }
                 }
             };
@@ -638,17 +641,8 @@ fn mixed_chroma_block(
             if let (Some(opt), false) = (opt, coded[c]) {
                 let (m0, m1) = ctx.mv_of(k);
                 let (x, y) = (ux * 2, uy * 2);
-                predict::<2>(
-                    &ctx.refs,
-                    opt,
-                    Layer::Patched,
-                    c + 1,
-                    x,
-                    y,
-                    m0,
-                    m1,
-                    &mut copy,
-                );
+                let p = predict::<2>(&ctx.refs, opt, Layer::Patched, c + 1, x, y, m0, m1);
+                copy.copy_from_slice(&p[..4]);
             }
             for (i, &v) in copy.iter().enumerate() {
                 let p = pos(u, i);

@@ -106,6 +106,52 @@ fn kernel_scalar<const BW: usize>(
     }
 }
 
+/// The bilinear kernel on 16-bit lanes: weights, rounding term and shift as registers.
+#[cfg(target_arch = "x86_64")]
+struct Sse2Kernel {
+    w: [std::arch::x86_64::__m128i; 4],
+    round: std::arch::x86_64::__m128i,
+    count: std::arch::x86_64::__m128i,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Sse2Kernel {
+    #[inline(always)]
+    fn new(w: [u16; 4], shift: u32) -> Sse2Kernel {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64; this only builds registers.
+        unsafe {
+            Sse2Kernel {
+                w: w.map(|x| _mm_set1_epi16(x as i16)),
+                round: _mm_set1_epi16(1 << (shift - 1)),
+                count: _mm_cvtsi32_si128(shift as i32),
+            }
+        }
+    }
+
+    /// `(w0 a + w1 b + w2 c + w3 d + round) >> shift` per lane (top-left, top-right,
+    /// bottom-left, bottom-right samples), with 16-bit wrapping arithmetic, packed to bytes
+    /// in the low half.
+    #[inline(always)]
+    fn apply(
+        &self,
+        a: std::arch::x86_64::__m128i,
+        b: std::arch::x86_64::__m128i,
+        c: std::arch::x86_64::__m128i,
+        d: std::arch::x86_64::__m128i,
+    ) -> std::arch::x86_64::__m128i {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64; register arithmetic only.
+        unsafe {
+            let [w0, w1, w2, w3] = self.w;
+            let top = _mm_add_epi16(_mm_mullo_epi16(w0, a), _mm_mullo_epi16(w1, b));
+            let bottom = _mm_add_epi16(_mm_mullo_epi16(w2, c), _mm_mullo_epi16(w3, d));
+            let sum = _mm_add_epi16(_mm_add_epi16(top, bottom), self.round);
+            _mm_packus_epi16(_mm_srl_epi16(sum, self.count), _mm_setzero_si128())
+        }
+    }
+}
+
 /// [`kernel`] for 8-wide blocks with SSE2, a row at a time: the same 16-bit wrapping
 /// products and sums, the same rounding shift.
 #[cfg(target_arch = "x86_64")]
@@ -131,17 +177,11 @@ fn kernel8_sse2(
         let load = |r: usize, c: usize| {
             _mm_unpacklo_epi8(_mm_loadl_epi64(p.add(r * stride + c).cast()), zero)
         };
-        let weight = |i: usize| _mm_set1_epi16(w[i] as i16);
-        let (w0, w1, w2, w3) = (weight(0), weight(1), weight(2), weight(3));
-        let round = _mm_set1_epi16(1 << (shift - 1));
-        let count = _mm_cvtsi32_si128(shift as i32);
+        let k = Sse2Kernel::new(w, shift);
         let (mut a0, mut b0) = (load(0, 0), load(0, 1));
         for r in 0..bh {
             let (a1, b1) = (load(r + 1, 0), load(r + 1, 1));
-            let top = _mm_add_epi16(_mm_mullo_epi16(w0, a0), _mm_mullo_epi16(w1, b0));
-            let bottom = _mm_add_epi16(_mm_mullo_epi16(w2, a1), _mm_mullo_epi16(w3, b1));
-            let sum = _mm_add_epi16(_mm_add_epi16(top, bottom), round);
-            let v = _mm_packus_epi16(_mm_srl_epi16(sum, count), zero);
+            let v = k.apply(a0, b0, a1, b1);
             _mm_storel_epi64(out.as_mut_ptr().add(r * 8).cast(), v);
             (a0, b0) = (a1, b1);
         }
@@ -190,24 +230,12 @@ fn kernel_pairs_sse2<const BW: usize>(
             };
             _mm_unpacklo_epi8(joined, zero)
         };
-        let weight = |i: usize| _mm_set1_epi16(w[i] as i16);
-        let (w0, w1, w2, w3) = (weight(0), weight(1), weight(2), weight(3));
-        let round = _mm_set1_epi16(1 << (shift - 1));
-        let count = _mm_cvtsi32_si128(shift as i32);
+        let k = Sse2Kernel::new(w, shift);
         let (mut a0, mut b0) = (load(0, 0), load(0, 1));
         for r in (0..bh).step_by(2) {
             let (a1, b1) = (load(r + 1, 0), load(r + 1, 1));
             let (a2, b2) = (load(r + 2, 0), load(r + 2, 1));
-            let top = _mm_add_epi16(
-                _mm_mullo_epi16(w0, pair(a0, a1)),
-                _mm_mullo_epi16(w1, pair(b0, b1)),
-            );
-            let bottom = _mm_add_epi16(
-                _mm_mullo_epi16(w2, pair(a1, a2)),
-                _mm_mullo_epi16(w3, pair(b1, b2)),
-            );
-            let sum = _mm_add_epi16(_mm_add_epi16(top, bottom), round);
-            let v = _mm_packus_epi16(_mm_srl_epi16(sum, count), zero);
+            let v = k.apply(pair(a0, a1), pair(b0, b1), pair(a1, a2), pair(b1, b2));
             let o = out.as_mut_ptr().add(r * BW);
             if BW == 4 {
                 _mm_storel_epi64(o.cast(), v);

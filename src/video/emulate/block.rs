@@ -5,17 +5,34 @@
 #[inline(always)]
 pub fn load<const N: usize, const LEN: usize>(data: &[u8], stride: usize, at: usize) -> [u8; LEN] {
     const { assert!(LEN == N * N) };
-    assert!(stride >= N && at + (N - 1) * stride + N <= data.len());
+    assert!(stride >= N);
     let mut out = [0u8; LEN];
-    // SAFETY: row r (r < N) reads data[at + r * stride .. at + r * stride + N], which ends
-    // at or before the end checked above; it writes out[r * N .. r * N + N] inside LEN.
+    copy_rows::<N>(data, stride, at, N, &mut out);
+    out
+}
+
+/// `rows` rows of `W` samples, the first at `data[at]` and `stride` apart, into the start of
+/// `out` (row-major, `W` wide).
+#[inline(always)]
+pub fn copy_rows<const W: usize>(
+    data: &[u8],
+    stride: usize,
+    at: usize,
+    rows: usize,
+    out: &mut [u8],
+) {
+    if rows == 0 {
+        return;
+    }
+    assert!(at + (rows - 1) * stride + W <= data.len() && out.len() >= rows * W);
+    // SAFETY: row r (r < rows) reads data[at + r * stride .. + W], which ends at or before
+    // the end checked above, and writes out[r * W .. + W], inside the length checked above.
     unsafe {
         let src = data.as_ptr().add(at);
-        for r in 0..N {
-            std::ptr::copy_nonoverlapping(src.add(r * stride), out.as_mut_ptr().add(r * N), N);
+        for r in 0..rows {
+            std::ptr::copy_nonoverlapping(src.add(r * stride), out.as_mut_ptr().add(r * W), W);
         }
     }
-    out
 }
 
 /// Writes `block` (`N x N`, `LEN = N * N`) with its top-left sample at `data[at]`.

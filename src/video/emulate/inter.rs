@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::block::store;
-use super::intra::{intra_block, sad, Padded};
+use super::intra::{intra_block, residual4x4, residual_sample, sad, Padded};
 use super::mc::{
     average, average8x8, copy8x8, mc_chroma, mc_chroma_uv, mc_luma, mc_luma8_view, prefetch_band,
     quarter_sads8x8, residual8x8, sad8x8, weighted, weighted8x8, PlaneRef, View,
@@ -98,22 +98,31 @@ fn plane<'a>(r: &'a RefPic, layer: Layer, idx: usize) -> PlaneRef<'a> {
     }
 }
 
-/// The prediction under `opt`: `one` compensates a reference by a vector, `mix` averages
-/// two such predictions (weighted by `w1` where given).
+/// The prediction under `opt`: `one(l0, i)` is candidate `i` of list 0 (`l0` true) or of
+/// list 1 compensated, `mix` averages two of them (weighted by `w1` where given).
 #[inline(always)]
 fn by_option<T>(
-    refs: &Refs,
     opt: Opt,
-    mv0: (i32, i32),
-    mv1: (i32, i32),
-    one: impl Fn(&RefPic, (i32, i32)) -> T,
+    one: impl Fn(bool, usize) -> T,
     mix: impl Fn(&T, &T, Option<u32>) -> T,
 ) -> T {
     match opt {
-        Opt::L0(i) => one(refs.l0[i], mv0),
-        Opt::L1(j) => one(refs.l1[j], mv1),
-        Opt::Avg(i, j) => mix(&one(refs.l0[i], mv0), &one(refs.l1[j], mv1), None),
-        Opt::Weighted(i, j, w1) => mix(&one(refs.l0[i], mv0), &one(refs.l1[j], mv1), Some(w1)),
+        Opt::L0(i) => one(true, i),
+        Opt::L1(j) => one(false, j),
+        Opt::Avg(i, j) => mix(&one(true, i), &one(false, j), None),
+        Opt::Weighted(i, j, w1) => mix(&one(true, i), &one(false, j), Some(w1)),
+    }
+}
+
+impl Refs<'_> {
+    /// Candidate `i` of list 0 (`l0` true) or list 1, and the vector that list uses.
+    #[inline(always)]
+    fn pick(&self, l0: bool, i: usize, mv0: (i32, i32), mv1: (i32, i32)) -> (&RefPic, (i32, i32)) {
+        if l0 {
+            (self.l0[i], mv0)
+        } else {
+            (self.l1[i], mv1)
+        }
     }
 }
 
@@ -142,7 +151,8 @@ fn predict<const N: usize>(
     mv0: (i32, i32),
     mv1: (i32, i32),
 ) -> [u8; 16] {
-    let one = |r: &RefPic, mv: (i32, i32)| {
+    let one = |l0, i| {
+        let (r, mv) = refs.pick(l0, i, mv0, mv1);
         let mut o = [0u8; 16];
         let p = plane(r, layer, idx);
         if idx == 0 {
@@ -152,7 +162,7 @@ fn predict<const N: usize>(
         }
         o
     };
-    by_option(refs, opt, mv0, mv1, one, |a, b, w1| mix16(a, b, w1, N * N))
+    by_option(opt, one, |a, b, w1| mix16(a, b, w1, N * N))
 }
 
 /// Prediction of the `N x N` block at chroma (x, y) of both chroma planes under `opt`
@@ -168,7 +178,8 @@ fn predict_uv<const N: usize>(
     mv0: (i32, i32),
     mv1: (i32, i32),
 ) -> [[u8; 16]; 2] {
-    let one = |r: &RefPic, mv: (i32, i32)| {
+    let one = |l0, i| {
+        let (r, mv) = refs.pick(l0, i, mv0, mv1);
         let mut o = [[0u8; 16]; 2];
         let (u, v) = (plane(r, layer, 1), plane(r, layer, 2));
         let [ou, ov] = &mut o;
@@ -177,7 +188,7 @@ fn predict_uv<const N: usize>(
     };
     let mix =
         |a: &[[u8; 16]; 2], b: &[[u8; 16]; 2], w1| [0, 1].map(|c| mix16(&a[c], &b[c], w1, N * N));
-    by_option(refs, opt, mv0, mv1, one, mix)
+    by_option(opt, one, mix)
 }
 
 /// Luma prediction of the 8x8 block at (x, y) under `opt`.
@@ -439,14 +450,8 @@ struct CellMc {
 impl CellMc {
     /// The prediction under `opt`: the options only combine the compensated references.
     fn combine(&self, opt: Opt) -> [u8; 16] {
-        let mut out = [0u8; 16];
-        match opt {
-            Opt::L0(i) => out = self.l0[i],
-            Opt::L1(j) => out = self.l1[j],
-            Opt::Avg(i, j) => average(&self.l0[i], &self.l1[j], &mut out),
-            Opt::Weighted(i, j, w1) => weighted(&self.l0[i], &self.l1[j], w1, &mut out),
-        }
-        out
+        let one = |l0, i| if l0 { self.l0[i] } else { self.l1[i] };
+        by_option(opt, one, |a, b, w1| mix16(a, b, w1, 16))
     }
 }
 
@@ -511,11 +516,6 @@ fn choose_cells(ctx: &Ctx, by: usize, members: &[(usize, usize, usize)], row: &m
 /// Writes `b` as the 4x4 block at column `bx4` of 4-row band `row4` of `dst`.
 fn put4x4(dst: &mut [u8], stride: usize, bx4: usize, row4: usize, b: &[u8; 16]) {
     store::<4, 16>(dst, stride, row4 * 4 * stride + bx4 * 4, b);
-}
-
-/// `clip(128 + cur - pred)` per sample.
-fn residual4x4(cur: &[u8; 16], pred: &[u8; 16]) -> [u8; 16] {
-    std::array::from_fn(|i| (128 + cur[i] as i32 - pred[i] as i32).clamp(0, 255) as u8)
 }
 
 /// The patched luma of the cells of this row's non-uniform blocks: intra where no option
@@ -649,7 +649,7 @@ fn mixed_chroma_block(
                 out[c][p] = if !inter[p] {
                     intra.as_ref().map_or(128, |ib| ib[p])
                 } else if coded[c] {
-                    (128 + cur[c][p] as i32 - pr[c][p] as i32).clamp(0, 255) as u8
+                    residual_sample(cur[c][p], pr[c][p])
                 } else {
                     v
                 };

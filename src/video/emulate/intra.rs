@@ -147,11 +147,19 @@ pub fn intra_block(p: &Padded, bx: usize, by: usize, dc_only: bool) -> [u8; 16] 
             }
         }
     }
-    let mut out = [0u8; 16];
-    for i in 0..16 {
-        out[i] = (128 + cur[i] as i32 - best[i] as i32).clamp(0, 255) as u8;
-    }
-    out
+    residual4x4(&cur, &best)
+}
+
+/// The patched value of a sample: `clip(128 + cur - pred)`.
+#[inline]
+pub fn residual_sample(cur: u8, pred: u8) -> u8 {
+    (128 + cur as i32 - pred as i32).clamp(0, 255) as u8
+}
+
+/// [`residual_sample`] over a 4x4 block.
+#[inline]
+pub fn residual4x4(cur: &[u8; 16], pred: &[u8; 16]) -> [u8; 16] {
+    std::array::from_fn(|i| residual_sample(cur[i], pred[i]))
 }
 
 /// The intra estimate of a whole plane (padded dimensions).

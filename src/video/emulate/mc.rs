@@ -1,6 +1,8 @@
 //! Motion compensation on edge-extended reference planes: bilinear quarter-pel luma and
 //! H.264's eighth-pel bilinear chroma, for one small block at a time.
 
+use super::block::copy_rows;
+
 /// A borrowed 8-bit plane; reads outside it repeat the nearest edge sample.
 #[derive(Clone, Copy)]
 pub struct PlaneRef<'a> {
@@ -65,27 +67,6 @@ fn kernel<const BW: usize>(
         }
     }
     kernel_scalar::<BW>(data, stride, base, w, shift, bh, out);
-}
-
-/// `bh` rows of `BW` samples from `data[base..]` (rows `stride` apart) into `out`, with one
-/// bounds check for the block.
-#[inline(always)]
-fn copy_rows<const BW: usize>(data: &[u8], stride: usize, base: usize, bh: usize, out: &mut [u8]) {
-    if bh == 0 {
-        return;
-    }
-    assert!(base + (bh - 1) * stride + BW <= data.len() && out.len() >= bh * BW);
-    // SAFETY: row r < bh reads data[base + r * stride .. + BW], ending at or before the end
-    // checked above, and writes out[r * BW .. + BW], inside the length checked above.
-    unsafe {
-        for r in 0..bh {
-            std::ptr::copy_nonoverlapping(
-                data.as_ptr().add(base + r * stride),
-                out.as_mut_ptr().add(r * BW),
-                BW,
-            );
-        }
-    }
 }
 
 /// [`kernel`] one sample at a time, for fractional offsets.
@@ -593,7 +574,7 @@ pub fn residual8x8(a: &[u8; 64], b: &[u8; 64]) -> [u8; 64] {
 /// [`residual8x8`] in plain arithmetic.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
 fn residual8x8_scalar(a: &[u8; 64], b: &[u8; 64]) -> [u8; 64] {
-    std::array::from_fn(|i| (128 + a[i] as i32 - b[i] as i32).clamp(0, 255) as u8)
+    std::array::from_fn(|i| super::intra::residual_sample(a[i], b[i]))
 }
 
 /// Copies a view into an 8x8 block.
@@ -630,9 +611,17 @@ pub fn mc_chroma<const N: usize>(
     mvy: i32,
     out: &mut [u8],
 ) {
+    let (sx, sy, fx, fy) = chroma_offset(x, y, mvx, mvy);
+    bilinear::<N>(p, sx, sy, fx, fy, 8, out);
+}
+
+/// Where a luma quarter-pel vector moves chroma sample (x, y): the whole-sample position
+/// and the eighth-sample fractions.
+#[inline(always)]
+fn chroma_offset(x: usize, y: usize, mvx: i32, mvy: i32) -> (i32, i32, u32, u32) {
     let sx = x as i32 + (mvx >> 3);
     let sy = y as i32 + (mvy >> 3);
-    bilinear::<N>(p, sx, sy, (mvx & 7) as u32, (mvy & 7) as u32, 8, out);
+    (sx, sy, (mvx & 7) as u32, (mvy & 7) as u32)
 }
 
 /// [`mc_chroma`] for the same block of both chroma planes (`u` and `v` have one size): the
@@ -650,9 +639,7 @@ pub fn mc_chroma_uv<const N: usize>(
     out_v: &mut [u8],
 ) {
     debug_assert_eq!((u.width, u.height), (v.width, v.height));
-    let sx = x as i32 + (mvx >> 3);
-    let sy = y as i32 + (mvy >> 3);
-    let (fx, fy) = ((mvx & 7) as u32, (mvy & 7) as u32);
+    let (sx, sy, fx, fy) = chroma_offset(x, y, mvx, mvy);
     if u.inside(sx, sy, N, N) && v.inside(sx, sy, N, N) {
         let (w, shift, full) = weights(fx, fy, 8);
         let base = sy as usize * u.width + sx as usize;
@@ -723,19 +710,13 @@ mod tests {
                 }
             })
             .collect();
-        for (scale, shift) in [(4u32, 4u32), (8, 6)] {
+        for scale in [4u32, 8] {
             for fy in 0..scale {
                 for fx in 0..scale {
                     if fx == 0 && fy == 0 {
                         continue;
                     }
-                    let w = [
-                        (scale - fx) * (scale - fy),
-                        fx * (scale - fy),
-                        (scale - fx) * fy,
-                        fx * fy,
-                    ]
-                    .map(|v| v as u16);
+                    let (w, shift, _) = weights(fx, fy, scale);
                     for bh in [2, 4, 8] {
                         // Last sample of the window = last sample of `data`.
                         let base8 = data.len() - 1 - bh * stride - 8;

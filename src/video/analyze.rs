@@ -6,7 +6,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::ScopedJoinHandle;
 use std::time::Instant;
 
-use super::decode::{decode_stream, DecodeRun, Flow, FrameSink, FrameView, PacketAction};
+use super::decode::{decode_stream, DecodeRun, Decoding, Flow, FrameSink, FrameView, PacketAction};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
 use super::exact;
@@ -152,7 +152,6 @@ pub(crate) struct PassConfig<'a> {
     pub packets: &'a [PacketInfo],
     pub residual: ResidualSource,
     pub with_rgb: bool,
-    pub export_mvs: bool,
     /// The codec exports no vectors (HEVC on stock FFmpeg): references are useless to the
     /// emulator, which then estimates each sampled frame on its own.
     pub no_vectors: bool,
@@ -417,7 +416,7 @@ pub(crate) fn run_pass(
             error: None,
             progress,
         };
-        let run = decode_stream(&mut src, cfg.export_mvs, &mut sink);
+        let run = decode_stream(&mut src, Decoding::Vectors, &mut sink);
         let residuals = finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
         let run = run?;
         if let Some(e) = sink.error {
@@ -630,7 +629,6 @@ fn analyze_pass(
                 opts.residual
             },
             with_rgb: opts.with_rgb,
-            export_mvs: true,
             no_vectors: hevc,
             store,
             pass,

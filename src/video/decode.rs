@@ -1,7 +1,8 @@
 //! The decode loop: packets in, frames out in presentation order, with exported motion
 //! vectors, per-packet `skip_frame` control and the packet's decode position carried to
-//! its frame (`reordered_opaque`). Single-threaded on purpose: frame threading exports
-//! wrong vectors at the flush (SPEC 2.2).
+//! its frame (`reordered_opaque`). A pass with vectors decodes on one thread, on purpose:
+//! frame threading exports wrong vectors at the flush (SPEC 2.2). A pass that only needs
+//! pictures may use frame threads: the pictures and their order do not change.
 
 use ff::ffi;
 use ffmpeg_next as ff;
@@ -29,6 +30,15 @@ pub(crate) enum PacketAction {
     SkipNonRef,
     /// Do not send it at all (nothing needed depends on it before the next IDR).
     Drop,
+}
+
+/// What a decode pass needs from the decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Decoding {
+    /// Pictures and their exported motion vectors, on one thread.
+    Vectors,
+    /// Pictures alone, on this many frame threads (1: none).
+    Pictures { threads: usize },
 }
 
 /// Receives the decode loop's events.
@@ -245,7 +255,7 @@ fn copy_planes(f: &ff::frame::Video, w: usize, h: usize) -> YuvFrame {
     }
 }
 
-fn open_decoder(src: &Source, export_mvs: bool) -> Result<ff::decoder::Video, VideoError> {
+fn open_decoder(src: &Source, decoding: Decoding) -> Result<ff::decoder::Video, VideoError> {
     let path = &src.info.path;
     let codec_name = src.info.codec.clone();
     let err = |reason: String| VideoError::DecoderOpen {
@@ -259,15 +269,22 @@ fn open_decoder(src: &Source, export_mvs: bool) -> Result<ff::decoder::Video, Vi
         .ok_or_else(|| err("stream vanished".into()))?;
     let mut ctx = ff::codec::context::Context::from_parameters(stream.parameters())
         .map_err(|e| err(e.to_string()))?;
-    ctx.set_threading(ff::codec::threading::Config {
-        kind: ff::codec::threading::Type::Slice,
-        count: 1,
-        ..Default::default()
+    ctx.set_threading(match decoding {
+        Decoding::Pictures { threads } if threads > 1 => ff::codec::threading::Config {
+            kind: ff::codec::threading::Type::Frame,
+            count: threads,
+            ..Default::default()
+        },
+        _ => ff::codec::threading::Config {
+            kind: ff::codec::threading::Type::Slice,
+            count: 1,
+            ..Default::default()
+        },
     });
     let codec = ff::codec::decoder::find(ctx.id())
         .ok_or_else(|| err("no decoder for this codec in the linked FFmpeg".into()))?;
     let mut opts = ff::Dictionary::new();
-    if export_mvs {
+    if decoding == Decoding::Vectors {
         opts.set("flags2", "+export_mvs");
     }
     let opened = ctx
@@ -282,10 +299,10 @@ fn open_decoder(src: &Source, export_mvs: bool) -> Result<ff::decoder::Video, Vi
 /// does, and reports it in the run.
 pub(crate) fn decode_stream(
     src: &mut Source,
-    export_mvs: bool,
+    decoding: Decoding,
     sink: &mut dyn FrameSink,
 ) -> Result<DecodeRun, VideoError> {
-    let mut dec = open_decoder(src, export_mvs)?;
+    let mut dec = open_decoder(src, decoding)?;
     let idx = src.info.stream_index;
     let path = src.info.path.clone();
     let mut run = DecodeRun::default();

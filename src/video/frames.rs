@@ -1,6 +1,6 @@
 //! RGB frames for packing: decoded pictures at the source size, rgb24.
 
-use super::decode::{decode_stream, Flow, FrameSink, FrameView, PacketAction};
+use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView, PacketAction};
 use super::error::VideoError;
 use super::plan::{timestamp_ranks, Indexing, Plan};
 use super::source::{PacketInfo, Source};
@@ -83,6 +83,7 @@ fn rgb_pass<'a, 'm, T>(
     plan: &'a Plan,
     wanted_last: usize,
     keep_last: bool,
+    threads: usize,
     map: &'m mut dyn FnMut(RgbFrame) -> T,
 ) -> Result<RgbSink<'a, 'm, T>, VideoError> {
     let mut sink = RgbSink {
@@ -97,7 +98,7 @@ fn rgb_pass<'a, 'm, T>(
         error: None,
     };
     let mut src = Source::open(path)?;
-    decode_stream(&mut src, false, &mut sink)?;
+    decode_stream(&mut src, Decoding::Pictures { threads }, &mut sink)?;
     if let Some(e) = &sink.error {
         return Err(VideoError::Corrupt {
             path: path.into(),
@@ -105,6 +106,14 @@ fn rgb_pass<'a, 'm, T>(
         });
     }
     Ok(sink)
+}
+
+/// Frame threads for a pass that reads pictures only: the cores the surrounding worker
+/// pool leaves idle (a batch with a worker per core decodes each video on one thread, a
+/// single worker gets the other cores), at most 4, past which memory grows for little.
+fn picture_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / rayon::current_num_threads().max(1)).clamp(1, 4)
 }
 
 /// The pictures at `frame_ids` (presentation order, counted from 0), rgb24 at the source
@@ -123,6 +132,16 @@ pub fn read_frames_rgb(path: &str, frame_ids: &[i64]) -> Result<Vec<RgbFrame>, V
 pub fn read_frames_mapped<T: Clone>(
     path: &str,
     frame_ids: &[i64],
+    map: impl FnMut(RgbFrame) -> T,
+) -> Result<Vec<T>, VideoError> {
+    read_frames_on(path, frame_ids, picture_threads(), map)
+}
+
+/// [`read_frames_mapped`] on `threads` frame threads.
+fn read_frames_on<T: Clone>(
+    path: &str,
+    frame_ids: &[i64],
+    threads: usize,
     mut map: impl FnMut(RgbFrame) -> T,
 ) -> Result<Vec<T>, VideoError> {
     if frame_ids.is_empty() {
@@ -153,7 +172,7 @@ pub fn read_frames_mapped<T: Clone>(
     if let Some(ix) = by_ts {
         plan.indexing = ix;
         plan.compute_drops(&scan.packets);
-        let sink = rgb_pass(path, &plan, max_id, false, &mut map)?;
+        let sink = rgb_pass(path, &plan, max_id, false, threads, &mut map)?;
         if !sink.mismatch {
             got = Some(sink.got);
         }
@@ -162,11 +181,11 @@ pub fn read_frames_mapped<T: Clone>(
     }
     let mut got = match got {
         Some(g) => g,
-        None => rgb_pass(path, &plan, max_id, false, &mut map)?.got,
+        None => rgb_pass(path, &plan, max_id, false, threads, &mut map)?.got,
     };
     if ids.iter().any(|&i| got[i].is_none()) {
         drop(got);
-        let sink = rgb_pass(path, &plan, usize::MAX, true, &mut map)?;
+        let sink = rgb_pass(path, &plan, usize::MAX, true, threads, &mut map)?;
         let Some((last_p, last)) = sink.last else {
             return Err(VideoError::Corrupt {
                 path: path.into(),
@@ -188,4 +207,39 @@ pub fn read_frames_mapped<T: Clone>(
         }
     }
     Ok(pick_items(got, &ids).into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frame threads change no picture: a B-pyramid clip with an odd size, read on one
+    /// thread and on three, ids in any order, repeated, and past the end.
+    #[test]
+    fn frame_threads_read_the_same_pictures() {
+        let dir = tempfile::tempdir().unwrap();
+        let clip = dir.path().join("pyramid.mp4");
+        let made = std::process::Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+            .args(["testsrc2=size=202x114:rate=25", "-frames:v", "40"])
+            .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+            .args(["-x264-params", "bframes=3:b-pyramid=normal:keyint=16"])
+            .arg(&clip)
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("NOTICE: ffmpeg with libx264 not found; frame-thread reading not checked");
+            return;
+        }
+        let path = clip.to_str().unwrap();
+        let ids = [39, 0, 5, 6, 7, 17, 17, 33, 45];
+        let one = read_frames_on(path, &ids, 1, |f| f).unwrap();
+        let three = read_frames_on(path, &ids, 3, |f| f).unwrap();
+        assert_eq!(one.len(), ids.len());
+        assert_eq!((one[0].width, one[0].height), (202, 114));
+        assert_ne!(one[1], one[2], "different frames differ");
+        assert_eq!(one[ids.len() - 1], one[0], "past the end: the last frame");
+        for (k, (a, b)) in one.iter().zip(&three).enumerate() {
+            assert!(a == b, "frame id {} differs with frame threads", ids[k]);
+        }
+    }
 }

@@ -10,7 +10,7 @@ use ff::ffi;
 use ffmpeg_next as ff;
 
 use super::analyze::{fallback_note, finish_emulator, run_emulator, PatchedLuma, PatchedStore};
-use super::decode::{decode_stream, Flow, FrameSink, FrameView};
+use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView};
 use super::emulate::EmuFrame;
 use super::error::VideoError;
 use super::exact;
@@ -655,7 +655,7 @@ fn offline_pass(
                     capture: capture.take(),
                     error: None,
                 };
-                let run = decode_stream(&mut src, true, &mut sink);
+                let run = decode_stream(&mut src, Decoding::Vectors, &mut sink);
                 let residuals = finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
                 let exact_result = exact_worker.map(|h| h.join());
                 let run = run?;

@@ -152,10 +152,10 @@ fn transport_stream_start_offset_shifts_numbers() {
 
 /// The mosaic pictures the analysis keeps from its own decode are the ones a separate
 /// reading pass gives (and ids it cannot name are left to that pass).
-fn squares_match_a_reading_pass(path: &str, seq_len_frames: usize) {
+fn squares_match_a_reading_pass(path: &str, seq_len_frames: usize, residual: ResidualSource) {
     let o = OfflineOptions {
         seq_len_frames,
-        residual: ResidualSource::None,
+        residual,
         squares: Some((576, 16)),
         ..OfflineOptions::default()
     };
@@ -173,19 +173,45 @@ fn squares_match_a_reading_pass(path: &str, seq_len_frames: usize) {
 #[test]
 fn kept_squares_equal_a_reading_pass() {
     if let Some(v) = common::fixture(common::FIXTURE_VIDEO) {
-        squares_match_a_reading_pass(v.to_str().unwrap(), 64);
+        squares_match_a_reading_pass(v.to_str().unwrap(), 64, ResidualSource::None);
     }
     if !common::have_ffmpeg() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let bframes = common::x264_clip(dir.path(), "b.mp4", "200x120", 90, &["-bf", "3"]);
-    squares_match_a_reading_pass(bframes.to_str().unwrap(), 64);
+    for residual in [ResidualSource::None, ResidualSource::Emulate] {
+        squares_match_a_reading_pass(bframes.to_str().unwrap(), 64, residual);
+    }
     // Fewer frames than sampled ids: repeats, and the tail is the last frame.
     let short = common::x264_clip(dir.path(), "s.mp4", "96x64", 20, &["-bf", "2"]);
-    squares_match_a_reading_pass(short.to_str().unwrap(), 64);
+    squares_match_a_reading_pass(short.to_str().unwrap(), 64, ResidualSource::None);
     let ts = common::x264_clip(dir.path(), "t.ts", "160x96", 60, &["-bf", "2"]);
-    squares_match_a_reading_pass(ts.to_str().unwrap(), 32);
+    squares_match_a_reading_pass(ts.to_str().unwrap(), 32, ResidualSource::None);
+}
+
+/// Beside a residual the mosaic pictures are kept only up to the size limit, and keeping
+/// them changes nothing else.
+#[test]
+fn squares_beside_a_residual_only_up_to_the_size_limit() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = common::x264_clip(dir.path(), "b.mp4", "200x120", 90, &["-bf", "3"]);
+    let path = clip.to_str().unwrap();
+    let with_limit = |max| OfflineOptions {
+        residual: ResidualSource::Emulate,
+        squares: Some((576, 16)),
+        squares_max_pixels: Some(max),
+        ..OfflineOptions::default()
+    };
+    let kept = analyze_offline(path, &with_limit(200 * 120)).unwrap();
+    let left = analyze_offline(path, &with_limit(200 * 120 - 1)).unwrap();
+    assert_eq!(kept.squares.len(), kept.rgb_frame_ids().len());
+    assert!(left.squares.is_empty());
+    assert!(kept.analysis.frames == left.analysis.frames);
+    assert_eq!(kept.analysis.frame_ids, left.analysis.frame_ids);
 }
 
 /// The emulator frees references no later frame can pick only while output positions equal

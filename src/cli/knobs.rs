@@ -145,7 +145,8 @@ pub struct RunControl {
     /// Stop after this many records (0 = all).
     #[arg(long, default_value_t = 0, alias = "max_samples")]
     pub max_samples: u64,
-    /// Worker threads (default: all cores).
+    /// Worker threads, one video each (default: all cores). With fewer workers than cores,
+    /// passes that only read pictures decode on the idle cores too.
     #[arg(long, short = 'j', alias = "num_workers")]
     pub threads: Option<usize>,
     /// Redo outputs that already exist (default: skip them, so a rerun resumes).

@@ -44,6 +44,9 @@ pub struct OfflineOptions {
     /// Also keep the mosaic pictures (ids as [`OfflineAnalysis::rgb_frame_ids`]) mapped to a
     /// `(square_size, patch)` square, taken from the analysis' own decode.
     pub squares: Option<(usize, usize)>,
+    /// Keep those pictures only when the video's pictures have at most this many pixels
+    /// (`None`: any size), to bound the memory they add.
+    pub squares_max_pixels: Option<usize>,
 }
 
 impl Default for OfflineOptions {
@@ -56,6 +59,7 @@ impl Default for OfflineOptions {
             with_rgb: false,
             residual_keep: ResidualKeep::Whole,
             squares: None,
+            squares_max_pixels: None,
         }
     }
 }
@@ -75,6 +79,7 @@ impl OfflineOptions {
             with_rgb,
             residual_keep: ResidualKeep::Whole,
             squares: None,
+            squares_max_pixels: None,
         }
     }
 }
@@ -579,8 +584,11 @@ fn offline_pass(
     };
     // The mosaic pictures come from this decode too, unless it starts at a seek point
     // (positions then no longer count from the start).
+    let small_enough = opts
+        .squares_max_pixels
+        .is_none_or(|max| info.width * info.height <= max);
     let mut capture = match opts.squares {
-        Some((square_size, patch)) if seek_to.is_none() => Some(SquareCapture {
+        Some((square_size, patch)) if seek_to.is_none() && small_enough => Some(SquareCapture {
             ids: rgb_frame_ids(&frame_ids, total)
                 .into_iter()
                 .filter(|&f| f >= 0)

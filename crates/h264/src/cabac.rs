@@ -24,11 +24,19 @@ const LAST8: [u8; 63] = [
 ];
 
 /// Arithmetic decoding engine with its context states.
+///
+/// The standard's `codIOffset` is read a bit at a time; here the next bits of the stream
+/// wait below it in `value` (`codIOffset = value >> bits`), loaded a byte at a time, so a
+/// renormalisation is one shift and a comparison with `codIRange` is one with
+/// `range << bits`. Past the end of the data the stream reads as zero bits.
 pub struct SliceCabac<'a> {
     data: &'a [u8],
-    pos: usize,
+    /// The next byte to load into `value`.
+    next_byte: usize,
+    value: u64,
+    /// How many loaded bits wait below the offset.
+    bits: u32,
     range: u32,
-    offset: u32,
     /// (pStateIdx, valMPS) per context.
     state: [(u8, u8); NUM_CTX],
 }
@@ -53,39 +61,68 @@ impl<'a> SliceCabac<'a> {
         }
         let mut c = SliceCabac {
             data,
-            pos: 0,
+            next_byte: 0,
+            value: 0,
+            bits: 0,
             range: 510,
-            offset: 0,
             state,
         };
-        c.init_engine()?;
+        c.init_engine(0)?;
         Ok(c)
     }
 
-    fn init_engine(&mut self) -> Result<()> {
+    /// Starts the engine (9.3.1.2) at byte `at` of the data.
+    fn init_engine(&mut self, at: usize) -> Result<()> {
+        self.next_byte = at;
+        self.value = 0;
+        self.bits = 0;
         self.range = 510;
-        self.offset = 0;
-        for _ in 0..9 {
-            self.offset = (self.offset << 1) | self.bit();
-        }
-        if self.offset >= 510 {
+        self.fill();
+        // The first 9 bits are the offset.
+        self.bits -= 9;
+        if self.value >> self.bits >= 510 {
             return Err(Error::invalid("bad CABAC initialisation"));
         }
         Ok(())
     }
 
-    #[inline]
-    fn bit(&mut self) -> u32 {
-        let b = match self.data.get(self.pos >> 3) {
-            Some(&v) => (v >> (7 - (self.pos & 7))) as u32 & 1,
-            None => 0,
-        };
-        self.pos += 1;
-        b
+    /// Loads bytes below the offset until more than 47 bits wait there (at most 55). The
+    /// offset stays under the range (2^9), so `value` never needs more than 64 bits.
+    #[inline(never)]
+    fn fill(&mut self) {
+        while self.bits <= 47 {
+            let b = self.data.get(self.next_byte).copied().unwrap_or(0);
+            self.next_byte += 1;
+            self.value = (self.value << 8) | u64::from(b);
+            self.bits += 8;
+        }
+    }
+
+    /// Moves `n` waiting bits into the offset.
+    #[inline(always)]
+    fn consume(&mut self, n: u32) {
+        if self.bits < n {
+            self.fill();
+        }
+        self.bits -= n;
+    }
+
+    /// RenormD: doubles the range until it is at least 256, taking a bit per doubling.
+    #[inline(always)]
+    fn renormalise(&mut self) {
+        // The range is 2..=510: 9 significant bits when at least 256.
+        let n = self.range.leading_zeros().saturating_sub(23);
+        self.range <<= n;
+        self.consume(n);
+    }
+
+    /// Bits of the data taken into the offset so far.
+    fn position(&self) -> usize {
+        self.next_byte * 8 - self.bits as usize
     }
 
     fn overrun(&self) -> bool {
-        self.pos > self.data.len() * 8 + 64
+        self.position() > self.data.len() * 8 + 64
     }
 
     #[inline]
@@ -94,9 +131,10 @@ impl<'a> SliceCabac<'a> {
         let lps = RANGE_LPS[s as usize][((self.range >> 6) & 3) as usize] as u32;
         self.range -= lps;
         let bin;
-        if self.offset >= self.range {
+        let scaled = u64::from(self.range) << self.bits;
+        if self.value >= scaled {
             bin = 1 - mps as u32;
-            self.offset -= self.range;
+            self.value -= scaled;
             self.range = lps;
             let nmps = if s == 0 { 1 - mps } else { mps };
             self.state[ctx] = (TRANS_LPS[s as usize], nmps);
@@ -104,18 +142,16 @@ impl<'a> SliceCabac<'a> {
             bin = mps as u32;
             self.state[ctx] = (TRANS_MPS[s as usize], mps);
         }
-        while self.range < 256 {
-            self.range <<= 1;
-            self.offset = (self.offset << 1) | self.bit();
-        }
+        self.renormalise();
         bin
     }
 
     #[inline]
     fn bypass(&mut self) -> u32 {
-        self.offset = (self.offset << 1) | self.bit();
-        if self.offset >= self.range {
-            self.offset -= self.range;
+        self.consume(1);
+        let scaled = u64::from(self.range) << self.bits;
+        if self.value >= scaled {
+            self.value -= scaled;
             1
         } else {
             0
@@ -124,13 +160,10 @@ impl<'a> SliceCabac<'a> {
 
     fn terminate(&mut self) -> u32 {
         self.range -= 2;
-        if self.offset >= self.range {
+        if self.value >= u64::from(self.range) << self.bits {
             1
         } else {
-            while self.range < 256 {
-                self.range <<= 1;
-                self.offset = (self.offset << 1) | self.bit();
-            }
+            self.renormalise();
             0
         }
     }
@@ -260,14 +293,13 @@ impl<'a> SliceCabac<'a> {
         }
         if rec.kind == MbKind::IPcm {
             // PCM samples start at the next byte boundary
-            let start = self.pos.div_ceil(8);
+            let start = self.position().div_ceil(8);
             let bytes = self
                 .data
                 .get(start..start + 384)
                 .ok_or_else(|| Error::invalid("truncated PCM samples"))?;
             rec.pcm.copy_from_slice(bytes);
-            self.pos = (start + 384) * 8;
-            self.init_engine()?;
+            self.init_engine(start + 384)?;
             return Ok(());
         }
         let intra = rec.kind.is_intra();
@@ -856,5 +888,140 @@ impl<'a> SliceCabac<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The standard's engine read literally, a bit at a time (9.3.1.2, 9.3.3.2).
+    struct Literal<'a> {
+        data: &'a [u8],
+        pos: usize,
+        range: u32,
+        offset: u32,
+        state: [(u8, u8); NUM_CTX],
+    }
+
+    impl Literal<'_> {
+        fn bit(&mut self) -> u32 {
+            let b = self
+                .data
+                .get(self.pos >> 3)
+                .map_or(0, |&v| (v >> (7 - (self.pos & 7))) as u32 & 1);
+            self.pos += 1;
+            b
+        }
+
+        fn init(&mut self, at_byte: usize) {
+            self.pos = at_byte * 8;
+            self.range = 510;
+            self.offset = 0;
+            for _ in 0..9 {
+                self.offset = (self.offset << 1) | self.bit();
+            }
+        }
+
+        fn renorm(&mut self) {
+            while self.range < 256 {
+                self.range <<= 1;
+                self.offset = (self.offset << 1) | self.bit();
+            }
+        }
+
+        fn decision(&mut self, ctx: usize) -> u32 {
+            let (s, mps) = self.state[ctx];
+            let lps = RANGE_LPS[s as usize][((self.range >> 6) & 3) as usize] as u32;
+            self.range -= lps;
+            let bin = if self.offset >= self.range {
+                self.offset -= self.range;
+                self.range = lps;
+                let nmps = if s == 0 { 1 - mps } else { mps };
+                self.state[ctx] = (TRANS_LPS[s as usize], nmps);
+                1 - mps as u32
+            } else {
+                self.state[ctx] = (TRANS_MPS[s as usize], mps);
+                mps as u32
+            };
+            self.renorm();
+            bin
+        }
+
+        fn bypass(&mut self) -> u32 {
+            self.offset = (self.offset << 1) | self.bit();
+            if self.offset >= self.range {
+                self.offset -= self.range;
+                1
+            } else {
+                0
+            }
+        }
+
+        fn terminate(&mut self) -> u32 {
+            self.range -= 2;
+            if self.offset >= self.range {
+                return 1;
+            }
+            self.renorm();
+            0
+        }
+    }
+
+    /// The engine with preloaded bits answers every decision, bypass and terminate as the
+    /// literal one, at the same bit position, through the end of the data and past it, and
+    /// after a restart at a byte (as after PCM samples).
+    #[test]
+    fn engine_equals_the_standard_read_bit_by_bit() {
+        let mut seed = 0x1234_5678u32;
+        let mut next = move || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed >> 8
+        };
+        for len in [0usize, 1, 2, 7, 64, 300] {
+            // Mostly skewed bytes so that both likely and unlikely symbols come up.
+            let data: Vec<u8> = (0..len)
+                .map(|i| {
+                    if i % 3 == 0 {
+                        next() as u8
+                    } else {
+                        (next() % 7) as u8
+                    }
+                })
+                .collect();
+            let Ok(mut fast) = SliceCabac::new(&data, SliceType::P, 0, 26) else {
+                continue;
+            };
+            let mut slow = Literal {
+                data: &data,
+                pos: 0,
+                range: 0,
+                offset: 0,
+                state: fast.state,
+            };
+            slow.init(0);
+            for step in 0..len * 12 + 200 {
+                if step == len * 6 && len > 4 {
+                    let at = len / 2;
+                    slow.init(at);
+                    if fast.init_engine(at).is_err() {
+                        assert!(slow.offset >= 510);
+                        break;
+                    }
+                }
+                let (a, b) = match next() % 16 {
+                    0 => (fast.bypass(), slow.bypass()),
+                    1 if step % 5 == 0 => (fast.terminate(), slow.terminate()),
+                    k => {
+                        let ctx = (k as usize * 37 + step % 11) % NUM_CTX;
+                        (fast.decision(ctx), slow.decision(ctx))
+                    }
+                };
+                assert_eq!(a, b, "length {len}, step {step}");
+                assert_eq!(fast.position(), slow.pos, "length {len}, step {step}");
+                assert_eq!(fast.range, slow.range);
+                assert_eq!(fast.value >> fast.bits, u64::from(slow.offset));
+            }
+        }
     }
 }

@@ -19,8 +19,8 @@ use serde::Serialize;
 use crate::analysis::{Analysis, FrameType, ResidualKeep, ResidualSource};
 use crate::formats::npy::Thw;
 use crate::select::{
-    self, EnergyComponent, EnergyParams, FrameEnergy, FuseMode, OfflineParams, PackParams,
-    SquareGeometry, Stage1Params,
+    self, AnalysisStats, EnergyComponent, EnergyParams, FrameEnergy, FuseMode, OfflineParams,
+    PackParams, PatchSum, SquareGeometry, Stage1Params,
 };
 use crate::video::{self, RgbFrame};
 
@@ -183,6 +183,8 @@ pub type EngineResult = Result<Arc<Outcome>, String>;
 struct Cached {
     key: String,
     analysis: Analysis,
+    /// The analysis' per-frame statistics, so that no re-selection works them out again.
+    stats: AnalysisStats,
     rgb: Vec<RgbFrame>,
     seconds: f64,
 }
@@ -246,9 +248,11 @@ impl Job {
                 if self.cache.len() >= 2 {
                     self.cache.remove(0);
                 }
+                let stats = AnalysisStats::new(&analysis);
                 self.cache.push(Cached {
                     key,
                     analysis,
+                    stats,
                     rgb,
                     seconds: t0.elapsed().as_secs_f64(),
                 });
@@ -279,13 +283,14 @@ impl Job {
         ctl.progress("selecting", 0, 2);
         let t0 = Instant::now();
         let a_new = &self.cache[i_new];
-        let new = pick(&a_new.analysis, &req.new);
+        let new = pick(&a_new.analysis, &a_new.stats, &req.new);
         if ctl.cancelled() {
             return None;
         }
         ctl.progress("selecting", 1, 2);
-        let disk = pick(&self.cache[i_disk].analysis, &req.disk);
-        let (motion_scores, residual_scores) = components(&a_new.analysis, &req.new);
+        let a_disk = &self.cache[i_disk];
+        let disk = pick(&a_disk.analysis, &a_disk.stats, &req.disk);
+        let (motion_scores, residual_scores) = components(&a_new.analysis, &a_new.stats, &req.new);
         let effect = diff_rows(&new.rows, &disk.rows, new.t.max(disk.t));
         let agreement = req
             .disk_rows
@@ -333,12 +338,12 @@ fn valid_mask(a: &Analysis, p: &Pipeline) -> Vec<bool> {
     SquareGeometry::new(a.height, a.width, square, patch).valid_mask()
 }
 
-/// Selection with `p` on `a`, in the views' shape.
-pub fn pick(a: &Analysis, p: &Pipeline) -> Picked {
+/// Selection with `p` on `a` (whose statistics are `stats`), in the views' shape.
+pub fn pick(a: &Analysis, stats: &AnalysisStats, p: &Pipeline) -> Picked {
     let valid = valid_mask(a, p);
     match p {
         Pipeline::Stage1(s) => {
-            let sel = select::select_stage1(a, s);
+            let sel = select::select_stage1_with(a, Some(stats), s);
             Picked {
                 rows: sel.rows,
                 t: sel.t,
@@ -353,7 +358,7 @@ pub fn pick(a: &Analysis, p: &Pipeline) -> Picked {
             }
         }
         Pipeline::Offline(o) => {
-            let sel = select::select_offline(a, o);
+            let sel = select::select_offline_with(a, Some(stats), o);
             Picked {
                 rows: sel.rows,
                 t: sel.t,
@@ -371,16 +376,20 @@ pub fn pick(a: &Analysis, p: &Pipeline) -> Picked {
 }
 
 /// Patch sums of normalised motion alone and residual alone.
-fn components(a: &Analysis, p: &Pipeline) -> (Vec<f32>, Vec<f32>) {
+fn components(a: &Analysis, stats: &AnalysisStats, p: &Pipeline) -> (Vec<f32>, Vec<f32>) {
     let (square, patch) = p.square_patch();
     let g = SquareGeometry::new(a.height, a.width, square, patch);
     let e = p.energy();
     let has_residual =
         a.residual_source != ResidualSource::None && a.frames.iter().any(|f| f.residual.is_some());
     let uses = has_residual && (e.fuse_mode != FuseMode::Weighted || e.w_res != 0.0);
-    let m = select::score_frames(a, &g, &e, EnergyComponent::Motion, uses).scores;
+    let score = |component, use_residual| {
+        let sum = PatchSum::Torch;
+        select::score_frames_with(a, Some(stats), &g, &e, component, use_residual, sum).scores
+    };
+    let m = score(EnergyComponent::Motion, uses);
     let r = if has_residual {
-        select::score_frames(a, &g, &e, EnergyComponent::Residual, true).scores
+        score(EnergyComponent::Residual, true)
     } else {
         vec![0.0; m.len()]
     };

@@ -5,7 +5,8 @@ use video_support as common;
 
 use codecscope::analysis::ResidualSource;
 use codecscope::video::{
-    analyze, analyze_offline, read_frames_mapped, AnalyzeOptions, OfflineOptions, WindowPick,
+    analyze, analyze_offline, peak_with_squares, read_frames_mapped, AnalyzeOptions,
+    OfflineOptions, WindowPick,
 };
 use ndarray::{Array1, Array4};
 use ndarray_npy::read_npy;
@@ -203,11 +204,12 @@ fn squares_beside_a_residual_only_up_to_the_size_limit() {
     let with_limit = |max| OfflineOptions {
         residual: ResidualSource::Emulate,
         squares: Some((576, 16)),
-        squares_max_pixels: Some(max),
+        squares_peak_budget: Some(max),
         ..OfflineOptions::default()
     };
-    let kept = analyze_offline(path, &with_limit(200 * 120)).unwrap();
-    let left = analyze_offline(path, &with_limit(200 * 120 - 1)).unwrap();
+    let peak = peak_with_squares(200, 120, 64, 576, 16);
+    let kept = analyze_offline(path, &with_limit(peak)).unwrap();
+    let left = analyze_offline(path, &with_limit(peak - 1)).unwrap();
     assert_eq!(kept.squares.len(), kept.rgb_frame_ids().len());
     assert!(left.squares.is_empty());
     assert!(kept.analysis.frames == left.analysis.frames);

@@ -315,10 +315,11 @@ fn replace_dir(staging: &Path, dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// The largest picture (pixels) whose mosaic pictures the analysis keeps beside a
-/// residual: 720p. Peak memory of an emulated precompute measured without them: 88 MB at
-/// 360x640, 183 MB at 1080p; the squares add up to 64 MB (64 x 576 x 576 x 3).
-const SQUARES_BESIDE_RESIDUAL_MAX_PIXELS: usize = 1280 * 720;
+/// Peak memory allowed for an analysis that keeps the mosaic pictures beside a residual
+/// (estimated by [`video::peak_with_squares`]): under 200 MB with a margin. It admits 720p
+/// and smaller 16:9 or 4:3 video, and square video up to about 900x900; above that the
+/// pictures are read after selection instead.
+const SQUARES_PEAK_BUDGET: usize = 190 << 20;
 
 fn build(
     job: &OfflineJob,
@@ -335,8 +336,7 @@ fn build(
     let opts = OfflineOptions {
         residual_keep: p.residual_keep(),
         squares: Some((p.square_size, p.patch_size)),
-        squares_max_pixels: (run.residual != ResidualSource::None)
-            .then_some(SQUARES_BESIDE_RESIDUAL_MAX_PIXELS),
+        squares_peak_budget: (run.residual != ResidualSource::None).then_some(SQUARES_PEAK_BUDGET),
         ..OfflineOptions::for_params(p, run.residual, false)
     };
     let mut oa = video::analyze_offline(&job.video, &opts).map_err(|e| e.to_string())?;

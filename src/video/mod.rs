@@ -41,7 +41,9 @@ pub use analyze::{
 };
 pub use error::VideoError;
 pub use frames::{read_frames_mapped, read_frames_rgb, RgbFrame};
-pub use offline::{analyze_offline, OfflineAnalysis, OfflineOptions, WindowChoice, WindowPick};
+pub use offline::{
+    analyze_offline, peak_with_squares, OfflineAnalysis, OfflineOptions, WindowChoice, WindowPick,
+};
 pub use own::{decode_own, OwnPicture};
 pub use source::{
     linked_versions, probe, scan_packets, set_ffmpeg_logging, PacketInfo, PacketScan, VideoInfo,

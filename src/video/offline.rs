@@ -599,27 +599,28 @@ fn offline_pass(
         keep: opts.residual_keep,
     };
     // The mosaic pictures come from this decode too, unless it starts at a seek point
-    // (positions then no longer count from the start).
-    let small_enough = match (opts.squares, opts.squares_peak_budget) {
-        (Some((square, patch)), Some(budget)) => {
+    // (positions then no longer count from the start) or they would not fit the budget.
+    let fits = |square, patch| {
+        opts.squares_peak_budget.is_none_or(|budget| {
             peak_with_squares(info.width, info.height, t, square, patch) <= budget
-        }
-        _ => true,
+        })
     };
     let mut capture = match opts.squares {
-        Some((square_size, patch)) if seek_to.is_none() && small_enough => Some(SquareCapture {
-            ids: rgb_frame_ids(&frame_ids, total)
-                .into_iter()
-                .filter(|&f| f >= 0)
-                .map(|f| f as usize)
-                .collect(),
-            square_size,
-            patch,
-            scratch: RgbFrame::default(),
-            ranks: timestamp_ranks(&scan.packets),
-            got: HashMap::new(),
-            broken: false,
-        }),
+        Some((square_size, patch)) if seek_to.is_none() && fits(square_size, patch) => {
+            Some(SquareCapture {
+                ids: rgb_frame_ids(&frame_ids, total)
+                    .into_iter()
+                    .filter(|&f| f >= 0)
+                    .map(|f| f as usize)
+                    .collect(),
+                square_size,
+                patch,
+                scratch: RgbFrame::default(),
+                ranks: timestamp_ranks(&scan.packets),
+                got: HashMap::new(),
+                broken: false,
+            })
+        }
         _ => None,
     };
     // Frames are numbered by timestamp here; on constant-frame-rate video the output

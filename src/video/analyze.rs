@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 use std::thread::ScopedJoinHandle;
 use std::time::Instant;
 
@@ -344,20 +345,29 @@ impl FrameSink for Sink<'_, '_> {
 }
 
 /// The emulator's thread: estimates the frames it is sent (decode order) and keeps what
-/// `store` makes of the wanted ones, by display index.
+/// `store` makes of the wanted ones, by display index. Storing runs on the worker pool
+/// beside the next frame's estimate: only the estimates depend on each other.
 pub(crate) fn run_emulator(
     rx: Receiver<EmuFrame>,
     store: PatchedStore,
 ) -> HashMap<usize, ResidualPlane> {
-    let mut emu = Emulator::new();
-    let mut out = HashMap::new();
-    for f in rx {
-        let p = f.display_index;
-        if let Some(plane) = emu.push(f, |est| store.store(est)) {
-            out.insert(p, plane);
+    let out = Mutex::new(HashMap::new());
+    rayon::in_place_scope(|scope| {
+        let mut emu = Emulator::new();
+        for f in rx {
+            let p = f.display_index;
+            if let Some(est) = emu.push(f) {
+                let out = &out;
+                scope.spawn(move |_| {
+                    let plane = store.store(&est);
+                    out.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(p, plane);
+                });
+            }
         }
-    }
-    out
+    });
+    out.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Ends a pass's emulator thread: the frames still held for reordering go to it, its

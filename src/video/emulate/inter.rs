@@ -38,12 +38,24 @@ struct Cells {
 }
 
 fn rasterise(vectors: &[MotionVector], gw: usize, gh: usize) -> Cells {
-    let mut c = Cells {
-        l0: vec![None; gw * gh],
-        l1: vec![None; gw * gh],
-    };
+    // The two lists are independent: each is filled on its own thread.
+    let (l0, l1) = rayon::join(
+        || rasterise_list(vectors, gw, gh, |s| s < 0),
+        || rasterise_list(vectors, gw, gh, |s| s > 0),
+    );
+    Cells { l0, l1 }
+}
+
+/// The cells of the vectors whose `source` passes `list`, later vectors over earlier ones.
+fn rasterise_list(
+    vectors: &[MotionVector],
+    gw: usize,
+    gh: usize,
+    list: impl Fn(i32) -> bool,
+) -> Vec<Option<(i32, i32)>> {
+    let mut cells = vec![None; gw * gh];
     for mv in vectors {
-        if mv.source == 0 || mv.w == 0 || mv.h == 0 {
+        if !list(mv.source) || mv.w == 0 || mv.h == 0 {
             continue;
         }
         let q = mv.quarter_pel();
@@ -53,14 +65,13 @@ fn rasterise(vectors: &[MotionVector], gw: usize, gh: usize) -> Cells {
         let cy0 = y0.div_euclid(4).max(0);
         let cx1 = (x0 + i32::from(mv.w) - 1).div_euclid(4).min(gw as i32 - 1);
         let cy1 = (y0 + i32::from(mv.h) - 1).div_euclid(4).min(gh as i32 - 1);
-        let list = if mv.source < 0 { &mut c.l0 } else { &mut c.l1 };
         for cy in cy0..=cy1 {
             for cx in cx0..=cx1 {
-                list[cy as usize * gw + cx as usize] = Some(q);
+                cells[cy as usize * gw + cx as usize] = Some(q);
             }
         }
     }
-    c
+    cells
 }
 
 #[derive(Clone, Copy)]
@@ -311,6 +322,7 @@ pub fn inter_estimate(
     }
     // Category of each cell, given which candidate lists exist.
     let cat: Vec<Cat> = (0..gw * gh)
+        .into_par_iter()
         .map(|k| {
             let has0 = cells.l0[k].is_some() && !opts_l0.is_empty();
             let has1 = cells.l1[k].is_some() && !opts_l1.is_empty();

@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use rayon::prelude::*;
+
 use super::block::{load, store};
 
 /// A plane whose sides are multiples of 4: borrowed when they already are, else copied with
@@ -72,12 +74,6 @@ impl<'a> Padded<'a> {
     #[inline]
     pub fn block8(&self, bx: usize, by: usize) -> [u8; 64] {
         load::<8, 64>(&self.data, self.width, by * 8 * self.width + bx * 8)
-    }
-
-    #[inline]
-    pub fn put_block(&mut self, bx: usize, by: usize, b: &[u8; 16]) {
-        let width = self.width;
-        store::<4, 16>(self.data.to_mut(), width, by * 4 * width + bx * 4, b);
     }
 }
 
@@ -165,12 +161,17 @@ pub fn residual4x4(cur: &[u8; 16], pred: &[u8; 16]) -> [u8; 16] {
 /// The intra estimate of a whole plane (padded dimensions).
 pub fn intra_plane(p: &Padded, dc_only: bool) -> Padded<'static> {
     let mut out = Padded::zeroed(p.width, p.height);
-    for by in 0..p.height / 4 {
-        for bx in 0..p.width / 4 {
-            let b = intra_block(p, bx, by, dc_only);
-            out.put_block(bx, by, &b);
-        }
-    }
+    let width = p.width;
+    // Blocks predict from the stock picture, never from each other: rows are independent.
+    out.data
+        .to_mut()
+        .par_chunks_mut(4 * width)
+        .enumerate()
+        .for_each(|(by, band)| {
+            for bx in 0..width / 4 {
+                store::<4, 16>(band, width, bx * 4, &intra_block(p, bx, by, dc_only));
+            }
+        });
     out
 }
 

@@ -11,6 +11,7 @@ mod intra;
 mod mc;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::motion::MotionVector;
 use super::yuv::YuvFrame;
@@ -40,14 +41,14 @@ pub struct EmuFrame {
 
 /// A reference picture: the stock decode and its patched estimate. A reference no later
 /// frame can pick keeps its place (so the others leave the store when they would have) but
-/// not its pictures.
+/// not its pictures. The estimate is shared with whoever was handed it as a wanted frame.
 #[derive(Debug, Clone)]
 pub struct RefPic {
     pub decode_index: usize,
     pub display_index: usize,
     pub live: bool,
     pub stock: YuvFrame,
-    pub patched: YuvFrame,
+    pub patched: Arc<YuvFrame>,
 }
 
 /// Walks frames in decode order and keeps the patched estimates of recent references.
@@ -62,9 +63,9 @@ impl Emulator {
         Emulator::default()
     }
 
-    /// Processes the next frame (decode order); when the frame is wanted, `wanted` is given
-    /// its patched estimate and its answer returned.
-    pub fn push<R>(&mut self, f: EmuFrame, wanted: impl FnOnce(&YuvFrame) -> R) -> Option<R> {
+    /// Processes the next frame (decode order) and returns its patched estimate when the
+    /// frame is wanted.
+    pub fn push(&mut self, f: EmuFrame) -> Option<Arc<YuvFrame>> {
         if f.is_idr {
             self.refs.clear();
         }
@@ -73,12 +74,12 @@ impl Emulator {
         }
         self.last_decode_index = Some(f.decode_index);
         let refs = self.refs.make_contiguous();
-        let patched = if f.vectors.is_empty() || refs.is_empty() {
+        let patched = Arc::new(if f.vectors.is_empty() || refs.is_empty() {
             intra_estimate(&f.picture)
         } else {
             inter::inter_estimate(&f.picture, &f.vectors, f.display_index, refs)
-        };
-        let out = f.wanted.then(|| wanted(&patched));
+        });
+        let out = f.wanted.then(|| Arc::clone(&patched));
         if f.is_reference {
             self.refs.push_back(RefPic {
                 decode_index: f.decode_index,
@@ -117,7 +118,7 @@ impl Emulator {
                 let r = &mut self.refs[i];
                 r.live = false;
                 r.stock = YuvFrame::default();
-                r.patched = YuvFrame::default();
+                r.patched = Arc::default();
             }
         }
     }
@@ -217,8 +218,8 @@ mod tests {
                     later_display_floor: floor,
                 };
                 let floor = order[d + 1..].iter().copied().min().unwrap_or(usize::MAX);
-                let a = kept.push(frame(None), |e| e.clone());
-                let b = freed.push(frame(Some(floor)), |e| e.clone());
+                let a = kept.push(frame(None));
+                let b = freed.push(frame(Some(floor)));
                 assert_eq!(a, b, "frame {t}");
                 most_freed = most_freed.max(freed.refs.iter().filter(|r| !r.live).count());
             }

@@ -241,8 +241,7 @@ pub fn run(
             }
             on_job(&job, &outcome);
         },
-    )
-    .map_err(std::io::Error::other)?;
+    )?;
     match io_error {
         Some(e) => Err(e),
         None => Ok(summary),

@@ -150,8 +150,7 @@ pub fn run(run: &Stage1Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
             io_error.get_or_insert(e);
         }
         on_record(&job, &outcome);
-    })
-    .map_err(std::io::Error::other)?;
+    })?;
     if let Some(e) = io_error {
         return Err(e);
     }

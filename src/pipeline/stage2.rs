@@ -326,8 +326,7 @@ pub fn run(run: &Stage2Run, mut on_record: impl FnMut(&Job, &Outcome)) -> std::i
             io_error.get_or_insert(e);
         }
         on_record(&job, &outcome);
-    })
-    .map_err(std::io::Error::other)?;
+    })?;
     if let Some(e) = io_error {
         return Err(e);
     }

@@ -1,5 +1,7 @@
 //! RGB frames for packing: decoded pictures at the source size, rgb24.
 
+use std::cell::Cell;
+
 use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView, PacketAction};
 use super::error::VideoError;
 use super::plan::{timestamp_ranks, Indexing, Plan};
@@ -108,12 +110,22 @@ fn rgb_pass<'a, 'm, T>(
     Ok(sink)
 }
 
-/// Frame threads for a pass that reads pictures only: the cores the surrounding worker
-/// pool leaves idle (a batch with a worker per core decodes each video on one thread, a
+thread_local! {
+    /// How many videos this thread's batch decodes at once (1 outside a batch).
+    static JOB_WORKERS: Cell<usize> = const { Cell::new(1) };
+}
+
+/// Tells picture reads on this thread how many videos its batch decodes at once.
+pub fn set_job_workers(n: usize) {
+    JOB_WORKERS.with(|w| w.set(n.max(1)));
+}
+
+/// Frame threads for a pass that reads pictures only: the cores the other videos of the
+/// batch leave idle (a batch with a worker per core decodes each video on one thread, a
 /// single worker gets the other cores), at most 4, past which memory grows for little.
 fn picture_threads() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores / rayon::current_num_threads().max(1)).clamp(1, 4)
+    (cores / JOB_WORKERS.with(Cell::get)).clamp(1, 4)
 }
 
 /// The pictures at `frame_ids` (presentation order, counted from 0), rgb24 at the source

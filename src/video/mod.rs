@@ -40,7 +40,7 @@ pub use analyze::{
     analyze, analyze_with, AnalyzeOptions, DecodeStats, Progress, Stage, VideoAnalysis,
 };
 pub use error::VideoError;
-pub use frames::{read_frames_mapped, read_frames_rgb, RgbFrame};
+pub use frames::{read_frames_mapped, read_frames_rgb, set_job_workers, RgbFrame};
 pub use offline::{
     analyze_offline, peak_with_squares, OfflineAnalysis, OfflineOptions, WindowChoice, WindowPick,
 };

@@ -337,14 +337,22 @@ fn best_of_3(mut run: impl FnMut() -> Measured) -> Measured {
     best
 }
 
-/// Runs a command, sampling its peak resident set (`VmHWM`) from /proc while it runs.
+/// Runs a command, sampling its peak resident set (`VmHWM`) from /proc while it runs. Its
+/// standard error (run summaries) is shown only when it fails, to keep the table readable.
 fn run_measured(cmd: &mut Command) -> Measured {
     use std::io::Read;
     let t = Instant::now();
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
+    let mut stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
     let status_path = format!("/proc/{}/status", child.id());
     let stat_path = format!("/proc/{}/stat", child.id());
     let mut ticks = 0u64;
@@ -385,8 +393,13 @@ fn run_measured(cmd: &mut Command) -> Measured {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
+    let secs = t.elapsed().as_secs_f64();
+    let errors = errors.join().unwrap_or_default();
+    if !status.success() {
+        eprintln!("{cmd:?} failed ({status}):\n{errors}");
+    }
     Measured {
-        secs: t.elapsed().as_secs_f64(),
+        secs,
         cpu_secs: ticks as f64 / 100.0,
         peak_rss_kb: peak,
         code: status.code(),

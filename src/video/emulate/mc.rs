@@ -265,11 +265,22 @@ fn bilinear_outside<const N: usize>(
 ) {
     let mut window = [0u8; 9 * 9];
     let clamp = |v: i32, len: usize| v.clamp(0, len as i32 - 1) as usize;
+    // Above or below the plane only (the common case at the top and bottom edges): each
+    // window row is nine samples of a plane row, a fixed-size copy.
+    let cols_inside = x >= 0 && x as usize + 9 <= p.width;
     let cols: [usize; 9] = std::array::from_fn(|c| clamp(x + c as i32, p.width));
     for r in 0..=N {
         let row = &p.data[clamp(y + r as i32, p.height) * p.width..][..p.width];
-        for c in 0..=N {
-            window[r * 9 + c] = row[cols[c]];
+        let dst: &mut [u8; 9] = (&mut window[r * 9..r * 9 + 9])
+            .try_into()
+            .expect("nine samples");
+        if cols_inside {
+            let x = x as usize;
+            *dst = row[x..x + 9].try_into().expect("nine samples");
+        } else {
+            for c in 0..=N {
+                dst[c] = row[cols[c]];
+            }
         }
     }
     interpolate::<N>(&window, 9, 0, fx, fy, scale, out);
@@ -690,6 +701,66 @@ mod tests {
         assert_eq!(out, [0, 0, 0, 0]);
         mc_luma::<2>(p, 6, 0, 400, 0, &mut out);
         assert_eq!(out, [70, 70, 70, 70]);
+    }
+
+    /// Windows that leave the plane on any side, by a little or entirely, equal a plain
+    /// bilinear over edge-clamped samples, for every block size, fraction and scale.
+    #[test]
+    fn edge_extension_equals_clamped_samples() {
+        fn check<const N: usize>(p: PlaneRef, scale: u32) {
+            let at = |x: i32, y: i32| {
+                let (cx, cy) = (
+                    x.clamp(0, p.width as i32 - 1) as usize,
+                    y.clamp(0, p.height as i32 - 1) as usize,
+                );
+                u32::from(p.data[cy * p.width + cx])
+            };
+            let shift = 2 * scale.trailing_zeros();
+            for y in -(N as i32) - 3..p.height as i32 + 3 {
+                for x in -(N as i32) - 3..p.width as i32 + 3 {
+                    for (fx, fy) in [(0, 0), (1, 0), (0, scale - 1), (scale / 2, 1), (3, 3)] {
+                        let mut out = [0u8; 64];
+                        bilinear::<N>(p, x, y, fx, fy, scale, &mut out);
+                        for r in 0..N {
+                            for c in 0..N {
+                                let (xx, yy) = (x + c as i32, y + r as i32);
+                                let v = (scale - fx) * (scale - fy) * at(xx, yy)
+                                    + fx * (scale - fy) * at(xx + 1, yy)
+                                    + (scale - fx) * fy * at(xx, yy + 1)
+                                    + fx * fy * at(xx + 1, yy + 1);
+                                let want = (v + (1 << shift >> 1)) >> shift;
+                                assert_eq!(
+                                    u32::from(out[r * N + c]),
+                                    want,
+                                    "{N}x{N} at ({x}, {y}) + ({fx}, {fy})/{scale}, sample ({c}, {r})"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut state = 0x2545_f491u32;
+        for (w, h) in [(13, 7), (4, 4), (1, 3)] {
+            let data: Vec<u8> = (0..w * h)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    (state >> 24) as u8
+                })
+                .collect();
+            let p = PlaneRef {
+                data: &data,
+                width: w,
+                height: h,
+            };
+            for scale in [4, 8] {
+                check::<2>(p, scale);
+                check::<4>(p, scale);
+                check::<8>(p, scale);
+            }
+        }
     }
 
     /// The SSE2 kernels equal the scalar one at every fractional offset of both scales,

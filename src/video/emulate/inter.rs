@@ -364,7 +364,10 @@ pub fn inter_estimate(
         .zip(out_u.data.to_mut().par_chunks_mut(4 * ctx.pu.width))
         .zip(out_v.data.to_mut().par_chunks_mut(4 * ctx.pv.width))
         .enumerate()
-        .for_each(|(by, ((y, u), v))| block_row(&ctx, by, y, [u, v]));
+        .for_each_init(
+            || RowChoice::new(gw),
+            |row, (by, ((y, u), v))| block_row(&ctx, by, y, [u, v], row),
+        );
     YuvFrame {
         width: w,
         height: h,
@@ -385,6 +388,22 @@ struct RowChoice {
 }
 
 impl RowChoice {
+    /// Buffers for rows `gw` cells wide, reused from row to row.
+    fn new(gw: usize) -> RowChoice {
+        RowChoice {
+            chosen: vec![None; 2 * gw],
+            pred: vec![[0u8; 16]; 2 * gw],
+            uniform: vec![false; gw.div_ceil(2)],
+        }
+    }
+
+    /// Forgets the previous row's choices. `pred` keeps stale samples: it is read only
+    /// where this row chose an option for a cell of a non-uniform block, which writes it.
+    fn clear(&mut self) {
+        self.chosen.fill(None);
+        self.uniform.fill(false);
+    }
+
     /// The index of cell (cx, cy) in this row pair.
     fn local(&self, by: usize, cx: usize, cy: usize) -> usize {
         (cy - by * 2) * (self.chosen.len() / 2) + cx
@@ -394,14 +413,10 @@ impl RowChoice {
 /// One row of 8x8 blocks: least-SAD option per block and category, the patched luma
 /// (residual where coded, else the same option on the patched references), and the
 /// matching row of chroma 4x4 blocks.
-fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
+fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2], row: &mut RowChoice) {
     let (gw, gh) = (ctx.gw, ctx.gh);
     let bgw = gw.div_ceil(2);
-    let mut row = RowChoice {
-        chosen: vec![None; 2 * gw],
-        pred: vec![[0u8; 16]; 2 * gw],
-        uniform: vec![false; bgw],
-    };
+    row.clear();
     let mut mc_bufs = [[0u8; 64]; 6];
     // The next block row's band of every candidate reference (stock luma, which every
     // option reads), asked for now so that it arrives while this row is worked on.
@@ -428,7 +443,7 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
                 .iter()
                 .all(|m| ctx.cat[m.2] == ctx.cat[k0] && ctx.mv_of(m.2) == ctx.mv_of(k0));
         if !is_uniform {
-            choose_cells(ctx, by, members, &mut row);
+            choose_cells(ctx, by, members, row);
             continue;
         }
         row.uniform[bx] = true;
@@ -449,8 +464,8 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2]) {
             patched_luma8(ctx, &u, opt, &best, &mut y[bx * 8..]);
         }
     }
-    patched_luma_cells(ctx, by, &row, y);
-    patched_chroma_row(ctx, by, &row, chroma);
+    patched_luma_cells(ctx, by, row, y);
+    patched_chroma_row(ctx, by, row, chroma);
 }
 
 /// The stock predictions of one cell from every candidate reference its category uses.

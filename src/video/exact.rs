@@ -12,6 +12,7 @@
 //! once the last wanted picture is out.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use ffmpeg_next as ff;
 use h264::{Decoder, Mode, Picture};
@@ -133,17 +134,22 @@ fn to_yuv(p: Picture) -> YuvFrame {
     }
 }
 
-struct Collector<'a> {
+struct Collector<'a, 's, 'scope> {
     wanted: &'a BTreeSet<usize>,
     map: Option<Vec<Option<usize>>>,
     raw_outputs: usize,
     store: PatchedStore,
+    /// Storing a wanted picture runs on the pool while the decoder goes on.
+    scope: &'s rayon::Scope<'scope>,
+    planes: &'scope Mutex<HashMap<usize, ResidualPlane>>,
+    /// The wanted presentation indices handed to storing.
+    taken: BTreeSet<usize>,
     result: ExactResult,
     /// A wanted picture came out unreconstructed (the timestamp ranks were wrong).
     lost_wanted: bool,
 }
 
-impl Collector<'_> {
+impl Collector<'_, '_, '_> {
     fn take(&mut self, pic: Picture) {
         let k = self.raw_outputs;
         self.raw_outputs += 1;
@@ -162,15 +168,20 @@ impl Collector<'_> {
                 return;
             }
             self.result.types.insert(p, pic.pict_type);
-            let plane = self.store.store(&to_yuv(pic));
-            self.result.planes.insert(p, plane);
+            self.taken.insert(p);
+            let (store, planes) = (self.store, self.planes);
+            self.scope.spawn(move |_| {
+                let plane = store.store(&to_yuv(pic));
+                planes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(p, plane);
+            });
         }
     }
 
     fn done(&self) -> bool {
-        self.wanted
-            .iter()
-            .all(|p| self.result.planes.contains_key(p))
+        self.taken.len() == self.wanted.len()
     }
 }
 
@@ -233,6 +244,25 @@ fn decode_pass(
     store: PatchedStore,
     parse_only: Option<&[bool]>,
 ) -> Result<ExactResult, PassFail> {
+    let planes = Mutex::new(HashMap::new());
+    let result = rayon::in_place_scope(|scope| {
+        decode_pictures(path, packets, wanted, store, parse_only, scope, &planes)
+    });
+    let mut result = result?;
+    result.planes = planes.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(result)
+}
+
+/// [`decode_pass`] up to the handing of the wanted pictures to storing in `scope`.
+fn decode_pictures<'scope>(
+    path: &str,
+    packets: &[PacketInfo],
+    wanted: &BTreeSet<usize>,
+    store: PatchedStore,
+    parse_only: Option<&[bool]>,
+    scope: &rayon::Scope<'scope>,
+    planes: &'scope Mutex<HashMap<usize, ResidualPlane>>,
+) -> Result<ExactResult, PassFail> {
     let fail = |e: String| ExactFail::Failed(e);
     let mut src = Source::open(path).map_err(|e| fail(e.to_string()))?;
     if let Some(why) = unsupported_reason(&src) {
@@ -248,6 +278,9 @@ fn decode_pass(
         map: output_map(packets),
         raw_outputs: 0,
         store,
+        scope,
+        planes,
+        taken: BTreeSet::new(),
         result: ExactResult::default(),
         lost_wanted: false,
     };
@@ -317,10 +350,7 @@ fn decode_pass(
     if col.done() {
         return Ok(col.result);
     }
-    let missing = wanted
-        .iter()
-        .filter(|p| !col.result.planes.contains_key(p))
-        .count();
+    let missing = wanted.iter().filter(|p| !col.taken.contains(p)).count();
     Err(PassFail::Exact(ExactFail::Failed(match ended_by_error {
         Some(e) => format!(
             "the project's decoder stopped after {} frames ({e}) with {missing} sampled frames still missing",

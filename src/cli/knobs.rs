@@ -145,8 +145,9 @@ pub struct RunControl {
     /// Stop after this many records (0 = all).
     #[arg(long, default_value_t = 0, alias = "max_samples")]
     pub max_samples: u64,
-    /// Worker threads, one video each (default: all cores). With fewer workers than cores,
-    /// passes that only read pictures decode on the idle cores too.
+    /// Videos worked on at once, one thread each (default: all cores). With fewer workers
+    /// than cores the idle cores still help each video: scoring, colour conversion and the
+    /// residual run on every core, and passes that only read pictures decode on them too.
     #[arg(long, short = 'j', alias = "num_workers")]
     pub threads: Option<usize>,
     /// Redo outputs that already exist (default: skip them, so a rerun resumes).

@@ -50,10 +50,12 @@ where
 {
     let results: Vec<Mutex<Option<R>>> = batch.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
+    // A batch smaller than the worker count (a short dataset, the last batch) leaves cores
+    // to each video's picture reads.
     let workers = threads.min(batch.len());
     std::thread::scope(|scope| -> std::io::Result<()> {
         let run = || {
-            set_job_workers(threads);
+            set_job_workers(workers);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(job) = batch.get(i) else { break };

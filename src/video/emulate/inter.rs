@@ -65,10 +65,12 @@ fn rasterise_list(
         let cy0 = y0.div_euclid(4).max(0);
         let cx1 = (x0 + i32::from(mv.w) - 1).div_euclid(4).min(gw as i32 - 1);
         let cy1 = (y0 + i32::from(mv.h) - 1).div_euclid(4).min(gh as i32 - 1);
+        if cx0 > cx1 {
+            continue;
+        }
         for cy in cy0..=cy1 {
-            for cx in cx0..=cx1 {
-                cells[cy as usize * gw + cx as usize] = Some(q);
-            }
+            let row = cy as usize * gw;
+            cells[row + cx0 as usize..=row + cx1 as usize].fill(Some(q));
         }
     }
     cells
@@ -320,20 +322,23 @@ pub fn inter_estimate(
             }
         }
     }
-    // Category of each cell, given which candidate lists exist.
-    let cat: Vec<Cat> = (0..gw * gh)
-        .into_par_iter()
-        .map(|k| {
-            let has0 = cells.l0[k].is_some() && !opts_l0.is_empty();
-            let has1 = cells.l1[k].is_some() && !opts_l1.is_empty();
-            match (has0, has1) {
-                (true, true) => Cat::Bi,
-                (true, false) => Cat::L0,
-                (false, true) => Cat::L1,
-                _ => Cat::Intra,
+    // Category of each cell, given which candidate lists exist; bands of cell rows on the
+    // pool, each a plain loop.
+    let (any0, any1) = (!opts_l0.is_empty(), !opts_l1.is_empty());
+    let band = gw.max(1) * 16;
+    let mut cat = vec![Cat::Intra; gw * gh];
+    cat.par_chunks_mut(band)
+        .zip(cells.l0.par_chunks(band).zip(cells.l1.par_chunks(band)))
+        .for_each(|(out, (l0, l1))| {
+            for ((c, m0), m1) in out.iter_mut().zip(l0).zip(l1) {
+                *c = match (any0 && m0.is_some(), any1 && m1.is_some()) {
+                    (true, true) => Cat::Bi,
+                    (true, false) => Cat::L0,
+                    (false, true) => Cat::L1,
+                    _ => Cat::Intra,
+                };
             }
-        })
-        .collect();
+        });
     let ctx = Ctx {
         refs: Refs {
             l0: before,
@@ -793,4 +798,72 @@ fn patched_luma8(ctx: &Ctx, u: &Uniform8, opt: Opt, pred: &[u8; 64], out: &mut [
         }
     }
     store::<8, 64>(out, ctx.py.width, 0, &block);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mv(source: i32, w: u8, h: u8, dst_x: i16, dst_y: i16, motion_x: i32) -> MotionVector {
+        MotionVector {
+            source,
+            w,
+            h,
+            src_x: dst_x,
+            src_y: dst_y,
+            dst_x,
+            dst_y,
+            motion_x,
+            motion_y: -motion_x,
+            motion_scale: 4,
+        }
+    }
+
+    /// Vectors inside, across the edges of and wholly off a 5x3 cell grid, in both lists
+    /// and overlapping, rasterise as a cell-by-cell test of the covered pixels says: the
+    /// last vector of a list covering a cell wins, source 0 and empty blocks count nowhere.
+    #[test]
+    fn rasterising_covers_the_cells_each_block_touches() {
+        let (gw, gh) = (5, 3);
+        let vectors = [
+            mv(-1, 16, 16, 8, 8, 4),
+            mv(-1, 8, 8, 12, 4, 8),
+            mv(1, 16, 8, 18, 8, 12),
+            mv(-1, 16, 16, -8, 4, 16),
+            mv(1, 8, 16, 40, 30, 20),
+            mv(-1, 8, 8, -30, -30, 24),
+            mv(0, 16, 16, 8, 8, 28),
+            mv(1, 0, 8, 8, 8, 32),
+            mv(-1, 4, 4, 19, 11, 36),
+        ];
+        let cells = rasterise(&vectors, gw, gh);
+        for (list, got) in [(-1, &cells.l0), (1, &cells.l1)] {
+            for cy in 0..gh as i32 {
+                for cx in 0..gw as i32 {
+                    // The last vector of the list that covers the cell.
+                    let want = vectors
+                        .iter()
+                        .rev()
+                        .filter(|v| v.source.signum() == list && v.w > 0 && v.h > 0)
+                        .find(|v| {
+                            let x0 = i32::from(v.dst_x) - i32::from(v.w) / 2;
+                            let y0 = i32::from(v.dst_y) - i32::from(v.h) / 2;
+                            let (x1, y1) = (x0 + i32::from(v.w) - 1, y0 + i32::from(v.h) - 1);
+                            // Cells out of range are clamped onto the grid's edge.
+                            let (ex0, ey0) = (x0.div_euclid(4).max(0), y0.div_euclid(4).max(0));
+                            let ex1 = x1.div_euclid(4).min(gw as i32 - 1);
+                            let ey1 = y1.div_euclid(4).min(gh as i32 - 1);
+                            (ex0..=ex1).contains(&cx) && (ey0..=ey1).contains(&cy)
+                        })
+                        .map(|v| v.quarter_pel());
+                    assert_eq!(
+                        got[cy as usize * gw + cx as usize],
+                        want,
+                        "list {list} cell ({cx}, {cy})"
+                    );
+                }
+            }
+        }
+        assert!(cells.l0.iter().any(Option::is_some) && cells.l1.iter().any(Option::is_some));
+    }
 }

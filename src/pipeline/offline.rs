@@ -381,15 +381,14 @@ fn build(
     })
     .map_err(|e| e.to_string())?;
     let io = |what: &str, e: std::io::Error| format!("writing {what}: {e}");
-    for (i, img) in packed.images.iter().enumerate() {
-        jpeg::write_rgb(
-            &out.join(format!("mosaic_{i:03}.jpg")),
-            img,
-            packed.size,
-            packed.size,
-            run.jpg_quality,
-        )
-        .map_err(|e| io("mosaics", e))?;
+    let mosaics: Vec<(PathBuf, &Vec<u8>)> = packed
+        .images
+        .iter()
+        .enumerate()
+        .map(|(i, img)| (out.join(format!("mosaic_{i:03}.jpg")), img))
+        .collect();
+    for r in jpeg::write_rgb_each(&mosaics, packed.size, packed.size, run.jpg_quality) {
+        r.map_err(|e| io("mosaics", e))?;
     }
     npy::write_rows(&out.join("positions_thw.npy"), &sel.rows)
         .map_err(|e| io("positions_thw.npy", e))?;

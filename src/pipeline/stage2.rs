@@ -487,9 +487,10 @@ fn try_pack(job: &Job, run: &Stage2Run, index: &Stage1Index) -> Result<Outcome, 
         return export_patches(job, run, &sorted, &dir, convs, square);
     }
     let packed = select::render(&plan, 3, square).map_err(|e| e.to_string())?;
-    for (img, path) in packed.images.iter().zip(&images) {
-        jpeg::write_rgb(path, img, packed.size, packed.size, run.jpg_quality)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+    let mosaics: Vec<(&PathBuf, &Vec<u8>)> = images.iter().zip(&packed.images).collect();
+    let written = jpeg::write_rgb_each(&mosaics, packed.size, packed.size, run.jpg_quality);
+    for (r, (path, _)) in written.into_iter().zip(&mosaics) {
+        r.map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if run.write_positions {
         npy::write_rows(&positions_path, &plan.positions)

@@ -1,6 +1,7 @@
 //! Stage 1's view of a video in one decode: the sampled frames' motion grids, their
 //! residual pictures from the chosen source, and optionally their RGB pictures.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
@@ -133,6 +134,23 @@ pub(crate) struct PatchedStore {
 impl PatchedStore {
     pub fn store(&self, f: &YuvFrame) -> ResidualPlane {
         keep_residual(ResidualPlane::Patched(self.luma.map(f)), self.keep)
+    }
+
+    /// Stores picture `f` (presentation index `p`) into `into` as a job of `scope`, so
+    /// that the decoder handing it over goes on meanwhile.
+    pub fn store_on<'scope>(
+        self,
+        scope: &rayon::Scope<'scope>,
+        p: usize,
+        f: impl Borrow<YuvFrame> + Send + 'scope,
+        into: &'scope Mutex<HashMap<usize, ResidualPlane>>,
+    ) {
+        scope.spawn(move |_| {
+            let plane = self.store(f.borrow());
+            into.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(p, plane);
+        });
     }
 }
 
@@ -357,13 +375,7 @@ pub(crate) fn run_emulator(
         for f in rx {
             let p = f.display_index;
             if let Some(est) = emu.push(f) {
-                let out = &out;
-                scope.spawn(move |_| {
-                    let plane = store.store(&est);
-                    out.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .insert(p, plane);
-                });
+                store.store_on(scope, p, est, &out);
             }
         }
     });

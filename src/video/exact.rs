@@ -142,8 +142,7 @@ struct Collector<'a, 's, 'scope> {
     /// Storing a wanted picture runs on the pool while the decoder goes on.
     scope: &'s rayon::Scope<'scope>,
     planes: &'scope Mutex<HashMap<usize, ResidualPlane>>,
-    /// The wanted presentation indices handed to storing.
-    taken: BTreeSet<usize>,
+    /// `types` names every wanted picture handed to storing so far.
     result: ExactResult,
     /// A wanted picture came out unreconstructed (the timestamp ranks were wrong).
     lost_wanted: bool,
@@ -168,20 +167,12 @@ impl Collector<'_, '_, '_> {
                 return;
             }
             self.result.types.insert(p, pic.pict_type);
-            self.taken.insert(p);
-            let (store, planes) = (self.store, self.planes);
-            self.scope.spawn(move |_| {
-                let plane = store.store(&to_yuv(pic));
-                planes
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(p, plane);
-            });
+            self.store.store_on(self.scope, p, to_yuv(pic), self.planes);
         }
     }
 
     fn done(&self) -> bool {
-        self.taken.len() == self.wanted.len()
+        self.result.types.len() == self.wanted.len()
     }
 }
 
@@ -280,7 +271,6 @@ fn decode_pictures<'scope>(
         store,
         scope,
         planes,
-        taken: BTreeSet::new(),
         result: ExactResult::default(),
         lost_wanted: false,
     };
@@ -350,7 +340,10 @@ fn decode_pictures<'scope>(
     if col.done() {
         return Ok(col.result);
     }
-    let missing = wanted.iter().filter(|p| !col.taken.contains(p)).count();
+    let missing = wanted
+        .iter()
+        .filter(|p| !col.result.types.contains_key(p))
+        .count();
     Err(PassFail::Exact(ExactFail::Failed(match ended_by_error {
         Some(e) => format!(
             "the project's decoder stopped after {} frames ({e}) with {missing} sampled frames still missing",

@@ -340,28 +340,17 @@ fn best_of_3(mut run: impl FnMut() -> Measured) -> Measured {
 /// Runs a command, sampling its peak resident set (`VmHWM`) from /proc while it runs. Its
 /// standard error (run summaries) is shown only when it fails, to keep the table readable.
 fn run_measured(cmd: &mut Command) -> Measured {
-    use std::io::Read;
     let t = Instant::now();
     let mut child = cmd
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    let mut stderr = child.stderr.take().unwrap();
-    let errors = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
-    });
+    let errors = read_all_behind(child.stderr.take().unwrap());
     let status_path = format!("/proc/{}/status", child.id());
     let stat_path = format!("/proc/{}/stat", child.id());
     let mut ticks = 0u64;
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stdout.read_to_string(&mut s);
-        s
-    });
+    let reader = read_all_behind(child.stdout.take().unwrap());
     let mut peak = 0;
     let status = loop {
         if let Ok(text) = std::fs::read_to_string(&status_path) {
@@ -405,4 +394,16 @@ fn run_measured(cmd: &mut Command) -> Measured {
         code: status.code(),
         stdout: reader.join().unwrap(),
     }
+}
+
+/// Reads a child's pipe to its end on a thread of its own, so that a full pipe never stalls
+/// the child while it is being measured.
+fn read_all_behind(
+    mut pipe: impl std::io::Read + Send + 'static,
+) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = pipe.read_to_string(&mut s);
+        s
+    })
 }

@@ -72,7 +72,8 @@ pub(crate) fn unsupported_reason(src: &Source) -> Option<String> {
         ));
     }
     if let NalFraming::LengthPrefixed(_) = src.framing {
-        let mut d = Decoder::new(Mode::UpstreamResidual);
+        // Only the parameter sets are read: no picture, no reconstruction thread.
+        let mut d = Decoder::single_threaded(Mode::UpstreamResidual);
         if let Err(h264::Error::Unsupported(m)) = d.set_avcc(&src.extradata) {
             return Some(m);
         }

@@ -1,7 +1,30 @@
 //! Deblocking filter (8.7), applied to a whole picture after its slices.
 
-use crate::frame::{FrameState, MbInfo, SliceDeblock};
+use crate::frame::{MbInfo, PicData, Samples, SliceDeblock};
 use crate::tables::{chroma_qp, ALPHA, BETA, RASTER_TO_BLK, TC0};
+
+/// What deblocking reads of a parsed picture: its macroblocks, slices and motion.
+pub struct Parsed<'a> {
+    pub mb_w: usize,
+    pub mb_h: usize,
+    pub mbs: &'a [MbInfo],
+    pub slices: &'a [SliceDeblock],
+    pub mv: &'a [Vec<[i16; 2]>; 2],
+    pub ref_id: &'a [Vec<i32>; 2],
+}
+
+impl<'a> Parsed<'a> {
+    pub fn new(pic: &'a PicData, mbs: &'a [MbInfo], slices: &'a [SliceDeblock]) -> Self {
+        Parsed {
+            mb_w: pic.mb_w,
+            mb_h: pic.mb_h,
+            mbs,
+            slices,
+            mv: &pic.mv,
+            ref_id: &pic.ref_id,
+        }
+    }
+}
 
 /// Bit (y4 * 4 + x4) set for every 4x4 block of a macroblock with coded
 /// coefficients (whole 8x8 blocks when the 8x8 transform is used).
@@ -36,7 +59,7 @@ struct Motion {
 }
 
 impl Motion {
-    fn at(fs: &FrameState, i: usize) -> Motion {
+    fn at(fs: &Parsed, i: usize) -> Motion {
         Motion {
             r: [fs.ref_id[0][i], fs.ref_id[1][i]],
             m: [fs.mv[0][i], fs.mv[1][i]],
@@ -95,7 +118,7 @@ type Strengths = [[[u8; 4]; 4]; 2];
 /// All boundary strengths of macroblock `mb` (8.7.2.1), computed once from
 /// its coded masks, intra flags and motion. Internal edges 1 and 3 of an
 /// 8x8-transform macroblock are not filtered and are left at 0.
-fn mb_strengths(fs: &FrameState, mb: usize, left_ok: bool, top_ok: bool) -> Strengths {
+fn mb_strengths(fs: &Parsed, mb: usize, left_ok: bool, top_ok: bool) -> Strengths {
     let mut bs = [[[0u8; 4]; 4]; 2];
     let info = &fs.mbs[mb];
     let intra = info.kind.is_intra();
@@ -347,7 +370,7 @@ fn with_lines<const L: usize, const N: usize>(
 
 /// Filter the edges of one macroblock: vertical edges left to right, then
 /// horizontal edges top to bottom, each over luma then Cb and Cr.
-fn filter_mb(fs: &mut FrameState, mb: usize, bs: &Strengths, sl: &SliceDeblock) {
+fn filter_mb(fs: &Parsed, px: &mut Samples, mb: usize, bs: &Strengths, sl: &SliceDeblock) {
     let ys = fs.mb_w * 16;
     let cs = fs.mb_w * 8;
     let (mbx, mby) = (mb % fs.mb_w, mb / fs.mb_w);
@@ -373,10 +396,10 @@ fn filter_mb(fs: &mut FrameState, mb: usize, bs: &Strengths, sl: &SliceDeblock) 
                 };
                 if b[0] == 4 {
                     // bS 4 only on intra macroblock edges, where all segments have it
-                    with_lines::<16, 8>(&mut fs.y, ys, off, vertical, 1, |s| luma_strong(s, &t));
+                    with_lines::<16, 8>(&mut px.y, ys, off, vertical, 1, |s| luma_strong(s, &t));
                 } else {
                     let tc0 = line_tc0::<16>(b, 4, &t);
-                    with_lines::<16, 8>(&mut fs.y, ys, off, vertical, 2, |s| {
+                    with_lines::<16, 8>(&mut px.y, ys, off, vertical, 2, |s| {
                         luma_normal(s, &tc0, &t)
                     });
                 }
@@ -395,7 +418,7 @@ fn filter_mb(fs: &mut FrameState, mb: usize, bs: &Strengths, sl: &SliceDeblock) 
                 let Some(t) = Thresholds::new((qa + qb + 1) >> 1, sl) else {
                     continue;
                 };
-                let plane = if c == 0 { &mut fs.u } else { &mut fs.v };
+                let plane = if c == 0 { &mut px.u } else { &mut px.v };
                 let tc0 = line_tc0::<8>(b, 2, &t);
                 with_lines::<8, 4>(plane, cs, off, vertical, 1, |s| {
                     chroma_edge(s, &tc0, b[0] == 4, &t)
@@ -406,7 +429,7 @@ fn filter_mb(fs: &mut FrameState, mb: usize, bs: &Strengths, sl: &SliceDeblock) 
 }
 
 /// Deblock the whole picture.
-pub fn deblock_picture(fs: &mut FrameState) {
+pub fn deblock_picture(fs: &Parsed, px: &mut Samples) {
     for mb in 0..fs.mb_w * fs.mb_h {
         let info = fs.mbs[mb];
         if info.slice == 0 {
@@ -423,6 +446,6 @@ pub fn deblock_picture(fs: &mut FrameState) {
         let left_ok = mbx > 0 && !(sl.disable == 2 && fs.mbs[mb - 1].slice != info.slice);
         let top_ok = mby > 0 && !(sl.disable == 2 && fs.mbs[mb - fs.mb_w].slice != info.slice);
         let bs = mb_strengths(fs, mb, left_ok, top_ok);
-        filter_mb(fs, mb, &bs, &sl);
+        filter_mb(fs, px, mb, &bs, &sl);
     }
 }

@@ -7,15 +7,15 @@ use crate::cavlc;
 use crate::derive::{self, MotionEnv};
 use crate::dpb::{compute_poc, Dpb, DpbEntry, PocState};
 use crate::error::{Error, Result};
-use crate::frame::{FrameState, PicData, RefPic, SliceDeblock};
-use crate::mb::{MbKind, MbRecord};
+use crate::frame::{FrameState, PicData, RefPic, Samples, SliceDeblock};
+use crate::mb::MbKind;
 use crate::nal;
 use crate::params::{parse_pps, parse_sps, Pps, Sps};
-use crate::recon::{self, ReconEnv};
+use crate::pipe::{Pipe, SliceRecon};
+use crate::recon;
 use crate::slice::{parse_slice_header, SliceHeader, SliceType};
 use crate::syntax::MbSyntaxCtx;
 use crate::transform::{Dequant, Mode};
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// A decoded picture in display order (cropped, 4:2:0, no padding).
@@ -64,7 +64,8 @@ struct CurPic {
     reconstruct: bool,
 }
 
-struct Pending {
+/// A finished picture waiting for its turn in display order.
+pub(crate) struct Pending {
     pic: Arc<PicData>,
     sps: Sps,
     poc: i32,
@@ -82,11 +83,11 @@ pub struct Decoder {
     dpb: Dpb,
     poc_state: PocState,
     pending: Vec<Pending>,
-    out: VecDeque<Picture>,
     next_id: i32,
     frames: u64,
     nal_length_size: usize,
-    rec: Box<MbRecord>,
+    /// Parsed macroblocks go to reconstruction, pictures come back from it.
+    pipe: Pipe,
     /// Coded-block state carried between macroblocks (residual output rules).
     carry: CarryState,
     /// Why the last refused sequence parameter set is unsupported.
@@ -98,7 +99,18 @@ pub struct Decoder {
 }
 
 impl Decoder {
+    /// A decoder that reconstructs on a thread of its own while it parses.
     pub fn new(mode: Mode) -> Self {
+        Self::with_threads(mode, true)
+    }
+
+    /// A decoder that parses and reconstructs on the caller's thread only
+    /// (the same pictures, one core).
+    pub fn single_threaded(mode: Mode) -> Self {
+        Self::with_threads(mode, false)
+    }
+
+    fn with_threads(mode: Mode, threaded: bool) -> Self {
         Decoder {
             mode,
             sps: vec![None; 32],
@@ -107,11 +119,10 @@ impl Decoder {
             dpb: Dpb::default(),
             poc_state: PocState::default(),
             pending: Vec::new(),
-            out: VecDeque::new(),
             next_id: 0,
             frames: 0,
             nal_length_size: 4,
-            rec: Box::default(),
+            pipe: Pipe::new(threaded),
             carry: CarryState::default(),
             unsupported: None,
             parse_only_non_ref: false,
@@ -180,16 +191,18 @@ impl Decoder {
         Ok(())
     }
 
-    /// Next picture in display order, if one is ready.
+    /// Next picture in display order, if one is ready. Pictures are handed out
+    /// once reconstructed, which may be some packets after they were due.
     pub fn next_frame(&mut self) -> Option<Picture> {
-        self.out.pop_front()
+        self.pipe.try_picture()
     }
 
     /// Finish the stream: returns all remaining pictures in display order.
     pub fn flush(&mut self) -> Result<Vec<Picture>> {
         self.finish_picture()?;
-        self.bump_all();
-        Ok(self.out.drain(..).collect())
+        self.bump_all()?;
+        self.pipe.sync()?;
+        Ok(std::iter::from_fn(|| self.pipe.try_picture()).collect())
     }
 
     /// Decode one NAL unit (without start code or length prefix).
@@ -230,8 +243,7 @@ impl Decoder {
             }
             11 => {
                 self.finish_picture()?;
-                self.bump_all();
-                Ok(())
+                self.bump_all()
             }
             14 | 20 => Err(Error::unsupported("SVC/MVC extension NAL units")),
             _ => Ok(()),
@@ -290,26 +302,31 @@ impl Decoder {
             beta_offset: h.beta_offset,
             chroma_qp_offset: pps.chroma_qp_offset,
         });
-        let matrices = pps.scaling.clone().unwrap_or_else(|| sps.scaling.clone());
-        let dequant = Dequant::new(&matrices);
-        let implicit = if h.slice_type == SliceType::B && pps.weighted_bipred_idc == 2 {
-            Some(implicit_weights(&refs, poc))
-        } else {
-            None
-        };
+        if cur.reconstruct {
+            let matrices = pps.scaling.clone().unwrap_or_else(|| sps.scaling.clone());
+            let implicit = (h.slice_type == SliceType::B && pps.weighted_bipred_idc == 2)
+                .then(|| implicit_weights(&refs, poc));
+            self.pipe.slice(SliceRecon {
+                mode: self.mode,
+                chroma_qp_offset: pps.chroma_qp_offset,
+                dequant: Dequant::new(&matrices),
+                refs: refs.clone(),
+                explicit: h
+                    .explicit_weights
+                    .then(|| (h.weights.clone(), h.luma_log2_denom, h.chroma_log2_denom)),
+                implicit,
+            })?;
+        }
         let sctx = SliceCtx {
             h: &h,
             sps: &sps,
             pps: &pps,
             slice_num,
             refs: &refs,
-            dequant: &dequant,
-            implicit: implicit.as_deref(),
-            mode: self.mode,
             poc,
             reconstruct: cur.reconstruct,
         };
-        decode_slice_data(&sctx, r, &mut cur.fs, &mut self.rec, &mut self.carry)
+        decode_slice_data(&sctx, r, &mut cur.fs, &mut self.pipe, &mut self.carry)
     }
 
     /// A missing parameter set is most likely one that was refused as
@@ -333,7 +350,7 @@ impl Decoder {
         }
         if h.idr {
             // all earlier pictures precede this one in output order
-            self.bump_all();
+            self.bump_all()?;
             self.dpb.clear();
         }
         if !h.idr && !self.dpb.refs.is_empty() {
@@ -342,6 +359,11 @@ impl Decoder {
         let (poc, fno, msb) = compute_poc(sps, h, &self.poc_state);
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
+        let reconstruct = h.nal_ref_idc != 0 || !self.parse_only_non_ref;
+        if reconstruct {
+            self.pipe
+                .start(sps.mb_width as usize, sps.mb_height as usize)?;
+        }
         self.cur = Some(CurPic {
             fs: FrameState::new(id, sps.mb_width as usize, sps.mb_height as usize),
             sps: sps.clone(),
@@ -352,7 +374,7 @@ impl Decoder {
             pict_type: h.slice_type,
             next_slice: 0,
             mmco5: h.has_mmco5(),
-            reconstruct: h.nal_ref_idc != 0 || !self.parse_only_non_ref,
+            reconstruct,
         });
         Ok(())
     }
@@ -381,18 +403,19 @@ impl Decoder {
     }
 
     fn finish_picture(&mut self) -> Result<()> {
-        let Some(mut cur) = self.cur.take() else {
+        let Some(cur) = self.cur.take() else {
             return Ok(());
         };
         self.frames += 1;
+        let (pic, mbs, slices) = cur.fs.into_parts();
+        let pic = Arc::new(pic);
         if cur.reconstruct {
-            crate::deblock::deblock_picture(&mut cur.fs);
+            self.pipe.finish(pic.clone(), mbs, slices)?;
         }
         let h = &cur.first;
-        let pic = Arc::new(cur.fs.into_pic());
         let mut poc = cur.poc;
         if cur.mmco5 {
-            self.bump_all();
+            self.bump_all()?;
             poc = 0;
         }
         // POC state for the next picture
@@ -436,34 +459,36 @@ impl Decoder {
             .or(cur.sps.max_dec_frame_buffering)
             .unwrap_or(16) as usize;
         while self.pending.len() > depth {
-            self.bump_one();
+            self.bump_one()?;
         }
         Ok(())
     }
 
-    fn bump_one(&mut self) {
+    fn bump_one(&mut self) -> Result<()> {
         let Some(i) = (0..self.pending.len()).min_by_key(|&i| self.pending[i].poc) else {
-            return;
+            return Ok(());
         };
         let p = self.pending.remove(i);
-        self.out.push_back(crop(&p));
+        self.pipe.output(p)
     }
 
-    fn bump_all(&mut self) {
+    fn bump_all(&mut self) -> Result<()> {
         while !self.pending.is_empty() {
-            self.bump_one();
+            self.bump_one()?;
         }
+        Ok(())
     }
 }
 
-fn crop(p: &Pending) -> Picture {
+/// The picture as it leaves the decoder (its samples, when reconstructed, are
+/// complete by the time it leaves).
+pub(crate) fn crop(p: &Pending) -> Picture {
     let s = &p.sps;
     let (width, height) = (s.width() as usize, s.height() as usize);
     // A picture parsed only has no pixels to hand out.
-    let (y, u, v) = if p.reconstructed {
-        crop_planes(p, width, height)
-    } else {
-        Default::default()
+    let (y, u, v) = match p.pic.samples.get() {
+        Some(s) if p.reconstructed => crop_planes(p, s, width, height),
+        _ => Default::default(),
     };
     Picture {
         width,
@@ -479,25 +504,25 @@ fn crop(p: &Pending) -> Picture {
 }
 
 /// The `w x h` picture inside the coded one (4:2:0 planes, rows without padding).
-fn crop_planes(p: &Pending, w: usize, h: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
-    let s = &p.sps;
+fn crop_planes(p: &Pending, s: &Samples, w: usize, h: usize) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let sps = &p.sps;
     let (x0, y0) = (
-        2 * s.crop_left as usize,
-        (s.crop_unit_y() * s.crop_top) as usize,
+        2 * sps.crop_left as usize,
+        (sps.crop_unit_y() * sps.crop_top) as usize,
     );
-    let ys = p.pic.mb_w * 16;
-    let cs = p.pic.mb_w * 8;
+    let ys = s.mb_w * 16;
+    let cs = s.mb_w * 8;
     let mut y = Vec::with_capacity(w * h);
     for j in 0..h {
-        y.extend_from_slice(&p.pic.y[(y0 + j) * ys + x0..(y0 + j) * ys + x0 + w]);
+        y.extend_from_slice(&s.y[(y0 + j) * ys + x0..(y0 + j) * ys + x0 + w]);
     }
     let (cw, ch) = (w / 2, h / 2);
     let mut u = Vec::with_capacity(cw * ch);
     let mut v = Vec::with_capacity(cw * ch);
     for j in 0..ch {
         let o = (y0 / 2 + j) * cs + x0 / 2;
-        u.extend_from_slice(&p.pic.u[o..o + cw]);
-        v.extend_from_slice(&p.pic.v[o..o + cw]);
+        u.extend_from_slice(&s.u[o..o + cw]);
+        v.extend_from_slice(&s.v[o..o + cw]);
     }
     (y, u, v)
 }
@@ -529,9 +554,6 @@ pub(crate) struct SliceCtx<'a> {
     pub pps: &'a Pps,
     pub slice_num: u32,
     pub refs: &'a [Vec<RefPic>; 2],
-    pub dequant: &'a Dequant,
-    pub implicit: Option<&'a [i32]>,
-    pub mode: Mode,
     pub poc: i32,
     pub reconstruct: bool,
 }
@@ -540,7 +562,7 @@ fn decode_slice_data(
     s: &SliceCtx,
     mut r: BitReader,
     fs: &mut FrameState,
-    rec: &mut MbRecord,
+    pipe: &mut Pipe,
     carry: &mut CarryState,
 ) -> Result<()> {
     let h = s.h;
@@ -602,7 +624,7 @@ fn decode_slice_data(
                 )));
             }
             for _ in 0..run {
-                decode_skip(s, fs, rec, addr, qp, &ref_ids, carry)
+                decode_skip(s, fs, pipe, addr, qp, &ref_ids, carry)
                     .map_err(|e| e.at(format!("mb {addr}")))?;
                 addr += 1;
                 rows.after(addr, fs, carry);
@@ -618,12 +640,13 @@ fn decode_slice_data(
             }
         }
         if skipped {
-            decode_skip(s, fs, rec, addr, qp, &ref_ids, carry)
+            decode_skip(s, fs, pipe, addr, qp, &ref_ids, carry)
                 .map_err(|e| e.at(format!("mb {addr}")))?;
             prev_qp_delta_nonzero = false;
         } else if more {
             let mbx = addr % fs.mb_w;
             let mby = addr / fs.mb_w;
+            let rec = &mut pipe.slot().rec;
             rec.reset(addr, mbx, mby);
             match cabac.as_mut() {
                 Some(cb) => cb.parse_mb(&syn, fs, rec, prev_qp_delta_nonzero),
@@ -634,7 +657,7 @@ fn decode_slice_data(
             qp = (qp + rec.qp_delta + 52) % 52;
             rec.qp = qp;
             carry.coded(rec, cabac.is_some());
-            finish_mb(s, fs, rec, &ref_ids, None).map_err(|e| e.at(format!("mb {addr}")))?;
+            finish_mb(s, fs, pipe, &ref_ids, None).map_err(|e| e.at(format!("mb {addr}")))?;
         }
         addr += 1;
         rows.after(addr, fs, carry);
@@ -682,12 +705,13 @@ impl RowPass {
 fn decode_skip(
     s: &SliceCtx,
     fs: &mut FrameState,
-    rec: &mut MbRecord,
+    pipe: &mut Pipe,
     addr: usize,
     qp: i32,
     ref_ids: &[Vec<i32>; 2],
     carry: &mut CarryState,
 ) -> Result<()> {
+    let rec = &mut pipe.slot().rec;
     rec.reset(addr, addr % fs.mb_w, addr / fs.mb_w);
     rec.kind = if s.h.slice_type == SliceType::B {
         MbKind::BSkip
@@ -695,18 +719,22 @@ fn decode_skip(
         MbKind::PSkip
     };
     rec.qp = qp;
-    finish_mb(s, fs, rec, ref_ids, Some(carry.residue()))?;
+    finish_mb(s, fs, pipe, ref_ids, Some(carry.residue()))?;
     carry.skipped(addr, s.pps.cabac);
     Ok(())
 }
 
+/// Derives the motion (or intra modes) of the macroblock parsed into the
+/// pipe's slot, records it in the picture and hands it to reconstruction.
 fn finish_mb(
     s: &SliceCtx,
     fs: &mut FrameState,
-    rec: &mut MbRecord,
+    pipe: &mut Pipe,
     ref_ids: &[Vec<i32>; 2],
     skip_residue: Option<(u8, [u8; 24])>,
 ) -> Result<()> {
+    let job = pipe.slot();
+    let rec = &mut job.rec;
     {
         let env = MotionEnv {
             fs,
@@ -740,21 +768,11 @@ fn finish_mb(
     if !s.reconstruct {
         return Ok(());
     }
-    let explicit = if s.h.explicit_weights {
-        Some((&s.h.weights, s.h.luma_log2_denom, s.h.chroma_log2_denom))
-    } else {
-        None
-    };
-    let env = ReconEnv {
-        mode: s.mode,
-        slice: s.slice_num,
-        constrained_intra_pred: s.pps.constrained_intra_pred,
-        chroma_qp_offset: s.pps.chroma_qp_offset,
-        dequant: s.dequant,
-        refs: s.refs,
-        explicit,
-        implicit: s.implicit,
-        skip_residue,
-    };
-    recon::reconstruct(&env, fs, rec)
+    job.avail = recon::mb_avail(fs, s.slice_num, s.pps.constrained_intra_pred, rec);
+    job.skip_residue = skip_residue;
+    // A macroblock that cannot be reconstructed whole still goes over: what
+    // comes before the failing block is written, as when decoding stops here.
+    let checked = recon::check_refs(s.refs, fs.mb_w, fs.mb_h, rec);
+    pipe.commit()?;
+    checked
 }

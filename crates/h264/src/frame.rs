@@ -1,8 +1,9 @@
-//! State of the picture being decoded: samples, per-macroblock information
-//! used by neighbouring macroblocks, and motion fields.
+//! State of the picture being decoded: per-macroblock information used by
+//! neighbouring macroblocks and motion fields (the parsing side), and its
+//! samples (the reconstruction side).
 
 use crate::mb::{MbKind, MbRecord};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Information kept for every decoded macroblock of the current picture.
 #[derive(Clone, Copy, Default)]
@@ -37,25 +38,48 @@ pub struct SliceDeblock {
     pub chroma_qp_offset: [i32; 2],
 }
 
-/// A finished picture with what later pictures need from it.
+/// The samples of a picture (4:2:0, whole macroblocks, rows without padding).
 #[derive(Clone)]
-pub struct PicData {
-    pub id: i32,
+pub struct Samples {
     pub mb_w: usize,
     pub mb_h: usize,
     pub y: Vec<u8>,
     pub u: Vec<u8>,
     pub v: Vec<u8>,
+}
+
+impl Samples {
+    /// A picture before reconstruction: black luma, neutral chroma.
+    pub fn new(mb_w: usize, mb_h: usize) -> Self {
+        let n = mb_w * mb_h;
+        Samples {
+            mb_w,
+            mb_h,
+            y: vec![0; n * 256],
+            u: vec![128; n * 64],
+            v: vec![128; n * 64],
+        }
+    }
+
+    pub fn stride(&self) -> usize {
+        self.mb_w * 16
+    }
+}
+
+/// A finished picture with what later pictures need from it. The motion
+/// fields are known once it is parsed; its samples arrive when reconstruction
+/// has finished it (never for a picture that is only parsed). A stand-in for
+/// a missing frame shares the samples of the picture it copies.
+#[derive(Clone)]
+pub struct PicData {
+    pub id: i32,
+    pub mb_w: usize,
+    pub mb_h: usize,
+    pub samples: Arc<OnceLock<Samples>>,
     pub mv: [Vec<[i16; 2]>; 2],
     pub ref_idx: [Vec<i8>; 2],
     pub ref_id: [Vec<i32>; 2],
     pub mb_intra: Vec<bool>,
-}
-
-impl PicData {
-    pub fn stride(&self) -> usize {
-        self.mb_w * 16
-    }
 }
 
 /// A reference picture as seen from a slice.
@@ -71,9 +95,6 @@ pub struct FrameState {
     pub mb_w: usize,
     pub mb_h: usize,
     pub mbs: Vec<MbInfo>,
-    pub y: Vec<u8>,
-    pub u: Vec<u8>,
-    pub v: Vec<u8>,
     pub mv: [Vec<[i16; 2]>; 2],
     pub ref_idx: [Vec<i8>; 2],
     pub ref_id: [Vec<i32>; 2],
@@ -89,9 +110,6 @@ impl FrameState {
             mb_w,
             mb_h,
             mbs: vec![MbInfo::default(); n],
-            y: vec![0; n * 256],
-            u: vec![128; n * 64],
-            v: vec![128; n * 64],
             mv: [vec![[0; 2]; n4], vec![[0; 2]; n4]],
             ref_idx: [vec![-1; n4], vec![-1; n4]],
             ref_id: [vec![-1; n4], vec![-1; n4]],
@@ -180,19 +198,20 @@ impl FrameState {
         }
     }
 
-    pub fn into_pic(self) -> PicData {
+    /// The finished picture (its samples to come), and what deblocking reads
+    /// besides its motion: the macroblocks and the slices.
+    pub fn into_parts(self) -> (PicData, Vec<MbInfo>, Vec<SliceDeblock>) {
         let mb_intra = self.mbs.iter().map(|m| m.kind.is_intra()).collect();
-        PicData {
+        let pic = PicData {
             id: self.id,
             mb_w: self.mb_w,
             mb_h: self.mb_h,
-            y: self.y,
-            u: self.u,
-            v: self.v,
+            samples: Arc::default(),
             mv: self.mv,
             ref_idx: self.ref_idx,
             ref_id: self.ref_id,
             mb_intra,
-        }
+        };
+        (pic, self.mbs, self.slices)
     }
 }

@@ -57,6 +57,7 @@ mod mb;
 pub mod md5;
 mod nal;
 mod params;
+mod pipe;
 mod recon;
 mod slice;
 mod syntax;

@@ -1,7 +1,7 @@
 //! Reconstruction of a macroblock from its record: prediction, then residual.
 
 use crate::error::{Error, Result};
-use crate::frame::{FrameState, PicData, RefPic};
+use crate::frame::{FrameState, PicData, RefPic, Samples};
 use crate::inter::{self, Plane, Weighting};
 use crate::intra::{self, Avail};
 use crate::mb::{MbKind, MbRecord};
@@ -12,8 +12,6 @@ use crate::transform::{add_residual, idct4, idct8, Dequant, Mode};
 /// Slice-level data used by reconstruction.
 pub struct ReconEnv<'a> {
     pub mode: Mode,
-    pub slice: u32,
-    pub constrained_intra_pred: bool,
     pub chroma_qp_offset: [i32; 2],
     pub dequant: &'a Dequant,
     pub refs: &'a [Vec<RefPic>; 2],
@@ -28,11 +26,20 @@ pub struct ReconEnv<'a> {
 }
 
 /// Availability of the neighbouring macroblocks for intra prediction:
-/// (left, top, top-right, top-left).
-fn mb_avail(env: &ReconEnv, fs: &FrameState, rec: &MbRecord) -> [bool; 4] {
+/// (left, top, top-right, top-left). Known once the neighbours are parsed, so
+/// the parsing side works it out for reconstruction.
+pub fn mb_avail(
+    fs: &FrameState,
+    slice: u32,
+    constrained_intra_pred: bool,
+    rec: &MbRecord,
+) -> [bool; 4] {
+    if !rec.kind.is_intra() {
+        return [false; 4];
+    }
     let ok = |dx, dy| -> bool {
-        match fs.neighbour(rec.mbx, rec.mby, dx, dy, env.slice) {
-            Some(a) => !env.constrained_intra_pred || fs.mbs[a].kind.is_intra(),
+        match fs.neighbour(rec.mbx, rec.mby, dx, dy, slice) {
+            Some(a) => !constrained_intra_pred || fs.mbs[a].kind.is_intra(),
             None => false,
         }
     };
@@ -84,7 +91,10 @@ fn z8(x: usize, y: usize) -> usize {
     (y / 2) * 2 + x / 2
 }
 
-pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Result<()> {
+/// Reconstructs one macroblock into `fs`, its neighbours' availability for
+/// intra prediction being `m` ([`mb_avail`]). Fails only where
+/// [`check_refs`] does, having written what comes before the failing block.
+pub fn reconstruct(env: &ReconEnv, fs: &mut Samples, rec: &MbRecord, m: [bool; 4]) -> Result<()> {
     let ys = fs.mb_w * 16;
     let cs = fs.mb_w * 8;
     let lx = rec.mbx * 16;
@@ -108,11 +118,6 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Resul
     let qp = rec.qp;
     let mode = env.mode;
     let dq = env.dequant;
-    let m = if intra {
-        mb_avail(env, fs, rec)
-    } else {
-        [false; 4]
-    };
     match rec.kind {
         MbKind::I4x4 => {
             let mut res = [0i32; 16];
@@ -249,7 +254,7 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Resul
 
 /// Inverse transform of all-zero blocks selected by the previous macroblock's
 /// coded block pattern and counts (see `ReconEnv::skip_residue`).
-fn skip_residue(mode: Mode, fs: &mut FrameState, rec: &MbRecord, cbp: u8, nnz: &[u8; 24]) {
+fn skip_residue(mode: Mode, fs: &mut Samples, rec: &MbRecord, cbp: u8, nnz: &[u8; 24]) {
     let ys = fs.mb_w * 16;
     let cs = fs.mb_w * 8;
     let zero = [0i32; 16];
@@ -302,30 +307,77 @@ fn weighting(env: &ReconEnv, r0: i8, r1: i8, use0: bool, use1: bool, comp: usize
     Weighting::Default
 }
 
-/// Motion-compensated prediction of an inter macroblock into the picture.
-fn inter_pred(env: &ReconEnv, fs: &mut FrameState, rec: &MbRecord) -> Result<()> {
-    // Group 4x4 blocks into the largest uniform squares (pointwise results are
-    // identical whatever the grouping).
+/// The blocks an inter macroblock is predicted in, in order: (x, y) in 4x4
+/// units and size in samples. 4x4 blocks are grouped into the largest uniform
+/// squares (pointwise results are identical whatever the grouping).
+fn pred_blocks(rec: &MbRecord) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
     let same = |a: usize, b: usize| -> bool {
         (0..2).all(|l| rec.mv[l][a] == rec.mv[l][b])
             && (0..2).all(|l| rec.ref_idx[l][q_of(a)] == rec.ref_idx[l][q_of(b)])
     };
     let all16 = (1..16).all(|i| same(0, i));
-    if all16 {
-        return pred_block(env, fs, rec, 0, 0, 16);
-    }
-    for q in 0..4 {
+    let quads = if all16 { 0..0 } else { 0..4 };
+    let whole = all16.then_some((0, 0, 16));
+    whole.into_iter().chain(quads.flat_map(move |q| {
         let (qx, qy) = ((q & 1) * 2, (q >> 1) * 2);
         let b0 = qy * 4 + qx;
-        if same(b0, b0 + 1) && same(b0, b0 + 4) && same(b0, b0 + 5) {
-            pred_block(env, fs, rec, qx, qy, 8)?;
+        let uniform = same(b0, b0 + 1) && same(b0, b0 + 4) && same(b0, b0 + 5);
+        let blocks = if uniform {
+            &[(0, 0)][..]
         } else {
-            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
-                pred_block(env, fs, rec, qx + dx, qy + dy, 4)?;
-            }
-        }
+            &[(0, 0), (1, 0), (0, 1), (1, 1)][..]
+        };
+        let n = if uniform { 8 } else { 4 };
+        blocks.iter().map(move |&(dx, dy)| (qx + dx, qy + dy, n))
+    }))
+}
+
+/// Motion-compensated prediction of an inter macroblock into the picture.
+fn inter_pred(env: &ReconEnv, fs: &mut Samples, rec: &MbRecord) -> Result<()> {
+    for (bx, by, n) in pred_blocks(rec) {
+        pred_block(env, fs, rec, bx, by, n)?;
     }
     Ok(())
+}
+
+/// The error reconstruction of an inter macroblock of a `mb_w x mb_h` picture
+/// meets, if any: a missing reference or one of another size. The parsing side
+/// asks before handing the macroblock over, so that the error is reported
+/// where decoding stops.
+pub fn check_refs(refs: &[Vec<RefPic>; 2], mb_w: usize, mb_h: usize, rec: &MbRecord) -> Result<()> {
+    if rec.kind.is_intra() {
+        return Ok(());
+    }
+    for (bx, by, _) in pred_blocks(rec) {
+        block_refs(refs, mb_w, mb_h, rec, by * 4 + bx)?;
+    }
+    Ok(())
+}
+
+/// The reference pictures block `b` (raster 4x4 index) predicts from.
+fn block_refs<'r>(
+    refs: &'r [Vec<RefPic>; 2],
+    mb_w: usize,
+    mb_h: usize,
+    rec: &MbRecord,
+    b: usize,
+) -> Result<[Option<&'r PicData>; 2]> {
+    let q = q_of(b);
+    let mut pics = [None, None];
+    for l in 0..2 {
+        let r = rec.ref_idx[l][q];
+        if r < 0 {
+            continue;
+        }
+        let rp = refs[l]
+            .get(r as usize)
+            .ok_or_else(|| Error::invalid(format!("reference index {r} of list {l} is missing")))?;
+        if rp.pic.mb_w != mb_w || rp.pic.mb_h != mb_h {
+            return Err(Error::invalid("reference picture has another size"));
+        }
+        pics[l] = Some(&*rp.pic);
+    }
+    Ok(pics)
 }
 
 #[inline]
@@ -335,7 +387,7 @@ fn q_of(i: usize) -> usize {
 
 fn pred_block(
     env: &ReconEnv,
-    fs: &mut FrameState,
+    fs: &mut Samples,
     rec: &MbRecord,
     bx: usize,
     by: usize,
@@ -346,17 +398,18 @@ fn pred_block(
     let r = [rec.ref_idx[0][q], rec.ref_idx[1][q]];
     let used = [r[0] >= 0, r[1] >= 0];
     let mut pics = [None, None];
-    for l in 0..2 {
-        if !used[l] {
-            continue;
+    for (l, pic) in block_refs(env.refs, fs.mb_w, fs.mb_h, rec, b)?
+        .into_iter()
+        .enumerate()
+    {
+        if let Some(p) = pic {
+            // References are reconstructed before the pictures that use them.
+            let s = p
+                .samples
+                .get()
+                .ok_or_else(|| Error::invalid("reference picture without samples"))?;
+            pics[l] = Some(s);
         }
-        let rp = env.refs[l].get(r[l] as usize).ok_or_else(|| {
-            Error::invalid(format!("reference index {} of list {l} is missing", r[l]))
-        })?;
-        if rp.pic.mb_w != fs.mb_w || rp.pic.mb_h != fs.mb_h {
-            return Err(Error::invalid("reference picture has another size"));
-        }
-        pics[l] = Some(&*rp.pic);
     }
     let px = rec.mbx * 16 + bx * 4;
     let py = rec.mby * 16 + by * 4;
@@ -422,7 +475,7 @@ fn pred_block(
 /// Luma and chroma prediction of the n x n block at luma (px, py) from one
 /// reference picture, each plane written with its own row stride.
 fn predict_one(
-    pic: &PicData,
+    pic: &Samples,
     mv: [i16; 2],
     (px, py, n): (usize, usize, usize),
     (y_out, ys): (&mut [u8], usize),

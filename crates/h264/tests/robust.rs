@@ -56,6 +56,28 @@ fn decode_lossy(data: &[u8], mode: Mode) -> usize {
     n + dec.flush().map(|v| v.len()).unwrap_or(0)
 }
 
+/// Every NAL's result and every picture (md5 and type, in order) of a lossy decode.
+fn decode_trace(data: &[u8], mut dec: Decoder) -> (Vec<String>, Vec<String>) {
+    let mut results = Vec::new();
+    let mut pics = Vec::new();
+    for nal in h264::split_annexb(data) {
+        results.push(format!("{:?}", dec.decode_nal(nal)));
+        while let Some(p) = dec.next_frame() {
+            pics.push(format!("{} {} {}", p.md5(), p.pict_type, p.reconstructed));
+        }
+    }
+    results.push(match dec.flush() {
+        Ok(rest) => {
+            for p in rest {
+                pics.push(format!("{} {} {}", p.md5(), p.pict_type, p.reconstructed));
+            }
+            "flushed".into()
+        }
+        Err(e) => format!("{e:?}"),
+    });
+    (results, pics)
+}
+
 struct Lcg(u64);
 
 impl Lcg {
@@ -114,6 +136,47 @@ fn corrupted_cabac_stream() {
         return;
     };
     corrupt_many(&d, 2);
+}
+
+/// Reconstruction on its own thread gives the same pictures and the same
+/// errors at the same NAL units as decoding on one thread, damaged streams
+/// included (partial pictures after an error too).
+#[test]
+fn threaded_reconstruction_matches_one_thread() {
+    let Some(d) = encode(
+        "robust-threads",
+        &[
+            "-profile:v",
+            "high",
+            "-bf",
+            "3",
+            "-x264-params",
+            "weightb=1:b-pyramid=normal",
+        ],
+    ) else {
+        return;
+    };
+    let mut rng = Lcg(7);
+    let mut errors = 0;
+    for round in 0..30 {
+        let mut data = d.clone();
+        if round > 0 {
+            for _ in 0..1 + rng.next() as usize % 6 {
+                let i = rng.next() as usize % data.len();
+                data[i] ^= 1 << (rng.next() % 8);
+            }
+        }
+        for mode in [Mode::Normal, Mode::UpstreamResidual] {
+            let two = decode_trace(&data, Decoder::new(mode));
+            let one = decode_trace(&data, Decoder::single_threaded(mode));
+            assert_eq!(two, one, "round {round}, {mode:?}");
+            errors += two.0.iter().filter(|r| r.starts_with("Err")).count();
+            if round == 0 {
+                assert_eq!(two.1.len(), 8, "the clean stream decodes whole");
+            }
+        }
+    }
+    assert!(errors > 0, "some damaged streams fail");
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! Usage: bench FILE.h264 [RUNS]
 //!
-//! Prints the best-of-RUNS wall time for normal and residual decoding, the
+//! Prints the best-of-RUNS wall time for normal and residual decoding (with
+//! reconstruction on its own thread, the default, and on one thread), the
 //! time of `ffmpeg -threads 1 -v error -i FILE -f null -`, their ratios, and
 //! the peak resident set size of this process (VmHWM, Linux only).
 
@@ -10,9 +11,13 @@ use std::time::{Duration, Instant};
 
 use h264::{Decoder, Mode};
 
-fn decode(data: &[u8], mode: Mode) -> (Duration, usize) {
+fn decode(data: &[u8], mode: Mode, threaded: bool) -> (Duration, usize) {
     let t = Instant::now();
-    let mut dec = Decoder::new(mode);
+    let mut dec = if threaded {
+        Decoder::new(mode)
+    } else {
+        Decoder::single_threaded(mode)
+    };
     let mut n = 0;
     for nal in h264::split_annexb(data) {
         if let Err(e) = dec.decode_nal(nal) {
@@ -64,31 +69,38 @@ fn main() {
     };
     let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3).max(1);
     let data = std::fs::read(path).expect("read input");
-    let (tn, frames) = best(runs, || decode(&data, Mode::Normal));
-    let (tr, _) = best(runs, || decode(&data, Mode::UpstreamResidual));
     let tf = best(runs, || (ffmpeg(path).unwrap_or(Duration::ZERO), ())).0;
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("file      {path}");
+    let mut frames = 0;
+    let mut rows = Vec::new();
+    for (name, mode) in [
+        ("normal", Mode::Normal),
+        ("residual", Mode::UpstreamResidual),
+    ] {
+        for (threads, threaded) in [("2 threads", true), ("1 thread", false)] {
+            let (t, n) = best(runs, || decode(&data, mode, threaded));
+            frames = n;
+            rows.push((format!("{name}, {threads}"), t));
+        }
+    }
     println!("frames    {frames}");
-    println!(
-        "normal    {:9.1} ms  {:7.1} fps",
-        ms(tn),
-        frames as f64 / tn.as_secs_f64()
-    );
-    println!(
-        "residual  {:9.1} ms  {:7.1} fps",
-        ms(tr),
-        frames as f64 / tr.as_secs_f64()
-    );
+    for (label, t) in &rows {
+        let ratio = if tf.is_zero() {
+            String::new()
+        } else {
+            format!("  {:5.2}x ffmpeg", ms(*t) / ms(tf))
+        };
+        println!(
+            "{label:<22}{:9.1} ms  {:7.1} fps{ratio}",
+            ms(*t),
+            frames as f64 / t.as_secs_f64()
+        );
+    }
     if tf.is_zero() {
         println!("ffmpeg    unavailable");
     } else {
-        println!("ffmpeg    {:9.1} ms  (-threads 1 -f null)", ms(tf));
-        println!(
-            "ratio     normal {:.2}x  residual {:.2}x",
-            ms(tn) / ms(tf),
-            ms(tr) / ms(tf)
-        );
+        println!("ffmpeg (-threads 1 -f null) {:9.1} ms", ms(tf));
     }
     if let Some(kb) = peak_rss_kb() {
         println!("peak RSS  {:.1} MiB", kb as f64 / 1024.0);

@@ -174,26 +174,29 @@ impl FrameState {
         }
         let w4 = self.mb_w * 4;
         let intra = rec.kind.is_intra();
-        for by in 0..4 {
-            for bx in 0..4 {
-                let i = (rec.mby * 4 + by) * w4 + rec.mbx * 4 + bx;
-                let q = (by / 2) * 2 + bx / 2;
-                for l in 0..2 {
-                    if intra {
-                        self.mv[l][i] = [0, 0];
-                        self.ref_idx[l][i] = -1;
-                        self.ref_id[l][i] = -1;
-                    } else {
-                        let r = rec.ref_idx[l][q];
-                        self.mv[l][i] = rec.mv[l][by * 4 + bx];
-                        self.ref_idx[l][i] = r;
-                        self.ref_id[l][i] = if r >= 0 {
-                            ref_ids[l].get(r as usize).copied().unwrap_or(-1)
-                        } else {
-                            -1
-                        };
+        for l in 0..2 {
+            // Reference index and picture id per 8x8 quadrant, as two 4x4 blocks each.
+            let (mut idx, mut id) = ([-1i8; 4], [-1i32; 4]);
+            if !intra {
+                for q in 0..4 {
+                    let r = rec.ref_idx[l][q];
+                    idx[q] = r;
+                    if r >= 0 {
+                        id[q] = ref_ids[l].get(r as usize).copied().unwrap_or(-1);
                     }
                 }
+            }
+            for by in 0..4 {
+                let i = (rec.mby * 4 + by) * w4 + rec.mbx * 4;
+                let (q0, q1) = ((by / 2) * 2, (by / 2) * 2 + 1);
+                let mv = &mut self.mv[l][i..i + 4];
+                if intra {
+                    mv.fill([0, 0]);
+                } else {
+                    mv.copy_from_slice(&rec.mv[l][by * 4..by * 4 + 4]);
+                }
+                self.ref_idx[l][i..i + 4].copy_from_slice(&[idx[q0], idx[q0], idx[q1], idx[q1]]);
+                self.ref_id[l][i..i + 4].copy_from_slice(&[id[q0], id[q0], id[q1], id[q1]]);
             }
         }
     }

@@ -17,6 +17,12 @@
 //!
 //! The output mode is only known to `transform::add_residual`.
 //!
+//! [`Decoder::new`] parses on the caller's thread and reconstructs (prediction,
+//! transform, deblocking) on a thread of its own, so [`Decoder::next_frame`]
+//! may hand a picture out some packets after it was due; [`Decoder::flush`]
+//! waits for the rest. [`Decoder::single_threaded`] gives the same pictures on
+//! one thread.
+//!
 //! ```no_run
 //! use h264::{Decoder, Mode};
 //! let data = std::fs::read("clip.h264").unwrap(); // Annex B

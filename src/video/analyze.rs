@@ -12,7 +12,7 @@ use super::decode::{decode_stream, DecodeRun, Decoding, Flow, FrameSink, FrameVi
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
 use super::exact;
-use super::frames::RgbFrame;
+use super::frames::{spare_core, RgbFrame};
 use super::motion::{fill_grid_l0, MotionVector};
 use super::plan::{picture_packets, timestamp_ranks, Indexing, Plan};
 use super::reorder::ReorderQueue;
@@ -658,10 +658,11 @@ fn analyze_pass(
         };
         // The exact residual decodes on its own thread beside FFmpeg's pass (vectors).
         let wanted: BTreeSet<usize> = plan.frame_ids.iter().map(|&f| f as usize).collect();
+        let threaded = spare_core();
         let (pass_result, exact_result) = std::thread::scope(|scope| {
             let worker = is_exact.then(|| {
                 let (packets, wanted) = (&scan.packets, &wanted);
-                scope.spawn(move || exact::decode_exact(path, packets, wanted, store))
+                scope.spawn(move || exact::decode_exact(path, packets, wanted, store, threaded))
             });
             let r = run_pass(path, &plan, &cfg, progress);
             (r, worker.map(|h| h.join()))

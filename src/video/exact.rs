@@ -84,8 +84,17 @@ pub(crate) fn unsupported_reason(src: &Source) -> Option<String> {
 /// The project's decoder for an opened H.264 stream: parameter sets from the `avcC` record
 /// when packets are length-prefixed, and pictures no larger than the container's (rounded
 /// up to whole macroblocks), so a hostile parameter set cannot make the picture buffer huge.
-pub(crate) fn open_decoder(src: &Source, mode: Mode) -> Result<Decoder, h264::Error> {
-    let mut dec = Decoder::new(mode);
+/// `threaded`: reconstruction on a thread of its own (worth it where a core would idle).
+pub(crate) fn open_decoder(
+    src: &Source,
+    mode: Mode,
+    threaded: bool,
+) -> Result<Decoder, h264::Error> {
+    let mut dec = if threaded {
+        Decoder::new(mode)
+    } else {
+        Decoder::single_threaded(mode)
+    };
     let (w, h) = (src.info.width.div_ceil(16), src.info.height.div_ceil(16));
     if w > 0 && h > 0 {
         dec.set_max_macroblocks(w * h);
@@ -179,17 +188,20 @@ impl Collector<'_, '_, '_> {
 
 /// Decodes `path` with the project's decoder in residual mode until every `wanted`
 /// presentation index is out, returning those pictures as `store` keeps them. `packets` is the
-/// demux-only scan of the same file (for discard marks and timestamps).
+/// demux-only scan of the same file (for discard marks and timestamps). `threaded` as for
+/// [`open_decoder`].
 pub(crate) fn decode_exact(
     path: &str,
     packets: &[PacketInfo],
     wanted: &BTreeSet<usize>,
     store: PatchedStore,
+    threaded: bool,
 ) -> Result<ExactResult, ExactFail> {
     let skippable = unwanted_non_reference(packets, wanted);
-    let result = match decode_pass(path, packets, wanted, store, skippable.as_deref()) {
+    let pass = |parse_only| decode_pass(path, packets, wanted, store, parse_only, threaded);
+    let result = match pass(skippable.as_deref()) {
         // The scan named a wanted picture wrongly: make every picture's pixels.
-        Err(PassFail::LostWanted) => decode_pass(path, packets, wanted, store, None),
+        Err(PassFail::LostWanted) => pass(None),
         other => other,
     };
     result.map_err(|e| match e {
@@ -235,10 +247,12 @@ fn decode_pass(
     wanted: &BTreeSet<usize>,
     store: PatchedStore,
     parse_only: Option<&[bool]>,
+    threaded: bool,
 ) -> Result<ExactResult, PassFail> {
     let planes = Mutex::new(HashMap::new());
     let result = rayon::in_place_scope(|scope| {
-        decode_pictures(path, packets, wanted, store, parse_only, scope, &planes)
+        let input = (packets, wanted, parse_only);
+        decode_pictures(path, input, store, threaded, scope, &planes)
     });
     let mut result = result?;
     result.planes = planes.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -248,10 +262,9 @@ fn decode_pass(
 /// [`decode_pass`] up to the handing of the wanted pictures to storing in `scope`.
 fn decode_pictures<'scope>(
     path: &str,
-    packets: &[PacketInfo],
-    wanted: &BTreeSet<usize>,
+    (packets, wanted, parse_only): (&[PacketInfo], &BTreeSet<usize>, Option<&[bool]>),
     store: PatchedStore,
-    parse_only: Option<&[bool]>,
+    threaded: bool,
     scope: &rayon::Scope<'scope>,
     planes: &'scope Mutex<HashMap<usize, ResidualPlane>>,
 ) -> Result<ExactResult, PassFail> {
@@ -264,7 +277,7 @@ fn decode_pictures<'scope>(
         h264::Error::Unsupported(m) => ExactFail::Unsupported(m),
         h264::Error::Invalid(m) => ExactFail::Failed(format!("invalid H.264 data: {m}")),
     };
-    let mut dec = open_decoder(&src, Mode::UpstreamResidual).map_err(h264_err)?;
+    let mut dec = open_decoder(&src, Mode::UpstreamResidual, threaded).map_err(h264_err)?;
     let mut col = Collector {
         wanted,
         map: output_map(packets),

@@ -128,6 +128,12 @@ fn picture_threads() -> usize {
     (cores / JOB_WORKERS.with(Cell::get)).clamp(1, 4)
 }
 
+/// Whether the batch this thread works for leaves a core idle, for a second thread of a
+/// decoder (the project's decoder reconstructs on one).
+pub(crate) fn spare_core() -> bool {
+    picture_threads() > 1
+}
+
 /// The pictures at `frame_ids` (presentation order, counted from 0), rgb24 at the source
 /// size through swscale. This is what OpenCV's `CAP_PROP_POS_FRAMES` seeks give on
 /// constant-frame-rate video. Ids past the last decodable frame take the last frame (as

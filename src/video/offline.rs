@@ -14,7 +14,7 @@ use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView};
 use super::emulate::EmuFrame;
 use super::error::VideoError;
 use super::exact;
-use super::frames::{read_frames_rgb, RgbFrame};
+use super::frames::{read_frames_rgb, spare_core, RgbFrame};
 use super::motion::fill_grid_l0;
 use super::plan::timestamp_ranks;
 use super::reorder::ReorderQueue;
@@ -642,6 +642,7 @@ fn offline_pass(
         });
     let mut use_floors = floors.is_some();
     let mut opened = Some(src);
+    let threaded = spare_core();
     let (mut sink, residuals, exact_result) = loop {
         let mut src = match opened.take() {
             Some(s) => s,
@@ -651,7 +652,7 @@ fn offline_pass(
             |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
                 let exact_worker = is_exact.then(|| {
                     let guess = &guess;
-                    scope.spawn(move || exact::decode_exact(path, packets, guess, store))
+                    scope.spawn(move || exact::decode_exact(path, packets, guess, store, threaded))
                 });
                 let (tx, rx) = sync_channel::<EmuFrame>(1);
                 let worker = (residual == ResidualSource::Emulate)
@@ -706,7 +707,7 @@ fn offline_pass(
             let needed: BTreeSet<usize> = sink.filled.iter().map(|s| s.decoded_idx).collect();
             let r = match r {
                 Ok(Ok(r)) if needed.iter().all(|d| r.planes.contains_key(d)) => Ok(r),
-                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, store),
+                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, store, threaded),
                 Ok(Err(f)) => Err(f),
                 Err(_) => return Ok(Err("internal error in the project's decoder".into())),
             };

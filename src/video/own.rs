@@ -46,7 +46,8 @@ pub fn decode_own(
     } else {
         Mode::Normal
     };
-    let mut dec = open_decoder(&src, mode).map_err(|e| err(e.to_string()))?;
+    // One video on its own: reconstruction gets a thread.
+    let mut dec = open_decoder(&src, mode, true).map_err(|e| err(e.to_string()))?;
     let idx = src.info.stream_index;
     let mut count = 0usize;
     let mut emit = |p: h264::Picture, count: &mut usize| -> bool {

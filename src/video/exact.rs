@@ -251,8 +251,9 @@ fn decode_pass(
 ) -> Result<ExactResult, PassFail> {
     let planes = Mutex::new(HashMap::new());
     let result = rayon::in_place_scope(|scope| {
-        let input = (packets, wanted, parse_only);
-        decode_pictures(path, input, store, threaded, scope, &planes)
+        decode_pictures(
+            path, packets, wanted, parse_only, store, threaded, scope, &planes,
+        )
     });
     let mut result = result?;
     result.planes = planes.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -260,9 +261,12 @@ fn decode_pass(
 }
 
 /// [`decode_pass`] up to the handing of the wanted pictures to storing in `scope`.
+#[allow(clippy::too_many_arguments)]
 fn decode_pictures<'scope>(
     path: &str,
-    (packets, wanted, parse_only): (&[PacketInfo], &BTreeSet<usize>, Option<&[bool]>),
+    packets: &[PacketInfo],
+    wanted: &BTreeSet<usize>,
+    parse_only: Option<&[bool]>,
     store: PatchedStore,
     threaded: bool,
     scope: &rayon::Scope<'scope>,

@@ -8,6 +8,7 @@
 //! back. Errors are found and reported by the parsing side (see
 //! [`crate::recon::check_refs`]), so both sides stop at the same macroblock.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -126,6 +127,8 @@ enum Route {
     Thread {
         tx: Option<SyncSender<Msg>>,
         handle: Option<JoinHandle<()>>,
+        /// Set when the decoder is dropped: what is still queued is not wanted.
+        abandoned: Arc<AtomicBool>,
     },
     /// On the caller's thread, as each message is sent.
     Inline(Recon),
@@ -157,10 +160,15 @@ impl Pipe {
         if threaded {
             let (tx, rx) = sync_channel::<Msg>(QUEUE);
             let mut r = recon();
+            let abandoned = Arc::new(AtomicBool::new(false));
+            let stop = Arc::clone(&abandoned);
             let spawned = std::thread::Builder::new()
                 .name("h264-recon".into())
                 .spawn(move || {
                     for msg in rx {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
                         r.handle(msg);
                     }
                 });
@@ -169,6 +177,7 @@ impl Pipe {
                 route = Route::Thread {
                     tx: Some(tx),
                     handle: Some(handle),
+                    abandoned,
                 };
             }
         }
@@ -269,7 +278,13 @@ impl Pipe {
 
 impl Drop for Pipe {
     fn drop(&mut self) {
-        if let Route::Thread { tx, handle } = &mut self.route {
+        if let Route::Thread {
+            tx,
+            handle,
+            abandoned,
+        } = &mut self.route
+        {
+            abandoned.store(true, Ordering::Relaxed);
             drop(tx.take());
             if let Some(h) = handle.take() {
                 let _ = h.join();

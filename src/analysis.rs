@@ -142,6 +142,9 @@ pub enum ResidualPlane {
     Magnitude(Plane),
     /// Either of the above reduced to what scoring at one geometry reads ([`ResidualKeep`]).
     Sampled(ResidualSamples),
+    /// The frame's patch scores, worked out from either of the above and its motion as soon
+    /// as the picture was made (batch runs; see [`crate::select::EarlyScores`]).
+    Scored(Box<crate::select::EarlyScores>),
 }
 
 /// How much of each residual picture an analysis keeps.
@@ -194,6 +197,7 @@ impl ResidualPlane {
         match self {
             ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => (p.width, p.height),
             ResidualPlane::Sampled(s) => (s.width, s.height),
+            ResidualPlane::Scored(s) => (s.key.geometry.w0, s.key.geometry.h0),
         }
     }
 }

@@ -108,7 +108,9 @@ fn residual_sources_against_true_patched_luma() {
             let (plane, patched) = match f.residual.as_ref().unwrap() {
                 ResidualPlane::Patched(p) => (p, true),
                 ResidualPlane::Magnitude(p) => (p, false),
-                ResidualPlane::Sampled(_) => unreachable!("whole pictures are kept by default"),
+                ResidualPlane::Sampled(_) | ResidualPlane::Scored(_) => {
+                    unreachable!("whole pictures are kept by default")
+                }
             };
             assert_eq!((plane.width, plane.height), (360, 640));
             if patched {

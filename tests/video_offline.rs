@@ -207,7 +207,7 @@ fn squares_beside_a_residual_only_up_to_the_size_limit() {
         squares_peak_budget: Some(max),
         ..OfflineOptions::default()
     };
-    let peak = peak_with_squares(200, 120, 64, 576, 16);
+    let peak = peak_with_squares(200, 120, 64, 576, 16, false);
     let kept = analyze_offline(path, &with_limit(peak)).unwrap();
     let left = analyze_offline(path, &with_limit(peak - 1)).unwrap();
     assert_eq!(kept.squares.len(), kept.rgb_frame_ids().len());
@@ -253,4 +253,66 @@ fn emulated_pass_runs_again_when_positions_and_ranks_disagree() {
     assert!(again(&a), "{:?}", a.analysis.notes);
     assert_eq!(a.analysis.frames.len(), 16);
     assert!(a.analysis.frames.iter().all(|f| f.residual.is_some()));
+}
+
+/// Scoring each frame as its residual is made (emulated and exact) selects exactly what
+/// scoring the kept samples afterwards does: same rows, scores and energy sums, with plain
+/// and gradient energy. The early scores stand in for the samples, and scoring under other
+/// knobs counts them as absent and says so instead of using them.
+#[test]
+fn early_scores_select_as_kept_samples_do() {
+    use codecscope::analysis::ResidualPlane;
+    use codecscope::select::{select_offline, OfflineParams};
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clip = common::x264_clip(dir.path(), "e.mp4", "208x120", 90, &["-bf", "3"]);
+    let path = clip.to_str().unwrap();
+    for residual in [ResidualSource::Emulate, ResidualSource::Exact] {
+        for grad in [false, true] {
+            let p = OfflineParams {
+                res_use_grad: grad,
+                ..OfflineParams::default()
+            };
+            let opts = |early: bool| OfflineOptions {
+                residual,
+                residual_keep: p.residual_keep(),
+                score_early: early.then(|| p.energy()),
+                ..OfflineOptions::default()
+            };
+            let late = analyze_offline(path, &opts(false)).unwrap().analysis;
+            let early = analyze_offline(path, &opts(true)).unwrap().analysis;
+            let what = format!("{residual:?} grad {grad}");
+            assert!(
+                early
+                    .frames
+                    .iter()
+                    .all(|f| matches!(f.residual, Some(ResidualPlane::Scored(_)))),
+                "{what}"
+            );
+            assert!(late
+                .frames
+                .iter()
+                .all(|f| matches!(f.residual, Some(ResidualPlane::Sampled(_)))));
+            let (a, b) = (select_offline(&late, &p), select_offline(&early, &p));
+            assert_eq!(a.rows, b.rows, "{what}");
+            assert!(a.scores == b.scores && a.energy == b.energy, "{what}");
+            assert!(a.scores.iter().any(|&s| s > 0.0));
+            // Other knobs: the early scores are not used, and the notes say so.
+            let other = OfflineParams {
+                w_res: 0.5,
+                ..p.clone()
+            };
+            let s = select_offline(&early, &other);
+            assert!(
+                s.notes
+                    .iter()
+                    .any(|n| n.contains("kept for other scoring knobs")),
+                "{what}: {:?}",
+                s.notes
+            );
+            assert_ne!(s.scores, select_offline(&late, &other).scores, "{what}");
+        }
+    }
 }

@@ -315,9 +315,10 @@ fn replace_dir(staging: &Path, dir: &Path) -> std::io::Result<()> {
 }
 
 /// Peak memory allowed for an analysis that keeps the mosaic pictures beside a residual
-/// (estimated by [`video::peak_with_squares`]): under 200 MB with a margin. It admits 720p
-/// and smaller 16:9 or 4:3 video, and square video up to about 900x900; above that the
-/// pictures are read after selection instead.
+/// (estimated by [`video::peak_with_squares`]): under 200 MB. With frames scored as their
+/// residual is made, it admits 1080p and smaller 16:9 video, 4:3 up to 1440x1080 and
+/// square video up to about 1260x1260; above that the pictures are read after selection
+/// instead.
 const SQUARES_PEAK_BUDGET: usize = 190 << 20;
 
 fn build(
@@ -329,13 +330,15 @@ fn build(
 ) -> Result<Vec<String>, String> {
     let p = &run.params;
     // The analysis' own decode keeps the mosaic pictures (one decode in all), except
-    // beside a residual on large pictures: the residual's reference pictures and the kept
-    // residuals are held too, and 64 squares more would lift the peak memory over 200 MB
-    // at 1080p. There the pictures are read after selection (one more decode).
+    // beside a residual on pictures larger than 1080p: the residual's reference pictures
+    // are held too, and 64 squares more would lift the peak memory over 200 MB. There the
+    // pictures are read after selection (one more decode). Frames are scored as their
+    // residual is made, so that no residual samples are held.
     let opts = OfflineOptions {
         residual_keep: p.residual_keep(),
         squares: Some((p.square_size, p.patch_size)),
         squares_peak_budget: (run.residual != ResidualSource::None).then_some(SQUARES_PEAK_BUDGET),
+        score_early: Some(p.energy()),
         ..OfflineOptions::for_params(p, run.residual, false)
     };
     let mut oa = video::analyze_offline(&job.video, &opts).map_err(|e| e.to_string())?;

@@ -299,7 +299,7 @@ pub fn residual_norm<'a>(res: &'a ResidualPlane, e: &EnergyParams) -> Option<Res
 pub fn residual_histogram(res: &ResidualPlane) -> Option<[u64; 256]> {
     match res {
         ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => Some(byte_histogram(&p.data)),
-        ResidualPlane::Sampled(_) => None,
+        ResidualPlane::Sampled(_) | ResidualPlane::Scored(_) => None,
     }
 }
 
@@ -387,6 +387,8 @@ fn residual_codes<'a>(
     let (plane, patched) = match res {
         ResidualPlane::Patched(p) => (p, true),
         ResidualPlane::Magnitude(p) => (p, false),
+        // Already scored: no picture left to read.
+        ResidualPlane::Scored(_) => return None,
         ResidualPlane::Sampled(s) => {
             let codes = match (&s.codes, e.res_use_grad) {
                 (SampledCodes::Bytes(b), false) => ResidualCodes::Bytes(b),

@@ -37,8 +37,8 @@ pub use policy::{
     offline_rows, stage1_rows, topk_desc, OfflineOutcome, OfflinePlan, Stage1Outcome,
 };
 pub use scores::{
-    keep_residual, score_frames, score_frames_with, scored_lattice, FrameEnergy, PatchSum,
-    ScoredFrames,
+    keep_residual, score_frames, score_frames_with, scored_lattice, EarlyScores, FrameEnergy,
+    FrameScorer, FrameScores, PatchSum, ScoreKey, ScoredFrames,
 };
 pub use square::{square_frame_u8, PadInfo, SquareContent, SquareGeometry, ValidRanges};
 pub use stats::AnalysisStats;
@@ -161,7 +161,7 @@ fn score(
 }
 
 /// Whether the residual can change a fused value under these knobs.
-fn uses_residual(e: &EnergyParams) -> bool {
+pub(crate) fn uses_residual(e: &EnergyParams) -> bool {
     match e.fuse_mode {
         FuseMode::Weighted => e.w_res != 0.0,
         _ => true,

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::{
-    Analysis, ResidualKeep, ResidualPlane, ResidualSamples, SampledCodes, SampledFrame,
+    Analysis, MotionGrid, ResidualKeep, ResidualPlane, ResidualSamples, SampledCodes, SampledFrame,
 };
 
 use super::energy::{self, EnergyComponent, Fuser, MotionNorm, ResidualNorm, RowCodes};
@@ -177,8 +177,99 @@ impl Tables {
                     && s.rows == self.rows
                     && s.cols == self.cols
             }
+            ResidualPlane::Scored(_) => false,
             _ => size_ok,
         }
+    }
+}
+
+/// Everything a frame's patch scores depend on besides its own motion and residual.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoreKey {
+    pub geometry: SquareGeometry,
+    pub energy: EnergyParams,
+    pub component: EnergyComponent,
+    pub use_residual: bool,
+    pub sum: PatchSum,
+}
+
+impl ScoreKey {
+    /// The scores `r` holds when they were worked out under this key.
+    fn scores_of<'a>(&self, r: &'a ResidualPlane) -> Option<&'a FrameScores> {
+        match r {
+            ResidualPlane::Scored(s) if s.key == *self => Some(&s.frame),
+            _ => None,
+        }
+    }
+}
+
+/// A frame's scores, worked out as soon as its residual picture was made, in place of the
+/// picture: a batch run knows its knobs before decoding, and 1296 scores take far less
+/// memory than the samples they come from. Scoring under another key counts it as absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlyScores {
+    pub key: ScoreKey,
+    pub frame: FrameScores,
+}
+
+/// Scores single frames under one key, as [`score_frames`] would score them in an analysis
+/// whose frames all carry a residual.
+pub struct FrameScorer {
+    key: ScoreKey,
+    tables: Tables,
+    fuser: Fuser,
+}
+
+impl FrameScorer {
+    /// Fused scores of a `w0 x h0` video in a `square_size` square of `patch` patches, with
+    /// the batch runs' patch sum order; `None` when there is nothing to score.
+    pub fn new(
+        w0: usize,
+        h0: usize,
+        square_size: usize,
+        patch: usize,
+        energy: EnergyParams,
+    ) -> Option<FrameScorer> {
+        let geometry = SquareGeometry::new(h0, w0, square_size, patch);
+        if h0 == 0 || w0 == 0 || geometry.s_total() == 0 {
+            return None;
+        }
+        let component = EnergyComponent::Fused;
+        let sum = PatchSum::Torch;
+        Some(FrameScorer {
+            key: ScoreKey {
+                geometry,
+                energy,
+                component,
+                use_residual: super::uses_residual(&energy),
+                sum,
+            },
+            tables: Tables::new(w0, h0, &geometry, sum),
+            fuser: Fuser::new(&energy, component),
+        })
+    }
+
+    /// The frame's scores in place of `residual`, or `residual` itself where scoring could
+    /// not read it (another size, or samples kept for other knobs).
+    pub fn score(&self, motion: &MotionGrid, residual: ResidualPlane) -> ResidualPlane {
+        let k = &self.key;
+        if !self.tables.fits(&residual, k.energy.res_use_grad) {
+            return residual;
+        }
+        let g = &k.geometry;
+        let frame = score_frame(
+            motion,
+            Some(&residual),
+            None,
+            g.h0,
+            g.w0,
+            g,
+            &self.tables,
+            &k.energy,
+            &self.fuser,
+            k.use_residual,
+        );
+        ResidualPlane::Scored(Box::new(EarlyScores { key: *k, frame }))
     }
 }
 
@@ -214,7 +305,7 @@ pub fn keep_residual(res: ResidualPlane, keep: ResidualKeep) -> ResidualPlane {
     let (plane, patched) = match &res {
         ResidualPlane::Patched(p) => (p, true),
         ResidualPlane::Magnitude(p) => (p, false),
-        ResidualPlane::Sampled(_) => return res,
+        ResidualPlane::Sampled(_) | ResidualPlane::Scored(_) => return res,
     };
     let (w, h) = (plane.width, plane.height);
     if w == 0 || h == 0 || plane.data.len() != w * h || patch == 0 {
@@ -304,16 +395,25 @@ pub fn score_frames_with(
     }
     let tables = Tables::new(w0, h0, g, sum);
     let fuser = Fuser::new(e, component);
+    let key = ScoreKey {
+        geometry: *g,
+        energy: *e,
+        component,
+        use_residual,
+        sum,
+    };
     let unfit = |f: &&SampledFrame| {
         f.residual
             .as_ref()
-            .is_some_and(|r| !tables.fits(r, e.res_use_grad))
+            .is_some_and(|r| key.scores_of(r).is_none() && !tables.fits(r, e.res_use_grad))
     };
-    let (sampled, whole): (Vec<&SampledFrame>, Vec<&SampledFrame>) = analysis
-        .frames
-        .iter()
-        .filter(unfit)
-        .partition(|f| matches!(f.residual, Some(ResidualPlane::Sampled(_))));
+    let (sampled, whole): (Vec<&SampledFrame>, Vec<&SampledFrame>) =
+        analysis.frames.iter().filter(unfit).partition(|f| {
+            matches!(
+                f.residual,
+                Some(ResidualPlane::Sampled(_) | ResidualPlane::Scored(_))
+            )
+        });
     let mismatched = sampled.len() + whole.len();
     if use_residual && !whole.is_empty() {
         notes.push(format!(
@@ -323,7 +423,7 @@ pub fn score_frames_with(
     }
     if use_residual && !sampled.is_empty() {
         notes.push(format!(
-            "{} residual pictures were kept for another square geometry or energy kind and count as zero",
+            "{} residual pictures were kept for other scoring knobs and count as zero",
             sampled.len()
         ));
     }
@@ -342,8 +442,23 @@ pub fn score_frames_with(
         .par_iter()
         .enumerate()
         .map(|(i, f)| {
+            if let Some(early) = f.residual.as_ref().and_then(|r| key.scores_of(r)) {
+                return early.clone();
+            }
             let st = stats.map(|s| &s.frames[i]);
-            score_frame(f, st, h0, w0, g, &tables, e, &fuser, use_residual)
+            let residual = f.residual.as_ref();
+            score_frame(
+                &f.motion,
+                residual,
+                st,
+                h0,
+                w0,
+                g,
+                &tables,
+                e,
+                &fuser,
+                use_residual,
+            )
         })
         .collect();
     let mut scores = Vec::with_capacity(t * s_total);
@@ -363,7 +478,8 @@ pub fn score_frames_with(
 
 #[allow(clippy::too_many_arguments)]
 fn score_frame(
-    f: &SampledFrame,
+    motion: &MotionGrid,
+    residual: Option<&ResidualPlane>,
     st: Option<&FrameStats>,
     h0: usize,
     w0: usize,
@@ -373,10 +489,9 @@ fn score_frame(
     fuser: &Fuser,
     use_residual: bool,
 ) -> FrameScores {
-    let motion = energy::motion_norm_with(&f.motion, e, st.map(|s| s.mv_middle));
+    let motion = energy::motion_norm_with(motion, e, st.map(|s| s.mv_middle));
     let residual: Option<ResidualNorm> = if use_residual {
-        f.residual
-            .as_ref()
+        residual
             .filter(|r| tables.fits(r, e.res_use_grad))
             .and_then(|r| {
                 energy::residual_norm_with(r, e, st.and_then(|s| s.residual_hist.as_ref()))

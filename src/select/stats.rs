@@ -28,6 +28,7 @@ fn shape_of(f: &crate::analysis::SampledFrame) -> (usize, usize, usize) {
     let plane = f.residual.as_ref().map(|r| match r {
         ResidualPlane::Patched(p) | ResidualPlane::Magnitude(p) => p.data.len(),
         ResidualPlane::Sampled(s) => s.rows.len() * s.cols.len(),
+        ResidualPlane::Scored(s) => s.frame.scores.len(),
     });
     (f.motion.rows, f.motion.cols, plane.unwrap_or(usize::MAX))
 }

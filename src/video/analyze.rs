@@ -9,6 +9,7 @@ use std::thread::ScopedJoinHandle;
 use std::time::Instant;
 
 use super::decode::{decode_stream, DecodeRun, Decoding, Flow, FrameSink, FrameView, PacketAction};
+use super::early::Residuals;
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
 use super::exact;
@@ -143,14 +144,9 @@ impl PatchedStore {
         scope: &rayon::Scope<'scope>,
         p: usize,
         f: impl Borrow<YuvFrame> + Send + 'scope,
-        into: &'scope Mutex<HashMap<usize, ResidualPlane>>,
+        into: &'scope dyn Residuals,
     ) {
-        scope.spawn(move |_| {
-            let plane = self.store(f.borrow());
-            into.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(p, plane);
-        });
+        scope.spawn(move |_| into.put(p, self.store(f.borrow())));
     }
 }
 
@@ -370,16 +366,21 @@ pub(crate) fn run_emulator(
     store: PatchedStore,
 ) -> HashMap<usize, ResidualPlane> {
     let out = Mutex::new(HashMap::new());
+    run_emulator_into(rx, store, &out);
+    out.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// [`run_emulator`] handing each stored estimate to `into` as it is made.
+pub(crate) fn run_emulator_into(rx: Receiver<EmuFrame>, store: PatchedStore, into: &dyn Residuals) {
     rayon::in_place_scope(|scope| {
         let mut emu = Emulator::new();
         for f in rx {
             let p = f.display_index;
             if let Some(est) = emu.push(f) {
-                store.store_on(scope, p, est, &out);
+                store.store_on(scope, p, est, into);
             }
         }
     });
-    out.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Ends a pass's emulator thread: the frames still held for reordering go to it, its

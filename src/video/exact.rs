@@ -18,6 +18,7 @@ use ffmpeg_next as ff;
 use h264::{Decoder, Mode, Picture};
 
 use super::analyze::PatchedStore;
+use super::early::Residuals;
 use super::nal::NalFraming;
 use super::plan::timestamp_ranks;
 use super::source::{PacketInfo, Source};
@@ -151,7 +152,7 @@ struct Collector<'a, 's, 'scope> {
     store: PatchedStore,
     /// Storing a wanted picture runs on the pool while the decoder goes on.
     scope: &'s rayon::Scope<'scope>,
-    planes: &'scope Mutex<HashMap<usize, ResidualPlane>>,
+    planes: &'scope dyn Residuals,
     /// `types` names every wanted picture handed to storing so far.
     result: ExactResult,
     /// A wanted picture came out unreconstructed (the timestamp ranks were wrong).
@@ -197,8 +198,24 @@ pub(crate) fn decode_exact(
     store: PatchedStore,
     threaded: bool,
 ) -> Result<ExactResult, ExactFail> {
+    let planes = Mutex::new(HashMap::new());
+    let mut result = decode_exact_into(path, packets, wanted, store, threaded, &planes)?;
+    result.planes = planes.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(result)
+}
+
+/// [`decode_exact`] handing each stored picture to `into` as it is made (the result's
+/// `planes` stay empty).
+pub(crate) fn decode_exact_into(
+    path: &str,
+    packets: &[PacketInfo],
+    wanted: &BTreeSet<usize>,
+    store: PatchedStore,
+    threaded: bool,
+    into: &dyn Residuals,
+) -> Result<ExactResult, ExactFail> {
     let skippable = unwanted_non_reference(packets, wanted);
-    let pass = |parse_only| decode_pass(path, packets, wanted, store, parse_only, threaded);
+    let pass = |parse_only| decode_pass(path, packets, wanted, store, parse_only, threaded, into);
     let result = match pass(skippable.as_deref()) {
         // The scan named a wanted picture wrongly: make every picture's pixels.
         Err(PassFail::LostWanted) => pass(None),
@@ -248,16 +265,13 @@ fn decode_pass(
     store: PatchedStore,
     parse_only: Option<&[bool]>,
     threaded: bool,
+    into: &dyn Residuals,
 ) -> Result<ExactResult, PassFail> {
-    let planes = Mutex::new(HashMap::new());
-    let result = rayon::in_place_scope(|scope| {
+    rayon::in_place_scope(|scope| {
         decode_pictures(
-            path, packets, wanted, parse_only, store, threaded, scope, &planes,
+            path, packets, wanted, parse_only, store, threaded, scope, into,
         )
-    });
-    let mut result = result?;
-    result.planes = planes.into_inner().unwrap_or_else(|e| e.into_inner());
-    Ok(result)
+    })
 }
 
 /// [`decode_pass`] up to the handing of the wanted pictures to storing in `scope`.
@@ -270,7 +284,7 @@ fn decode_pictures<'scope>(
     store: PatchedStore,
     threaded: bool,
     scope: &rayon::Scope<'scope>,
-    planes: &'scope Mutex<HashMap<usize, ResidualPlane>>,
+    planes: &'scope dyn Residuals,
 ) -> Result<ExactResult, PassFail> {
     let fail = |e: String| ExactFail::Failed(e);
     let mut src = Source::open(path).map_err(|e| fail(e.to_string()))?;

@@ -22,6 +22,7 @@
 
 mod analyze;
 mod decode;
+mod early;
 pub mod emulate;
 pub mod error;
 mod exact;

@@ -5,12 +5,16 @@
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Arc;
 
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::analyze::{fallback_note, finish_emulator, run_emulator, PatchedLuma, PatchedStore};
+use super::analyze::{
+    fallback_note, finish_emulator, run_emulator, run_emulator_into, PatchedLuma, PatchedStore,
+};
 use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView};
+use super::early::ScoreJoin;
 use super::emulate::EmuFrame;
 use super::error::VideoError;
 use super::exact;
@@ -23,7 +27,7 @@ use crate::analysis::{
     pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualKeep,
     ResidualPlane, ResidualSource, SampledFrame,
 };
-use crate::select::{keep_residual, SquareContent, SquareGeometry};
+use crate::select::{keep_residual, FrameScorer, SquareContent, SquareGeometry};
 
 /// Upstream's `--window_pick` (one definition, shared with the selection parameters).
 pub use crate::select::WindowPick;
@@ -47,6 +51,10 @@ pub struct OfflineOptions {
     /// Keep those pictures only when the analysis' estimated peak memory with them
     /// ([`peak_with_squares`]) stays within this many bytes (`None`: always).
     pub squares_peak_budget: Option<usize>,
+    /// Score each sampled frame with these energy knobs as soon as its emulated or exact
+    /// residual is made, at `residual_keep`'s geometry (which must be `ForScoring`), and keep
+    /// the scores instead of the residual's samples ([`crate::select::EarlyScores`]).
+    pub score_early: Option<crate::select::EnergyParams>,
 }
 
 impl Default for OfflineOptions {
@@ -60,6 +68,7 @@ impl Default for OfflineOptions {
             residual_keep: ResidualKeep::Whole,
             squares: None,
             squares_peak_budget: None,
+            score_early: None,
         }
     }
 }
@@ -80,6 +89,7 @@ impl OfflineOptions {
             residual_keep: ResidualKeep::Whole,
             squares: None,
             squares_peak_budget: None,
+            score_early: None,
         }
     }
 }
@@ -319,6 +329,8 @@ struct OfflineSink {
     keep: ResidualKeep,
     prev_luma: Option<Vec<u8>>,
     capture: Option<SquareCapture>,
+    /// Pairs sampled frames' motion with their residual as both come in.
+    join: Option<Arc<ScoreJoin>>,
     error: Option<String>,
 }
 
@@ -411,12 +423,16 @@ impl OfflineSink {
         }
         let vectors = f.vectors();
         let slot = self.filled.len();
+        let motion = fill_grid_l0(&vectors, w, h);
+        if let Some(j) = &self.join {
+            j.offer_motion(decoded_idx, &motion);
+        }
         self.filled.push(Slot {
             frame_idx,
             decoded_idx,
             frame_type: f.frame_type(),
             vectors: vectors.len(),
-            motion: fill_grid_l0(&vectors, w, h),
+            motion,
             residual: diff,
         });
         // Upstream calls back once per occurrence of the id; each call fills one position.
@@ -467,18 +483,27 @@ impl FrameSink for OfflineSink {
 
 /// Estimated peak memory (bytes, resident) of an analysis with a residual that also keeps
 /// `frames` mosaic pictures of a `width x height` video mapped to the square: a fixed part,
-/// a part that grows with the picture (the residual's reference pictures and FFmpeg's), and
-/// the squares' content. Fitted to peaks measured with the emulator: 102 MB at 360x640,
-/// 174 MB at 1280x720 and 206 MB at 960x960; the project's decoder (`exact`) stays below.
+/// a part that grows with the picture (the residual's reference pictures and FFmpeg's), the
+/// squares' content and, unless frames are scored as their residual is made
+/// (`scored_early`), each frame's residual samples. Fitted to the highest peaks measured
+/// with the emulator and the project's decoder, scoring early (MiB): 90.9 at 360x640, 123.5
+/// at 1280x720, 151.8 at 960x960, 188.5 at 1920x1080 and 272.6 at 2560x1440.
 pub fn peak_with_squares(
     width: usize,
     height: usize,
     frames: usize,
     square_size: usize,
     patch: usize,
+    scored_early: bool,
 ) -> usize {
     let g = SquareGeometry::new(height, width, square_size, patch);
-    (41 << 20) + 107 * width * height + frames * g.hn * g.wn * 3
+    let samples = if scored_early {
+        0
+    } else {
+        let (rows, cols) = crate::select::scored_lattice(width, height, &g);
+        frames * rows.len() * cols.len()
+    };
+    (44 << 20) + 56 * width * height + frames * g.hn * g.wn * 3 + samples
 }
 
 /// The offline precompute's analysis of one video: container frame count, optional window,
@@ -600,9 +625,20 @@ fn offline_pass(
     };
     // The mosaic pictures come from this decode too, unless it starts at a seek point
     // (positions then no longer count from the start) or they would not fit the budget.
+    // Frames are scored as their residual is made when the run's knobs are given.
+    let early = match (opts.score_early, opts.residual_keep) {
+        (
+            Some(e),
+            ResidualKeep::ForScoring {
+                square_size, patch, ..
+            },
+        ) if is_exact || residual == ResidualSource::Emulate => Some((e, square_size, patch)),
+        _ => None,
+    };
+    let scored_early = early.is_some();
     let fits = |square, patch| {
         opts.squares_peak_budget.is_none_or(|budget| {
-            peak_with_squares(info.width, info.height, t, square, patch) <= budget
+            peak_with_squares(info.width, info.height, t, square, patch, scored_early) <= budget
         })
     };
     let mut capture = match opts.squares {
@@ -643,20 +679,36 @@ fn offline_pass(
     let mut use_floors = floors.is_some();
     let mut opened = Some(src);
     let threaded = spare_core();
+    let scorer =
+        || early.and_then(|(e, sq, p)| FrameScorer::new(info.width, info.height, sq, p, e));
     let (mut sink, residuals, exact_result) = loop {
         let mut src = match opened.take() {
             Some(s) => s,
             None => Source::open(path)?,
         };
+        let join = scorer().map(|s| Arc::new(ScoreJoin::new(s)));
         let pass = std::thread::scope(
             |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
                 let exact_worker = is_exact.then(|| {
-                    let guess = &guess;
-                    scope.spawn(move || exact::decode_exact(path, packets, guess, store, threaded))
+                    let (guess, join) = (&guess, join.clone());
+                    scope.spawn(move || match &join {
+                        Some(j) => {
+                            exact::decode_exact_into(path, packets, guess, store, threaded, &**j)
+                        }
+                        None => exact::decode_exact(path, packets, guess, store, threaded),
+                    })
                 });
                 let (tx, rx) = sync_channel::<EmuFrame>(1);
-                let worker = (residual == ResidualSource::Emulate)
-                    .then(|| scope.spawn(move || run_emulator(rx, store)));
+                let worker = (residual == ResidualSource::Emulate).then(|| {
+                    let join = join.clone();
+                    scope.spawn(move || match &join {
+                        Some(j) => {
+                            run_emulator_into(rx, store, &**j);
+                            HashMap::new()
+                        }
+                        None => run_emulator(rx, store),
+                    })
+                });
                 let mut sink = OfflineSink {
                     floors: floors.clone().filter(|_| use_floors),
                     rank_mismatch: false,
@@ -682,6 +734,7 @@ fn offline_pass(
                     keep: opts.residual_keep,
                     prev_luma: None,
                     capture: capture.take(),
+                    join: join.clone(),
                     error: None,
                 };
                 let run = decode_stream(&mut src, Decoding::Vectors, &mut sink);
@@ -694,6 +747,15 @@ fn offline_pass(
                 Ok((sink, residuals, exact_result))
             },
         )?;
+        let mut pass = pass;
+        // The pass' threads are done: every frame the join will ever see is in.
+        if let Some(joined) = join.map(|j| j.take_residuals()) {
+            match &mut pass.2 {
+                Some(Ok(Ok(r))) => r.planes.extend(joined),
+                Some(_) => {}
+                None => pass.1.extend(joined),
+            }
+        }
         if use_floors && pass.0.rank_mismatch {
             use_floors = false;
             notes.push("output positions and timestamp ranks disagree: the emulator ran again keeping every reference".into());

@@ -1,0 +1,94 @@
+//! Frame scores worked out while a batch run decodes ([`crate::select::EarlyScores`]). A
+//! sampled frame's motion comes from the decoding thread and its residual picture from the
+//! emulator or the project's decoder, in either order; whichever arrives second scores the
+//! pair, so the residual's samples are dropped at once instead of being held to the end of
+//! the video (about 0.75 MB per sampled frame at 1080p).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use crate::analysis::{MotionGrid, ResidualPlane};
+use crate::select::FrameScorer;
+
+/// Where residual pictures go once made, by frame key.
+pub(crate) trait Residuals: Sync {
+    fn put(&self, key: usize, plane: ResidualPlane);
+}
+
+impl Residuals for Mutex<HashMap<usize, ResidualPlane>> {
+    fn put(&self, key: usize, plane: ResidualPlane) {
+        self.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, plane);
+    }
+}
+
+#[derive(Default)]
+struct Pending {
+    motion: HashMap<usize, MotionGrid>,
+    residual: HashMap<usize, ResidualPlane>,
+    scored: HashMap<usize, ResidualPlane>,
+}
+
+/// Pairs each frame's motion with its residual and scores the pair.
+pub(crate) struct ScoreJoin {
+    scorer: FrameScorer,
+    pending: Mutex<Pending>,
+}
+
+impl ScoreJoin {
+    pub fn new(scorer: FrameScorer) -> ScoreJoin {
+        ScoreJoin {
+            scorer,
+            pending: Mutex::new(Pending::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The motion of frame `key`: scores it now if its residual is in, else keeps a copy.
+    pub fn offer_motion(&self, key: usize, motion: &MotionGrid) {
+        let waiting = self.lock().residual.remove(&key);
+        match waiting {
+            Some(plane) => {
+                let scored = self.scorer.score(motion, plane);
+                self.lock().scored.insert(key, scored);
+            }
+            None => {
+                self.lock().motion.insert(key, motion.clone());
+            }
+        }
+    }
+
+    /// Every frame's residual as the analysis takes it: scored where both halves came, the
+    /// picture as it was made where its motion never did.
+    pub fn take_residuals(&self) -> HashMap<usize, ResidualPlane> {
+        let Pending {
+            residual,
+            mut scored,
+            ..
+        } = std::mem::take(&mut *self.lock());
+        for (key, plane) in residual {
+            scored.entry(key).or_insert(plane);
+        }
+        scored
+    }
+}
+
+impl Residuals for ScoreJoin {
+    /// The residual of frame `key`: scores it now if its motion is in, else keeps it.
+    fn put(&self, key: usize, plane: ResidualPlane) {
+        let motion = self.lock().motion.remove(&key);
+        match motion {
+            Some(m) => {
+                let scored = self.scorer.score(&m, plane);
+                self.lock().scored.insert(key, scored);
+            }
+            None => {
+                self.lock().residual.insert(key, plane);
+            }
+        }
+    }
+}

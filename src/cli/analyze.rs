@@ -46,6 +46,7 @@ pub fn run(args: AnalyzeArgs) -> anyhow::Result<ExitCode> {
         with_rgb: false,
         skip_unneeded: true,
         residual_keep: ResidualKeep::Whole,
+        score_early: None,
     };
     let t0 = Instant::now();
     let va = video::analyze_with(&video_str, &opts, &mut |_| true)?;

@@ -219,6 +219,7 @@ impl Job {
                     skip_unneeded: true,
                     // Any knob may change, the square size included: keep whole pictures.
                     residual_keep: ResidualKeep::Whole,
+                    score_early: None,
                 };
                 let mut cancelled = false;
                 let r = video::analyze_with(video, &opts, &mut |pr| {

@@ -178,6 +178,7 @@ fn process(job: &Job, run: &Stage1Run, existing: &HashSet<String>) -> Outcome {
         with_rgb: false,
         skip_unneeded: true,
         residual_keep: p.residual_keep(),
+        score_early: Some(p.energy()),
     };
     let analysis = match video::analyze(&job.video, &opts) {
         Ok(a) => a,

@@ -9,7 +9,7 @@ use std::thread::ScopedJoinHandle;
 use std::time::Instant;
 
 use super::decode::{decode_stream, DecodeRun, Decoding, Flow, FrameSink, FrameView, PacketAction};
-use super::early::Residuals;
+use super::early::{EarlyKnobs, Residuals, ScoreJoin};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
 use super::exact;
@@ -42,6 +42,10 @@ pub struct AnalyzeOptions {
     /// How much of each residual picture to keep (whole by default; a batch run that knows
     /// its geometry keeps only what scoring reads).
     pub residual_keep: ResidualKeep,
+    /// Score each sampled frame with these energy knobs as soon as its emulated or exact
+    /// residual is made, at `residual_keep`'s geometry (which must be `ForScoring`), and keep
+    /// the scores instead of the residual's samples ([`crate::select::EarlyScores`]).
+    pub score_early: Option<crate::select::EnergyParams>,
 }
 
 impl Default for AnalyzeOptions {
@@ -53,6 +57,7 @@ impl Default for AnalyzeOptions {
             with_rgb: false,
             skip_unneeded: true,
             residual_keep: ResidualKeep::Whole,
+            score_early: None,
         }
     }
 }
@@ -174,6 +179,8 @@ pub(crate) struct PassConfig<'a> {
     pub pass: usize,
     /// Upstream offline semantics: stop once the last sampled frame is out.
     pub stop_after_last: bool,
+    /// Scores sampled frames as their motion and residual come in.
+    pub join: Option<&'a ScoreJoin>,
 }
 
 /// The result of one pass.
@@ -254,10 +261,16 @@ impl Sink<'_, '_> {
             } else {
                 None
             };
+            let motion = fill_grid_l0(&vectors, w, h);
+            if let Some(j) = self.cfg.join {
+                // The first sampled frame out gives the analysis its size.
+                j.set_size(w, h);
+                j.offer_motion(p, &motion);
+            }
             Some(SampledOut {
                 frame_type: f.frame_type(),
                 vectors: vectors.len(),
-                motion: fill_grid_l0(&vectors, w, h),
+                motion,
                 rgb,
                 residual: None,
                 width: w,
@@ -418,8 +431,16 @@ pub(crate) fn run_pass(
     let store = cfg.store;
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<EmuFrame>(1);
-        let worker = (cfg.residual == ResidualSource::Emulate)
-            .then(|| scope.spawn(move || run_emulator(rx, store)));
+        let worker = (cfg.residual == ResidualSource::Emulate).then(|| {
+            let join = cfg.join;
+            scope.spawn(move || match join {
+                Some(j) => {
+                    run_emulator_into(rx, store, j);
+                    HashMap::new()
+                }
+                None => run_emulator(rx, store),
+            })
+        });
         let mut sink = Sink {
             plan,
             cfg,
@@ -625,6 +646,9 @@ fn analyze_pass(
         luma: PatchedLuma::Stage1,
         keep: opts.residual_keep,
     };
+    // Frames are scored as their residual is made when the run's knobs are given.
+    let early = EarlyKnobs::of(opts.score_early, opts.residual_keep)
+        .filter(|_| is_exact || opts.residual == ResidualSource::Emulate);
     let mut pass = 0;
     loop {
         pass += 1;
@@ -644,7 +668,9 @@ fn analyze_pass(
         if opts.skip_unneeded {
             plan.compute_drops(&scan.packets);
         }
+        let join = early.map(ScoreJoin::new);
         let cfg = PassConfig {
+            join: join.as_ref(),
             packets: &scan.packets,
             residual: if is_exact {
                 ResidualSource::None
@@ -662,13 +688,18 @@ fn analyze_pass(
         let threaded = spare_core();
         let (pass_result, exact_result) = std::thread::scope(|scope| {
             let worker = is_exact.then(|| {
-                let (packets, wanted) = (&scan.packets, &wanted);
-                scope.spawn(move || exact::decode_exact(path, packets, wanted, store, threaded))
+                let (packets, wanted, join) = (&scan.packets, &wanted, cfg.join);
+                scope.spawn(move || match join {
+                    Some(j) => exact::decode_exact_into(path, packets, wanted, store, threaded, j),
+                    None => exact::decode_exact(path, packets, wanted, store, threaded),
+                })
             });
             let r = run_pass(path, &plan, &cfg, progress);
             (r, worker.map(|h| h.join()))
         });
         let (mut res, mut residuals) = pass_result?;
+        // The pass' threads are done: every frame the join will ever see is in.
+        let joined = join.map(|j| j.take_residuals()).unwrap_or_default();
         let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
         let n_actual = if by_ts {
             res.outputs.len() + res.skipped_pictures
@@ -724,6 +755,7 @@ fn analyze_pass(
             }
             residuals = r.planes;
         }
+        residuals.extend(joined);
         if let Some(e) = &res.run.error {
             if scan.error.is_none() {
                 notes.push(format!(

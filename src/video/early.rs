@@ -5,10 +5,10 @@
 //! the video (about 0.75 MB per sampled frame at 1080p).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use crate::analysis::{MotionGrid, ResidualPlane};
-use crate::select::FrameScorer;
+use crate::analysis::{MotionGrid, ResidualKeep, ResidualPlane};
+use crate::select::{EnergyParams, FrameScorer};
 
 /// Where residual pictures go once made, by frame key.
 pub(crate) trait Residuals: Sync {
@@ -32,15 +32,62 @@ struct Pending {
 
 /// Pairs each frame's motion with its residual and scores the pair.
 pub(crate) struct ScoreJoin {
-    scorer: FrameScorer,
+    knobs: EarlyKnobs,
+    /// Made once the analysis' picture size is known (`None`: nothing to score).
+    scorer: OnceLock<Option<FrameScorer>>,
     pending: Mutex<Pending>,
 }
 
+/// The knobs early scoring uses: energy, square size and patch size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EarlyKnobs {
+    pub energy: EnergyParams,
+    pub square_size: usize,
+    pub patch: usize,
+}
+
+impl EarlyKnobs {
+    /// The knobs to score early with, when a run gives energy knobs and keeps residual
+    /// samples for one geometry (batch runs); `None` otherwise.
+    pub fn of(energy: Option<EnergyParams>, keep: ResidualKeep) -> Option<EarlyKnobs> {
+        match (energy, keep) {
+            (
+                Some(energy),
+                ResidualKeep::ForScoring {
+                    square_size, patch, ..
+                },
+            ) => Some(EarlyKnobs {
+                energy,
+                square_size,
+                patch,
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl ScoreJoin {
-    pub fn new(scorer: FrameScorer) -> ScoreJoin {
+    pub fn new(knobs: EarlyKnobs) -> ScoreJoin {
         ScoreJoin {
-            scorer,
+            knobs,
+            scorer: OnceLock::new(),
             pending: Mutex::new(Pending::default()),
+        }
+    }
+
+    /// The picture size the analysis will have (the first call wins): frames are scored as
+    /// selection will score them at that size.
+    pub fn set_size(&self, width: usize, height: usize) {
+        let k = self.knobs;
+        self.scorer
+            .get_or_init(|| FrameScorer::new(width, height, k.square_size, k.patch, k.energy));
+    }
+
+    /// Scores a pair, or leaves the residual as it is before the size is known.
+    fn score(&self, motion: &MotionGrid, plane: ResidualPlane) -> ResidualPlane {
+        match self.scorer.get() {
+            Some(Some(s)) => s.score(motion, plane),
+            _ => plane,
         }
     }
 
@@ -53,7 +100,7 @@ impl ScoreJoin {
         let waiting = self.lock().residual.remove(&key);
         match waiting {
             Some(plane) => {
-                let scored = self.scorer.score(motion, plane);
+                let scored = self.score(motion, plane);
                 self.lock().scored.insert(key, scored);
             }
             None => {
@@ -83,7 +130,7 @@ impl Residuals for ScoreJoin {
         let motion = self.lock().motion.remove(&key);
         match motion {
             Some(m) => {
-                let scored = self.scorer.score(&m, plane);
+                let scored = self.score(&m, plane);
                 self.lock().scored.insert(key, scored);
             }
             None => {

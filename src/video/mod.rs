@@ -18,7 +18,9 @@
 //! is single-threaded (frame threading exports wrong vectors at the flush) and stops at the
 //! first demuxer or decoder error like upstream's reader, with a note in `Analysis.notes`.
 //! The residual emulator runs on its own thread (its block rows on rayon), fed in decode
-//! order.
+//! order. Batch runs give their scoring knobs (`score_early`): each sampled frame is then
+//! scored as soon as both its motion and its residual are in, and only its patch scores are
+//! kept, not the residual's samples.
 
 mod analyze;
 mod decode;

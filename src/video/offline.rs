@@ -14,7 +14,7 @@ use super::analyze::{
     fallback_note, finish_emulator, run_emulator, run_emulator_into, PatchedLuma, PatchedStore,
 };
 use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView};
-use super::early::ScoreJoin;
+use super::early::{EarlyKnobs, ScoreJoin};
 use super::emulate::EmuFrame;
 use super::error::VideoError;
 use super::exact;
@@ -27,7 +27,7 @@ use crate::analysis::{
     pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualKeep,
     ResidualPlane, ResidualSource, SampledFrame,
 };
-use crate::select::{keep_residual, FrameScorer, SquareContent, SquareGeometry};
+use crate::select::{keep_residual, SquareContent, SquareGeometry};
 
 /// Upstream's `--window_pick` (one definition, shared with the selection parameters).
 pub use crate::select::WindowPick;
@@ -626,15 +626,8 @@ fn offline_pass(
     // The mosaic pictures come from this decode too, unless it starts at a seek point
     // (positions then no longer count from the start) or they would not fit the budget.
     // Frames are scored as their residual is made when the run's knobs are given.
-    let early = match (opts.score_early, opts.residual_keep) {
-        (
-            Some(e),
-            ResidualKeep::ForScoring {
-                square_size, patch, ..
-            },
-        ) if is_exact || residual == ResidualSource::Emulate => Some((e, square_size, patch)),
-        _ => None,
-    };
+    let early = EarlyKnobs::of(opts.score_early, opts.residual_keep)
+        .filter(|_| is_exact || residual == ResidualSource::Emulate);
     let scored_early = early.is_some();
     let fits = |square, patch| {
         opts.squares_peak_budget.is_none_or(|budget| {
@@ -679,14 +672,16 @@ fn offline_pass(
     let mut use_floors = floors.is_some();
     let mut opened = Some(src);
     let threaded = spare_core();
-    let scorer =
-        || early.and_then(|(e, sq, p)| FrameScorer::new(info.width, info.height, sq, p, e));
     let (mut sink, residuals, exact_result) = loop {
         let mut src = match opened.take() {
             Some(s) => s,
             None => Source::open(path)?,
         };
-        let join = scorer().map(|s| Arc::new(ScoreJoin::new(s)));
+        let join = early.map(|k| {
+            let j = ScoreJoin::new(k);
+            j.set_size(info.width, info.height);
+            Arc::new(j)
+        });
         let pass = std::thread::scope(
             |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
                 let exact_worker = is_exact.then(|| {

@@ -23,6 +23,7 @@ use super::motion::fill_grid_l0;
 use super::plan::timestamp_ranks;
 use super::reorder::ReorderQueue;
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
+use super::yuv::YuvFrame;
 use crate::analysis::{
     pick_items, sample_frame_ids, Analysis, FrameType, MotionGrid, Plane, ResidualKeep,
     ResidualPlane, ResidualSource, SampledFrame,
@@ -398,7 +399,12 @@ impl OfflineSink {
                         is_reference: is_ref,
                         is_idr: info.is_some_and(|p| p.slice.is_idr),
                         wanted,
-                        picture: f.yuv().map_err(|e| format!("picture copy: {e}"))?,
+                        // The raw patched Y plane never reads chroma: luma alone.
+                        picture: YuvFrame::luma_only(
+                            w,
+                            h,
+                            f.luma().map_err(|e| format!("picture copy: {e}"))?,
+                        ),
                         vectors: f.vectors(),
                         // Frames are named by output position here: no floor is known.
                         later_display_floor: match &self.floors {

@@ -23,6 +23,22 @@ impl YuvFrame {
         }
     }
 
+    /// The luma plane alone (chroma planes empty): for work that never reads chroma.
+    pub fn luma_only(width: usize, height: usize, y: Vec<u8>) -> YuvFrame {
+        YuvFrame {
+            width,
+            height,
+            y,
+            u: Vec::new(),
+            v: Vec::new(),
+        }
+    }
+
+    /// Whether the chroma planes are there (see [`YuvFrame::luma_only`]).
+    pub fn has_chroma(&self) -> bool {
+        !self.u.is_empty() || !self.v.is_empty()
+    }
+
     pub fn chroma_width(&self) -> usize {
         self.width.div_ceil(2)
     }

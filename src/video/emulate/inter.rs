@@ -286,8 +286,12 @@ pub fn inter_estimate(
     let (w, h) = (cur.width, cur.height);
     let py = Padded::new(&cur.y, w, h);
     let (cw, ch) = (cur.chroma_width(), cur.chroma_height());
-    let pu = Padded::new(&cur.u, cw, ch);
-    let pv = Padded::new(&cur.v, cw, ch);
+    let chroma = cur.has_chroma();
+    let (pu, pv) = if chroma {
+        (Padded::new(&cur.u, cw, ch), Padded::new(&cur.v, cw, ch))
+    } else {
+        (Padded::zeroed(0, 0), Padded::zeroed(0, 0))
+    };
     let (gw, gh) = (py.width / 4, py.height / 4);
     let cells = rasterise(vectors, gw, gh);
 
@@ -359,19 +363,24 @@ pub fn inter_estimate(
     // Each block row writes its own rows of the output planes: up to 8 padded luma rows
     // and 4 of each chroma plane.
     let mut out_y = Padded::zeroed(ctx.py.width, ctx.py.height);
+    let luma_rows = out_y.data.to_mut().par_chunks_mut(8 * ctx.py.width);
+    if !chroma {
+        luma_rows.enumerate().for_each_init(
+            || RowChoice::new(gw),
+            |row, (by, y)| block_row(&ctx, by, y, None, row),
+        );
+        return YuvFrame::luma_only(w, h, out_y.into_cropped(w, h));
+    }
     let mut out_u = Padded::zeroed(ctx.pu.width, ctx.pu.height);
     let mut out_v = Padded::zeroed(ctx.pv.width, ctx.pv.height);
     debug_assert_eq!(ctx.pu.height, 4 * bgh);
-    out_y
-        .data
-        .to_mut()
-        .par_chunks_mut(8 * ctx.py.width)
+    luma_rows
         .zip(out_u.data.to_mut().par_chunks_mut(4 * ctx.pu.width))
         .zip(out_v.data.to_mut().par_chunks_mut(4 * ctx.pv.width))
         .enumerate()
         .for_each_init(
             || RowChoice::new(gw),
-            |row, (by, ((y, u), v))| block_row(&ctx, by, y, [u, v], row),
+            |row, (by, ((y, u), v))| block_row(&ctx, by, y, Some([u, v]), row),
         );
     YuvFrame {
         width: w,
@@ -417,8 +426,14 @@ impl RowChoice {
 
 /// One row of 8x8 blocks: least-SAD option per block and category, the patched luma
 /// (residual where coded, else the same option on the patched references), and the
-/// matching row of chroma 4x4 blocks.
-fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2], row: &mut RowChoice) {
+/// matching row of chroma 4x4 blocks where the picture has chroma.
+fn block_row(
+    ctx: &Ctx,
+    by: usize,
+    y: &mut [u8],
+    chroma: Option<[&mut [u8]; 2]>,
+    row: &mut RowChoice,
+) {
     let (gw, gh) = (ctx.gw, ctx.gh);
     let bgw = gw.div_ceil(2);
     row.clear();
@@ -470,7 +485,9 @@ fn block_row(ctx: &Ctx, by: usize, y: &mut [u8], chroma: [&mut [u8]; 2], row: &m
         }
     }
     patched_luma_cells(ctx, by, row, y);
-    patched_chroma_row(ctx, by, row, chroma);
+    if let Some(chroma) = chroma {
+        patched_chroma_row(ctx, by, row, chroma);
+    }
 }
 
 /// The stock predictions of one cell from every candidate reference its category uses.

@@ -3,7 +3,8 @@
 //! its exported motion vectors. Pure: no FFmpeg types.
 //!
 //! Frames must be pushed in decode order; only references and the frames whose estimate
-//! is wanted need to be pushed.
+//! is wanted need to be pushed. Pictures without chroma planes ([`YuvFrame::luma_only`])
+//! get luma-only estimates: the patched luma never reads chroma, so it is the same.
 
 mod block;
 mod inter;
@@ -128,6 +129,9 @@ impl Emulator {
 pub fn intra_estimate(f: &YuvFrame) -> YuvFrame {
     let y = intra::intra_plane(&Padded::new(&f.y, f.width, f.height), false)
         .into_cropped(f.width, f.height);
+    if !f.has_chroma() {
+        return YuvFrame::luma_only(f.width, f.height, y);
+    }
     let (cw, ch) = (f.chroma_width(), f.chroma_height());
     let u = intra::intra_plane(&Padded::new(&f.u, cw, ch), true).into_cropped(cw, ch);
     let v = intra::intra_plane(&Padded::new(&f.v, cw, ch), true).into_cropped(cw, ch);
@@ -185,6 +189,37 @@ mod tests {
             }
         }
         v
+    }
+
+    /// A B-pyramid stream pushed with luma alone gets luma-only estimates whose luma equals
+    /// the full estimates' luma, intra and inter frames alike.
+    #[test]
+    fn luma_only_pictures_give_the_same_luma() {
+        let (w, h) = (50, 34);
+        let order = [0usize, 4, 2, 1, 3, 8, 6, 5, 7];
+        let (mut full, mut luma) = (Emulator::new(), Emulator::new());
+        for (d, &t) in order.iter().enumerate() {
+            let frame = |picture: YuvFrame| EmuFrame {
+                decode_index: d,
+                display_index: t,
+                is_reference: t % 2 == 0,
+                is_idr: d == 0,
+                wanted: true,
+                picture,
+                vectors: match (d, t % 4) {
+                    (0, _) => Vec::new(),
+                    (_, 0) => vectors(t, w, h, &[-1]),
+                    _ => vectors(t, w, h, &[-1, 1]),
+                },
+                later_display_floor: None,
+            };
+            let p = picture(t, w, h);
+            let only = YuvFrame::luma_only(w, h, p.y.clone());
+            let a = full.push(frame(p)).unwrap();
+            let b = luma.push(frame(only)).unwrap();
+            assert!(a.has_chroma() && !b.has_chroma(), "frame {t}");
+            assert_eq!(a.y, b.y, "frame {t}");
+        }
     }
 
     /// Freeing unpickable references changes no estimate: a B-pyramid stream (I P B b b ...)

@@ -217,8 +217,9 @@ fn squares_beside_a_residual_only_up_to_the_size_limit() {
 }
 
 /// The emulator frees references no later frame can pick only while output positions equal
-/// timestamp ranks; one picture stamped a second late breaks that, and the pass runs again
-/// keeping every reference (said in the notes). An intact stream needs no second pass.
+/// timestamp ranks. In HEVC (whose slice headers the scan does not read) one picture stamped
+/// a second late breaks that unseen, and the pass runs again keeping every reference (said
+/// in the notes). An intact stream needs no second pass.
 #[test]
 fn emulated_pass_runs_again_when_positions_and_ranks_disagree() {
     if !common::have_ffmpeg() {
@@ -233,24 +234,98 @@ fn emulated_pass_runs_again_when_positions_and_ranks_disagree() {
     let again = |a: &codecscope::video::OfflineAnalysis| {
         a.analysis.notes.iter().any(|n| n.contains("ran again"))
     };
-    let intact = common::x264_clip(dir.path(), "ok.mp4", "320x240", 90, &["-bf", "2"]);
+    let (intact, broken) = late_stamped(dir.path(), "libx265", "hevc");
     let a = analyze_offline(intact.to_str().unwrap(), &o).unwrap();
     assert!(!again(&a), "{:?}", a.analysis.notes);
+    let a = analyze_offline(broken.to_str().unwrap(), &o).unwrap();
+    assert!(again(&a), "{:?}", a.analysis.notes);
+    assert_eq!(a.analysis.frames.len(), 16);
+    assert!(a.analysis.frames.iter().all(|f| f.residual.is_some()));
+}
+
+/// A 120-frame B-pyramid clip from `encoder`, and a copy whose picture 50 is stamped 1.02 s
+/// late: between two other frames' timestamps, so ranks stay distinct but no longer follow
+/// the decoder's output order.
+fn late_stamped(
+    dir: &std::path::Path,
+    encoder: &str,
+    tag: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let intact = common::ffmpeg(
+        dir,
+        &format!("{tag}.mp4"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-frames:v",
+            "120",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:v",
+            encoder,
+            "-bf",
+            "3",
+        ],
+    );
     let broken = common::ffmpeg(
-        dir.path(),
-        "late.mp4",
+        dir,
+        &format!("{tag}-late.mp4"),
         &[
             "-i",
             intact.to_str().unwrap(),
             "-c",
             "copy",
             "-bsf:v",
-            // 1.02 s late: between two other frames' timestamps, so ranks stay distinct.
-            "setts=pts=if(eq(N\\,40)\\,PTS+1.02/TB\\,PTS)",
+            "setts=pts=if(eq(N\\,50)\\,PTS+1.02/TB\\,PTS)",
         ],
     );
-    let a = analyze_offline(broken.to_str().unwrap(), &o).unwrap();
-    assert!(again(&a), "{:?}", a.analysis.notes);
-    assert_eq!(a.analysis.frames.len(), 16);
-    assert!(a.analysis.frames.iter().all(|f| f.residual.is_some()));
+    (intact, broken)
+}
+
+/// Without a residual (and with the emulator), the pass leaves unneeded non-reference
+/// pictures undecoded and numbers frames by timestamp rank; frame difference needs every
+/// picture and decodes them all. Both must name the same frames with the same motion, on
+/// intact B-pyramid clips and on copies with a picture stamped late. In H.264 the scan
+/// reads the decoder's output order from slice headers and sees the late stamp before
+/// decoding; in HEVC the pass sees it and decodes again without dropping (said in the notes).
+#[test]
+fn dropped_pictures_change_no_frame() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (h264, h264_late) = late_stamped(dir.path(), "libx264", "avc");
+    let (hevc, hevc_late) = late_stamped(dir.path(), "libx265", "hevc");
+    for (clip, rerun) in [
+        (&h264, false),
+        (&h264_late, false),
+        (&hevc, false),
+        (&hevc_late, true),
+    ] {
+        let path = clip.to_str().unwrap();
+        let run = |residual| {
+            let o = OfflineOptions {
+                seq_len_frames: 24,
+                residual,
+                ..OfflineOptions::default()
+            };
+            analyze_offline(path, &o).unwrap()
+        };
+        let all = run(ResidualSource::FrameDiff);
+        for residual in [ResidualSource::None, ResidualSource::Emulate] {
+            let a = run(residual);
+            let what = format!("{residual:?} {path}");
+            assert_eq!(a.analysis.frame_ids, all.analysis.frame_ids, "{what}");
+            assert_eq!(a.used_frame, all.used_frame, "{what}");
+            for (x, y) in a.analysis.frames.iter().zip(&all.analysis.frames) {
+                assert_eq!(x.frame_index, y.frame_index, "{what}");
+                assert_eq!(x.frame_type, y.frame_type, "{what}");
+                assert!(x.motion == y.motion, "{what}: frame {}", x.frame_index);
+            }
+            let again = a.analysis.notes.iter().any(|n| n.contains("again"));
+            assert_eq!(again, rerun, "{what}: {:?}", a.analysis.notes);
+        }
+    }
 }

@@ -10,9 +10,11 @@
 //!
 //! How `analyze` decodes once: a demux-only scan lists the packets (cheap next to
 //! decoding) and predicts `N` as the number of picture packets. When every picture packet
-//! has its own timestamp, a packet's presentation index is its timestamp's rank, so the
-//! sampled frames are known before decoding and non-reference pictures that no output needs
-//! are dropped with `skip_frame` per packet. The decode checks the prediction (every frame
+//! has its own timestamp and, in H.264, timestamps order the pictures as the POCs in their
+//! slice headers do (the decoder's output order, read by the scan), a packet's presentation
+//! index is its timestamp's rank, so the sampled frames are known before decoding and
+//! non-reference pictures that no output needs are dropped with `skip_frame` per packet (the
+//! offline precompute drops them too). The decode checks the prediction (every frame
 //! leaves the decoder in rank order, frames out plus frames dropped equals `N`); if it fails,
 //! the video is decoded again counting frames in output order, as upstream does. Decoding
 //! is single-threaded (frame threading exports wrong vectors at the flush) and stops at the

@@ -13,7 +13,7 @@ use ffmpeg_next as ff;
 use super::analyze::{
     fallback_note, finish_emulator, run_emulator, run_emulator_into, PatchedLuma, PatchedStore,
 };
-use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView};
+use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView, PacketAction};
 use super::early::{EarlyKnobs, ScoreJoin};
 use super::emulate::EmuFrame;
 use super::error::VideoError;
@@ -258,6 +258,83 @@ fn choose_window(
     choice
 }
 
+/// Upstream's frame number of a timestamp: `av_rescale_q(ts, time_base, 1/fps)`, rounded
+/// to nearest (`None` without a usable frame rate).
+fn frame_number(ts: i64, tb: ffi::AVRational, fr: ffi::AVRational) -> Option<i64> {
+    if fr.num <= 0 || fr.den <= 0 {
+        return None;
+    }
+    let per_frame = ffi::AVRational {
+        num: fr.den,
+        den: fr.num,
+    };
+    // SAFETY: pure arithmetic helper of libavutil.
+    Some(unsafe { ffi::av_rescale_q(ts, tb, per_frame) } as i32 as i64)
+}
+
+/// Non-reference pictures a pass need not decode (`skip_frame` noref per packet), when
+/// frames can be named by timestamp rank: none is a wanted frame, by rank or by the frame
+/// number of its timestamp, nor a mosaic picture. Frames are then numbered by rank, and
+/// each frame out must come next in rank order once the dropped pictures before it are
+/// counted; when one does not, the pass is decoded again without dropping.
+#[derive(Clone)]
+struct Dropping {
+    ranks: Vec<Option<usize>>,
+    /// Packet of each rank.
+    by_rank: Vec<usize>,
+    droppable: Vec<bool>,
+    next_rank: usize,
+}
+
+impl Dropping {
+    fn new(
+        packets: &[PacketInfo],
+        ranks: Vec<Option<usize>>,
+        number: impl Fn(i64) -> Option<i64>,
+        wanted_numbers: &HashMap<i64, usize>,
+        wanted_ranks: &BTreeSet<usize>,
+    ) -> Dropping {
+        let mut by_rank = vec![0; ranks.iter().flatten().count()];
+        for (i, r) in ranks.iter().enumerate() {
+            if let Some(r) = *r {
+                by_rank[r] = i;
+            }
+        }
+        let droppable = packets
+            .iter()
+            .zip(&ranks)
+            .map(|(p, r)| {
+                let number = p.pts.and_then(&number);
+                p.slice.has_slice
+                    && !p.slice.is_reference
+                    && !p.discard
+                    && r.is_some_and(|r| {
+                        !wanted_ranks.contains(&r) && !wanted_numbers.contains_key(&(r as i64))
+                    })
+                    && number.is_some_and(|n| !wanted_numbers.contains_key(&n))
+            })
+            .collect();
+        Dropping {
+            ranks,
+            by_rank,
+            droppable,
+            next_rank: 0,
+        }
+    }
+
+    /// The number (rank) of the frame from packet `d`, if it comes next in rank order.
+    fn number(&mut self, d: Option<usize>) -> Option<usize> {
+        let r = self.ranks.get(d?).copied().flatten()?;
+        while self.next_rank < r && self.droppable[self.by_rank[self.next_rank]] {
+            self.next_rank += 1;
+        }
+        (r == self.next_rank).then(|| {
+            self.next_rank += 1;
+            r
+        })
+    }
+}
+
 struct Slot {
     frame_idx: i64,
     decoded_idx: usize,
@@ -284,6 +361,15 @@ struct SquareCapture {
 }
 
 impl SquareCapture {
+    /// The same capture for another pass, with nothing taken yet.
+    fn restart(self) -> SquareCapture {
+        SquareCapture {
+            got: HashMap::new(),
+            broken: false,
+            ..self
+        }
+    }
+
     fn offer(&mut self, f: &mut FrameView, p: usize) -> Result<(), String> {
         if self.broken || !self.ids.contains(&p) {
             return Ok(());
@@ -312,6 +398,8 @@ struct OfflineSink {
     /// frame's output position equals its rank (`rank_mismatch` says when one did not).
     floors: Option<(Vec<Option<usize>>, Vec<usize>)>,
     rank_mismatch: bool,
+    /// Pictures left undecoded, with frames numbered by rank.
+    dropping: Option<Dropping>,
     path: String,
     residual: ResidualSource,
     tb: ffi::AVRational,
@@ -337,7 +425,17 @@ struct OfflineSink {
 
 impl OfflineSink {
     fn handle(&mut self, f: &mut FrameView) -> Result<Flow, String> {
-        let decoded_idx = f.output_index;
+        let decoded_idx = match &mut self.dropping {
+            Some(d) => match d.number(f.decode_index) {
+                Some(r) => r,
+                None => {
+                    // Numbering by rank does not hold: this pass is decoded again.
+                    self.rank_mismatch = true;
+                    return Ok(Flow::Stop);
+                }
+            },
+            None => f.output_index,
+        };
         if (self.decode_len > 0 && decoded_idx >= self.decode_len)
             || (self.max_frames > 0 && decoded_idx >= self.max_frames)
         {
@@ -350,20 +448,10 @@ impl OfflineSink {
         if let Some(c) = &mut self.capture {
             c.offer(f, decoded_idx)?;
         }
-        let frame_idx = match f.best_effort_timestamp {
-            // SAFETY: pure arithmetic helper of libavutil (rounds to nearest).
-            Some(ts) if self.fr.num > 0 && self.fr.den > 0 => unsafe {
-                ffi::av_rescale_q(
-                    ts,
-                    self.tb,
-                    ffi::AVRational {
-                        num: self.fr.den,
-                        den: self.fr.num,
-                    },
-                ) as i32 as i64
-            },
-            _ => decoded_idx as i64,
-        };
+        let frame_idx = f
+            .best_effort_timestamp
+            .and_then(|ts| frame_number(ts, self.tb, self.fr))
+            .unwrap_or(decoded_idx as i64);
         let wanted = self
             .positions
             .get(&frame_idx)
@@ -462,13 +550,21 @@ impl OfflineSink {
 }
 
 impl FrameSink for OfflineSink {
-    fn packet_sent(&mut self, index: usize, info: &PacketInfo, _skipped: bool) -> bool {
+    fn packet_action(&mut self, index: usize, _info: &PacketInfo) -> PacketAction {
+        match &self.dropping {
+            Some(d) if d.droppable.get(index) == Some(&true) => PacketAction::SkipNonRef,
+            _ => PacketAction::Decode,
+        }
+    }
+
+    fn packet_sent(&mut self, index: usize, info: &PacketInfo, skipped: bool) -> bool {
         if self.packets.len() <= index {
             self.packets.resize(index + 1, *info);
         }
         self.packets[index] = *info;
         if self.residual == ResidualSource::Emulate
             && !info.discard
+            && !skipped
             && (info.slice.has_slice || info.size > 0)
         {
             self.queue.expect(index);
@@ -676,6 +772,17 @@ fn offline_pass(
             (ranks, floor)
         });
     let mut use_floors = floors.is_some();
+    // Non-reference pictures nobody needs are left undecoded where frames can be named by
+    // timestamp rank (no seek; frame difference needs every picture).
+    let dropping = (seek_to.is_none() && residual != ResidualSource::FrameDiff)
+        .then(|| timestamp_ranks(&scan.packets))
+        .flatten()
+        .map(|ranks| {
+            let mosaic = capture.as_ref().map(|c| c.ids.clone()).unwrap_or_default();
+            let number = |ts| frame_number(ts, tb, fr);
+            Dropping::new(&scan.packets, ranks, number, &times, &mosaic)
+        });
+    let mut use_dropping = dropping.is_some();
     let mut opened = Some(src);
     let threaded = spare_core();
     let (mut sink, residuals, exact_result) = loop {
@@ -713,6 +820,7 @@ fn offline_pass(
                 let mut sink = OfflineSink {
                     floors: floors.clone().filter(|_| use_floors),
                     rank_mismatch: false,
+                    dropping: dropping.clone().filter(|_| use_dropping),
                     path: path.to_string(),
                     residual: if is_exact {
                         ResidualSource::None
@@ -757,9 +865,21 @@ fn offline_pass(
                 None => pass.1.extend(joined),
             }
         }
-        if use_floors && pass.0.rank_mismatch {
+        let unfilled = pass.0.slots.iter().any(Option::is_none);
+        if (use_floors || use_dropping) && (pass.0.rank_mismatch || use_dropping && unfilled) {
+            // Decoded again with every picture and reference, numbered as upstream does. A
+            // frame id that never arrived might have been a dropped picture's: said nowhere,
+            // as the second pass gives what a pass without dropping gives.
+            if pass.0.rank_mismatch {
+                notes.push(if use_floors {
+                    "output positions and timestamp ranks disagree: the emulator ran again keeping every reference"
+                } else {
+                    "output positions and timestamp ranks disagree: decoded again without dropping pictures"
+                }.into());
+            }
             use_floors = false;
-            notes.push("output positions and timestamp ranks disagree: the emulator ran again keeping every reference".into());
+            use_dropping = false;
+            capture = pass.0.capture.take().map(SquareCapture::restart);
             continue;
         }
         break pass;

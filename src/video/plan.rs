@@ -46,7 +46,9 @@ pub(crate) fn picture_packets(packets: &[PacketInfo]) -> Vec<bool> {
         .collect()
 }
 
-/// Presentation ranks from timestamps, when every picture packet has a distinct one.
+/// Presentation ranks from timestamps, when every picture packet has a distinct one and,
+/// for H.264, timestamps order the pictures as the decoder outputs them (by the POC in
+/// their slice headers): ranks then name pictures that are never decoded too.
 pub(crate) fn timestamp_ranks(packets: &[PacketInfo]) -> Option<Vec<Option<usize>>> {
     let pic = picture_packets(packets);
     let mut keyed: Vec<(i64, usize)> = Vec::new();
@@ -58,6 +60,13 @@ pub(crate) fn timestamp_ranks(packets: &[PacketInfo]) -> Option<Vec<Option<usize
     keyed.sort_unstable();
     if keyed.windows(2).any(|w| w[0].0 == w[1].0) {
         return None;
+    }
+    if packets.iter().any(|p| p.output_key.is_some()) {
+        let keys: Option<Vec<(u32, i32)>> =
+            keyed.iter().map(|&(_, i)| packets[i].output_key).collect();
+        if keys?.windows(2).any(|w| w[0] >= w[1]) {
+            return None;
+        }
     }
     let mut ranks = vec![None; packets.len()];
     for (r, &(_, i)) in keyed.iter().enumerate() {

@@ -6,7 +6,7 @@ use ff::ffi;
 use ffmpeg_next as ff;
 
 use super::error::VideoError;
-use super::nal::{first_slice_info, NalCodec, NalFraming, SliceNalInfo};
+use super::nal::{first_slice_info, nal_units, NalCodec, NalFraming, SliceNalInfo};
 
 /// What `probe` reports about a video file.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,10 @@ pub struct PacketInfo {
     pub corrupt: bool,
     /// The first slice NAL unit's header (H.264/HEVC only).
     pub slice: SliceNalInfo,
+    /// H.264: where the picture comes in the decoder's output, as `(period, POC)` from the
+    /// slice header (a period starts at each IDR picture or memory reset). Filled by the
+    /// scan; `None` elsewhere, for other codecs and for headers that cannot be read.
+    pub output_key: Option<(u32, i32)>,
 }
 
 /// All video packets of a file, and the demux error that stopped the scan, if any.
@@ -266,6 +270,7 @@ impl Source {
             },
             corrupt: packet.is_corrupt(),
             slice,
+            output_key: None,
         }
     }
 
@@ -277,6 +282,11 @@ impl Source {
     ) -> Result<PacketScan, VideoError> {
         let mut scan = PacketScan::default();
         let idx = self.info.stream_index;
+        let mut order = (self.nal_codec == Some(NalCodec::H264)).then(|| {
+            let mut o = h264::OutputOrder::new();
+            o.set_extradata(&self.extradata);
+            o
+        });
         loop {
             let mut packet = ff::Packet::empty();
             match packet.read(&mut self.input) {
@@ -293,7 +303,11 @@ impl Source {
             if packet.stream() != idx {
                 continue;
             }
-            scan.packets.push(self.packet_info(&packet));
+            let mut info = self.packet_info(&packet);
+            if let (Some(o), Some(data)) = (&mut order, packet.data()) {
+                info.output_key = o.push(&nal_units(data, self.framing));
+            }
+            scan.packets.push(info);
             if scan.packets.len() % 256 == 0 && !progress(scan.packets.len()) {
                 return Err(VideoError::Cancelled {
                     path: self.info.path.clone(),

@@ -281,3 +281,64 @@ fn avcc_packets_match_annexb() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// Output keys from slice headers alone order the pictures as the decoder outputs them:
+/// B-pyramids, open GOPs over several IDR periods, P-only streams (POC type 2) and
+/// several slices per picture.
+#[test]
+fn output_order_from_headers_matches_decoding() {
+    let cases: [(&str, &[&str]); 4] = [
+        ("ord-pyr", &["-bf", "3", "-b-pyramid", "normal", "-g", "20"]),
+        (
+            "ord-open",
+            &[
+                "-bf",
+                "5",
+                "-x264-params",
+                "open-gop=1:keyint=12:min-keyint=4",
+            ],
+        ),
+        ("ord-p", &["-profile:v", "baseline", "-g", "15"]),
+        ("ord-slices", &["-bf", "2", "-slices", "3", "-g", "9"]),
+    ];
+    for (tag, opts) in cases {
+        let Some(clip) = encode(tag, "128x96", 40, opts) else {
+            return;
+        };
+        let data = std::fs::read(&clip).expect("read clip");
+        let _ = std::fs::remove_dir_all(clip.parent().unwrap());
+        // Access units: a slice whose first_mb_in_slice is 0 (first RBSP bit set) starts
+        // a picture; parameter sets and SEI go with the picture after them.
+        let mut units: Vec<Vec<&[u8]>> = vec![Vec::new()];
+        for n in h264::split_annexb(&data) {
+            let t = n[0] & 0x1f;
+            let starts = matches!(t, 1 | 5) && n.len() > 1 && n[1] & 0x80 != 0;
+            let has_slice = units
+                .last()
+                .unwrap()
+                .iter()
+                .any(|u| matches!(u[0] & 0x1f, 1 | 5));
+            if starts && has_slice {
+                units.push(Vec::new());
+            }
+            units.last_mut().unwrap().push(n);
+        }
+        let mut order = h264::OutputOrder::new();
+        let keys: Vec<(u32, i32)> = units
+            .iter()
+            .map(|u| order.push(u).expect("a key per picture"))
+            .collect();
+        assert_eq!(keys.len(), 40, "{tag}");
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        let pics = decode_all(&data, Mode::Normal).expect("decode");
+        let got: Vec<i32> = pics.iter().map(|p| p.poc).collect();
+        let want: Vec<i32> = sorted.iter().map(|k| k.1).collect();
+        assert_eq!(got, want, "{tag}");
+        let reordered = keys.windows(2).any(|w| w[1] < w[0]);
+        assert_eq!(reordered, tag != "ord-p", "{tag}: reordering");
+        let last = keys.iter().map(|k| k.0).max().unwrap();
+        // Open GOPs start with non-IDR I pictures: one period.
+        assert_eq!(last >= 1, tag != "ord-open", "{tag}: several IDR periods");
+    }
+}

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use ffmpeg_next as ff;
 use h264::{Decoder, Mode, Picture};
 
-use super::analyze::PatchedStore;
+use super::analyze::{PatchedLuma, PatchedStore};
 use super::early::Residuals;
 use super::nal::NalFraming;
 use super::plan::timestamp_ranks;
@@ -296,6 +296,8 @@ fn decode_pictures<'scope>(
         h264::Error::Invalid(m) => ExactFail::Failed(format!("invalid H.264 data: {m}")),
     };
     let mut dec = open_decoder(&src, Mode::UpstreamResidual, threaded).map_err(h264_err)?;
+    // The raw patched Y plane never reads chroma.
+    dec.set_luma_only(store.luma == PatchedLuma::Raw);
     let mut col = Collector {
         wanted,
         map: output_map(packets),

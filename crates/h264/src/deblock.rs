@@ -404,7 +404,7 @@ fn filter_mb(fs: &Parsed, px: &mut Samples, mb: usize, bs: &Strengths, sl: &Slic
                     });
                 }
             }
-            if e & 1 != 0 {
+            if e & 1 != 0 || !px.has_chroma() {
                 continue;
             }
             let off = if vertical {

@@ -94,6 +94,7 @@ pub struct Decoder {
     unsupported: Option<String>,
     /// Non-reference pictures started while set are parsed but not reconstructed.
     parse_only_non_ref: bool,
+    luma_only: bool,
     /// Largest picture (in macroblocks) a slice may start.
     max_mbs: usize,
 }
@@ -126,6 +127,7 @@ impl Decoder {
             carry: CarryState::default(),
             unsupported: None,
             parse_only_non_ref: false,
+            luma_only: false,
             max_mbs: crate::params::MAX_MBS_TOTAL as usize,
         }
     }
@@ -146,6 +148,15 @@ impl Decoder {
     /// leaves. Set it per packet to skip the pictures nobody will look at.
     pub fn set_parse_only_non_reference(&mut self, on: bool) {
         self.parse_only_non_ref = on;
+    }
+
+    /// While `on`, pictures that start are reconstructed without chroma: no chroma
+    /// prediction, transform or deblocking runs, and they leave the decoder with empty
+    /// chroma planes. Luma never reads chroma, so the luma planes are what a full decode
+    /// gives. Keep it the same for a whole stream: a picture without chroma cannot serve
+    /// as a reference for one with it.
+    pub fn set_luma_only(&mut self, on: bool) {
+        self.luma_only = on;
     }
 
     /// Decode an Annex B byte stream chunk containing whole NAL units.
@@ -361,8 +372,8 @@ impl Decoder {
         self.next_id = self.next_id.wrapping_add(1);
         let reconstruct = h.nal_ref_idc != 0 || !self.parse_only_non_ref;
         if reconstruct {
-            self.pipe
-                .start(sps.mb_width as usize, sps.mb_height as usize)?;
+            let (w, h) = (sps.mb_width as usize, sps.mb_height as usize);
+            self.pipe.start(w, h, !self.luma_only)?;
         }
         self.cur = Some(CurPic {
             fs: FrameState::new(id, sps.mb_width as usize, sps.mb_height as usize),
@@ -516,7 +527,11 @@ fn crop_planes(p: &Pending, s: &Samples, w: usize, h: usize) -> (Vec<u8>, Vec<u8
     for j in 0..h {
         y.extend_from_slice(&s.y[(y0 + j) * ys + x0..(y0 + j) * ys + x0 + w]);
     }
-    let (cw, ch) = (w / 2, h / 2);
+    let (cw, ch) = if s.has_chroma() {
+        (w / 2, h / 2)
+    } else {
+        (0, 0)
+    };
     let mut u = Vec::with_capacity(cw * ch);
     let mut v = Vec::with_capacity(cw * ch);
     for j in 0..ch {

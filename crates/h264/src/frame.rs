@@ -49,16 +49,23 @@ pub struct Samples {
 }
 
 impl Samples {
-    /// A picture before reconstruction: black luma, neutral chroma.
-    pub fn new(mb_w: usize, mb_h: usize) -> Self {
+    /// A picture before reconstruction: black luma, neutral chroma (no chroma planes at all
+    /// when `chroma` is false: see [`crate::Decoder::set_luma_only`]).
+    pub fn new(mb_w: usize, mb_h: usize, chroma: bool) -> Self {
         let n = mb_w * mb_h;
+        let c = if chroma { n * 64 } else { 0 };
         Samples {
             mb_w,
             mb_h,
             y: vec![0; n * 256],
-            u: vec![128; n * 64],
-            v: vec![128; n * 64],
+            u: vec![128; c],
+            v: vec![128; c],
         }
+    }
+
+    /// Whether the chroma planes are made.
+    pub fn has_chroma(&self) -> bool {
+        !self.u.is_empty()
     }
 
     pub fn stride(&self) -> usize {

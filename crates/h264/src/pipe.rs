@@ -57,6 +57,7 @@ enum Msg {
     Start {
         mb_w: usize,
         mb_h: usize,
+        chroma: bool,
     },
     Slice(Arc<SliceRecon>),
     /// The first `n` jobs of the batch.
@@ -84,7 +85,9 @@ struct Recon {
 impl Recon {
     fn handle(&mut self, msg: Msg) {
         match msg {
-            Msg::Start { mb_w, mb_h } => self.samples = Some(Samples::new(mb_w, mb_h)),
+            Msg::Start { mb_w, mb_h, chroma } => {
+                self.samples = Some(Samples::new(mb_w, mb_h, chroma))
+            }
             Msg::Slice(s) => self.slice = Some(s),
             Msg::Mbs(jobs, n) => {
                 if let (Some(px), Some(s)) = (self.samples.as_mut(), self.slice.as_deref()) {
@@ -220,8 +223,8 @@ impl Pipe {
         self.send(msg)
     }
 
-    pub fn start(&mut self, mb_w: usize, mb_h: usize) -> Result<()> {
-        self.send_after_batch(Msg::Start { mb_w, mb_h })
+    pub fn start(&mut self, mb_w: usize, mb_h: usize, chroma: bool) -> Result<()> {
+        self.send_after_batch(Msg::Start { mb_w, mb_h, chroma })
     }
 
     pub fn slice(&mut self, s: SliceRecon) -> Result<()> {

@@ -106,7 +106,8 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut Samples, rec: &MbRecord, m: [bool; 4
             fs.y[(ly + j) * ys + lx..(ly + j) * ys + lx + 16]
                 .copy_from_slice(&rec.pcm[j * 16..j * 16 + 16]);
         }
-        for j in 0..8 {
+        let chroma_rows = if fs.has_chroma() { 8 } else { 0 };
+        for j in 0..chroma_rows {
             fs.u[(cy + j) * cs + cx..(cy + j) * cs + cx + 8]
                 .copy_from_slice(&rec.pcm[256 + j * 8..256 + j * 8 + 8]);
             fs.v[(cy + j) * cs + cx..(cy + j) * cs + cx + 8]
@@ -216,6 +217,9 @@ pub fn reconstruct(env: &ReconEnv, fs: &mut Samples, rec: &MbRecord, m: [bool; 4
         }
     }
     // chroma
+    if !fs.has_chroma() {
+        return Ok(());
+    }
     if intra {
         let a = Avail {
             left: m[0],
@@ -266,7 +270,7 @@ fn skip_residue(mode: Mode, fs: &mut Samples, rec: &MbRecord, cbp: u8, nnz: &[u8
             }
         }
     }
-    if cbp & 0x30 != 0 {
+    if cbp & 0x30 != 0 && fs.has_chroma() {
         for p in 0..2 {
             let plane = if p == 0 { &mut fs.u } else { &mut fs.v };
             for b in 0..4 {
@@ -423,15 +427,17 @@ fn pred_block(
         && wc.iter().all(|w| matches!(w, Weighting::Default));
     let cn = n / 2;
     let (cx, cy) = (px / 2, py / 2);
+    let chroma = fs.has_chroma();
     if direct {
         let (l, pic) = if used[0] { (0, pics[0]) } else { (1, pics[1]) };
         let o = cy * cs + cx;
+        let Samples { y, u, v, .. } = fs;
         predict_one(
             pic.unwrap(),
             rec.mv[l][b],
             (px, py, n),
-            (&mut fs.y[py * ys + px..], ys),
-            ([&mut fs.u[o..], &mut fs.v[o..]], cs),
+            (&mut y[py * ys + px..], ys),
+            chroma.then(|| ([&mut u[o..], &mut v[o..]], cs)),
         );
         return Ok(());
     }
@@ -445,7 +451,7 @@ fn pred_block(
             rec.mv[l][b],
             (px, py, n),
             (&mut lbuf[l], n),
-            ([&mut cb0[..], &mut cb1[..]], cn),
+            chroma.then(|| ([&mut cb0[..], &mut cb1[..]], cn)),
         );
     }
     inter::combine(
@@ -457,7 +463,7 @@ fn pred_block(
         n,
         wl,
     );
-    for c in 0..2 {
+    for c in (0..2).filter(|_| chroma) {
         let dst = if c == 0 { &mut fs.u } else { &mut fs.v };
         inter::combine(
             &mut dst[cy * cs + cx..],
@@ -473,13 +479,14 @@ fn pred_block(
 }
 
 /// Luma and chroma prediction of the n x n block at luma (px, py) from one
-/// reference picture, each plane written with its own row stride.
+/// reference picture, each plane written with its own row stride (luma alone
+/// without chroma outputs).
 fn predict_one(
     pic: &Samples,
     mv: [i16; 2],
     (px, py, n): (usize, usize, usize),
     (y_out, ys): (&mut [u8], usize),
-    (c_out, cs): ([&mut [u8]; 2], usize),
+    chroma: Option<([&mut [u8]; 2], usize)>,
 ) {
     let (mx, my) = (mv[0] as i32, mv[1] as i32);
     let yp = Plane {
@@ -490,6 +497,9 @@ fn predict_one(
     };
     let (x, y) = (px as i32 + (mx >> 2), py as i32 + (my >> 2));
     inter::luma(yp, x, y, mx & 3, my & 3, n, n, y_out, ys);
+    let Some((c_out, cs)) = chroma else {
+        return;
+    };
     let cn = n / 2;
     let (cx, cy) = (px as i32 / 2 + (mx >> 3), py as i32 / 2 + (my >> 3));
     for (data, out) in [&pic.u, &pic.v].into_iter().zip(c_out) {

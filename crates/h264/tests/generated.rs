@@ -342,3 +342,67 @@ fn output_order_from_headers_matches_decoding() {
         assert_eq!(last >= 1, tag != "ord-open", "{tag}: several IDR periods");
     }
 }
+
+/// Decoding without chroma gives the luma planes of a full decode, with empty chroma planes,
+/// in both output modes and on one thread or two: weighted B-pyramids with temporal direct
+/// and 8x8 transforms, slices with scaling matrices and cropping, intra-heavy CAVLC.
+#[test]
+fn luma_only_decoding_keeps_the_luma() {
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "lo-weighted",
+            "176x144",
+            &[
+                "-profile:v",
+                "high",
+                "-bf",
+                "3",
+                "-x264-params",
+                "direct=temporal:weightb=1:weightp=2:ref=4:8x8dct=1:b-pyramid=normal",
+            ],
+        ),
+        (
+            "lo-slices",
+            "150x94",
+            &[
+                "-bf",
+                "2",
+                "-slices",
+                "3",
+                "-x264-params",
+                "cqm=jvt:constrained-intra=1",
+            ],
+        ),
+        (
+            "lo-intra",
+            "96x64",
+            &["-x264-params", "cabac=0:keyint=4:qp=8", "-bf", "0"],
+        ),
+    ];
+    for (tag, size, opts) in cases {
+        let Some(clip) = encode(tag, size, 24, opts) else {
+            return;
+        };
+        let data = std::fs::read(&clip).expect("read clip");
+        let _ = std::fs::remove_dir_all(clip.parent().unwrap());
+        for mode in [Mode::Normal, Mode::UpstreamResidual] {
+            let full = decode_all(&data, mode).expect("decode");
+            for threaded in [true, false] {
+                let mut dec = if threaded {
+                    Decoder::new(mode)
+                } else {
+                    Decoder::single_threaded(mode)
+                };
+                dec.set_luma_only(true);
+                let luma = decode_all_with(&data, dec).expect("decode without chroma");
+                assert_eq!(luma.len(), full.len(), "{tag}");
+                for (i, (a, b)) in luma.iter().zip(&full).enumerate() {
+                    let what = format!("{tag} {mode:?} threaded {threaded} picture {i}");
+                    assert!(a.y == b.y, "{what}");
+                    assert!(a.u.is_empty() && a.v.is_empty(), "{what}");
+                    assert_eq!((a.poc, a.pict_type), (b.poc, b.pict_type), "{what}");
+                }
+            }
+        }
+    }
+}

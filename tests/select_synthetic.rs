@@ -665,7 +665,9 @@ fn kept_samples_score_as_whole_pictures() {
     ] {
         let s = select::select_stage1(&b, &p);
         assert!(
-            s.notes.iter().any(|n| n.contains("kept for other scoring knobs")),
+            s.notes
+                .iter()
+                .any(|n| n.contains("kept for other scoring knobs")),
             "{:?}",
             s.notes
         );

@@ -251,24 +251,25 @@ fn late_stamped(
     encoder: &str,
     tag: &str,
 ) -> (std::path::PathBuf, std::path::PathBuf) {
-    let intact = common::ffmpeg(
-        dir,
-        &format!("{tag}.mp4"),
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-            "-frames:v",
-            "120",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:v",
-            encoder,
-            "-bf",
-            "3",
-        ],
-    );
+    let mut args = vec![
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=25",
+        "-frames:v",
+        "120",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:v",
+        encoder,
+        "-bf",
+        "3",
+    ];
+    if encoder == "libx265" {
+        // libx265 logs to stderr on its own unless told not to.
+        args.extend(["-x265-params", "log-level=error"]);
+    }
+    let intact = common::ffmpeg(dir, &format!("{tag}.mp4"), &args);
     let broken = common::ffmpeg(
         dir,
         &format!("{tag}-late.mp4"),

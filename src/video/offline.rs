@@ -588,8 +588,8 @@ impl FrameSink for OfflineSink {
 /// a part that grows with the picture (the residual's reference pictures and FFmpeg's), the
 /// squares' content and, unless frames are scored as their residual is made
 /// (`scored_early`), each frame's residual samples. Fitted to the highest peaks measured
-/// with the emulator and the project's decoder, scoring early (MiB): 90.9 at 360x640, 123.5
-/// at 1280x720, 151.8 at 960x960, 188.5 at 1920x1080 and 272.6 at 2560x1440.
+/// with the emulator and the project's decoder, scoring early (MiB): 89.2 at 360x640, 116.8
+/// at 1280x720, 149.9 at 960x960, 175.2 at 1920x1080 and 245.7 at 2560x1440.
 pub fn peak_with_squares(
     width: usize,
     height: usize,
@@ -605,7 +605,7 @@ pub fn peak_with_squares(
         let (rows, cols) = crate::select::scored_lattice(width, height, &g);
         frames * rows.len() * cols.len()
     };
-    (44 << 20) + 56 * width * height + frames * g.hn * g.wn * 3 + samples
+    (45 << 20) + 51 * width * height + frames * g.hn * g.wn * 3 + samples
 }
 
 /// The offline precompute's analysis of one video: container frame count, optional window,

@@ -316,8 +316,8 @@ fn replace_dir(staging: &Path, dir: &Path) -> std::io::Result<()> {
 
 /// Peak memory allowed for an analysis that keeps the mosaic pictures beside a residual
 /// (estimated by [`video::peak_with_squares`]): under 200 MB. With frames scored as their
-/// residual is made, it admits 16:9 video up to 2048x1080, 4:3 up to 1600x1200 and square
-/// video up to 1300x1300; above that the pictures are read after selection instead.
+/// residual is made, it admits 1080p video (up to 2048x1080), 4:3 up to 1600x1200 and
+/// square video up to 1300x1300; above that the pictures are read after selection instead.
 const SQUARES_PEAK_BUDGET: usize = 190 << 20;
 
 fn build(

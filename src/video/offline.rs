@@ -773,8 +773,12 @@ fn offline_pass(
         });
     let mut use_floors = floors.is_some();
     // Non-reference pictures nobody needs are left undecoded where frames can be named by
-    // timestamp rank (no seek; frame difference needs every picture).
-    let dropping = (seek_to.is_none() && residual != ResidualSource::FrameDiff)
+    // timestamp rank (no seek; frame difference needs every picture) and the scan saw the
+    // decoder's output order agree with it (H.264). The frames out then carry their own
+    // timestamps in increasing order, so the frame numbers they get are those of their
+    // timestamps, and a dropped picture never held a wanted one.
+    let order_known = scan.packets.iter().any(|p| p.output_key.is_some());
+    let dropping = (seek_to.is_none() && residual != ResidualSource::FrameDiff && order_known)
         .then(|| timestamp_ranks(&scan.packets))
         .flatten()
         .map(|ranks| {
@@ -865,18 +869,13 @@ fn offline_pass(
                 None => pass.1.extend(joined),
             }
         }
-        let unfilled = pass.0.slots.iter().any(Option::is_none);
-        if (use_floors || use_dropping) && (pass.0.rank_mismatch || use_dropping && unfilled) {
-            // Decoded again with every picture and reference, numbered as upstream does. A
-            // frame id that never arrived might have been a dropped picture's: said nowhere,
-            // as the second pass gives what a pass without dropping gives.
-            if pass.0.rank_mismatch {
-                notes.push(if use_floors {
-                    "output positions and timestamp ranks disagree: the emulator ran again keeping every reference"
-                } else {
-                    "output positions and timestamp ranks disagree: decoded again without dropping pictures"
-                }.into());
-            }
+        if (use_floors || use_dropping) && pass.0.rank_mismatch {
+            // Decoded again with every picture and reference, numbered as upstream does.
+            notes.push(if use_floors {
+                "output positions and timestamp ranks disagree: the emulator ran again keeping every reference"
+            } else {
+                "output positions and timestamp ranks disagree: decoded again without dropping pictures"
+            }.into());
             use_floors = false;
             use_dropping = false;
             capture = pass.0.capture.take().map(SquareCapture::restart);

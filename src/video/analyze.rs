@@ -4,12 +4,11 @@
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
 use std::thread::ScopedJoinHandle;
 use std::time::Instant;
 
 use super::decode::{decode_stream, DecodeRun, Decoding, Flow, FrameSink, FrameView, PacketAction};
-use super::early::{EarlyKnobs, Residuals, ScoreJoin};
+use super::early::{EarlyKnobs, ScoreJoin};
 use super::emulate::{EmuFrame, Emulator};
 use super::error::VideoError;
 use super::exact;
@@ -149,7 +148,7 @@ impl PatchedStore {
         scope: &rayon::Scope<'scope>,
         p: usize,
         f: impl Borrow<YuvFrame> + Send + 'scope,
-        into: &'scope dyn Residuals,
+        into: &'scope ScoreJoin,
     ) {
         scope.spawn(move |_| into.put(p, self.store(f.borrow())));
     }
@@ -179,8 +178,8 @@ pub(crate) struct PassConfig<'a> {
     pub pass: usize,
     /// Upstream offline semantics: stop once the last sampled frame is out.
     pub stop_after_last: bool,
-    /// Scores sampled frames as their motion and residual come in.
-    pub join: Option<&'a ScoreJoin>,
+    /// Collects the residual pictures (scoring them with their motion in batch runs).
+    pub join: &'a ScoreJoin,
 }
 
 /// The result of one pass.
@@ -262,11 +261,9 @@ impl Sink<'_, '_> {
                 None
             };
             let motion = fill_grid_l0(&vectors, w, h);
-            if let Some(j) = self.cfg.join {
-                // The first sampled frame out gives the analysis its size.
-                j.set_size(w, h);
-                j.offer_motion(p, &motion);
-            }
+            // The first sampled frame out gives the analysis its size.
+            self.cfg.join.set_size(w, h);
+            self.cfg.join.offer_motion(p, &motion);
             Some(SampledOut {
                 frame_type: f.frame_type(),
                 vectors: vectors.len(),
@@ -371,20 +368,10 @@ impl FrameSink for Sink<'_, '_> {
     }
 }
 
-/// The emulator's thread: estimates the frames it is sent (decode order) and keeps what
-/// `store` makes of the wanted ones, by display index. Storing runs on the worker pool
-/// beside the next frame's estimate: only the estimates depend on each other.
-pub(crate) fn run_emulator(
-    rx: Receiver<EmuFrame>,
-    store: PatchedStore,
-) -> HashMap<usize, ResidualPlane> {
-    let out = Mutex::new(HashMap::new());
-    run_emulator_into(rx, store, &out);
-    out.into_inner().unwrap_or_else(|e| e.into_inner())
-}
-
-/// [`run_emulator`] handing each stored estimate to `into` as it is made.
-pub(crate) fn run_emulator_into(rx: Receiver<EmuFrame>, store: PatchedStore, into: &dyn Residuals) {
+/// The emulator's thread: estimates the frames it is sent (decode order) and hands what
+/// `store` makes of the wanted ones to `into`, by display index. Storing runs on the worker
+/// pool beside the next frame's estimate: only the estimates depend on each other.
+pub(crate) fn run_emulator(rx: Receiver<EmuFrame>, store: PatchedStore, into: &ScoreJoin) {
     rayon::in_place_scope(|scope| {
         let mut emu = Emulator::new();
         for f in rx {
@@ -397,13 +384,13 @@ pub(crate) fn run_emulator_into(rx: Receiver<EmuFrame>, store: PatchedStore, int
 }
 
 /// Ends a pass's emulator thread: the frames still held for reordering go to it, its
-/// channel closes, and its estimates come back.
+/// channel closes, and it finishes storing its estimates.
 pub(crate) fn finish_emulator(
     queue: &mut ReorderQueue<EmuFrame>,
     tx: Option<SyncSender<EmuFrame>>,
-    worker: Option<ScopedJoinHandle<'_, HashMap<usize, ResidualPlane>>>,
+    worker: Option<ScopedJoinHandle<'_, ()>>,
     path: &str,
-) -> Result<HashMap<usize, ResidualPlane>, VideoError> {
+) -> Result<(), VideoError> {
     let rest = queue.drain_all();
     if let Some(tx) = tx {
         for f in rest {
@@ -415,32 +402,26 @@ pub(crate) fn finish_emulator(
             path: path.into(),
             reason: "internal error in the residual emulator".into(),
         }),
-        None => Ok(HashMap::new()),
+        None => Ok(()),
     }
 }
 
-/// Runs one decode pass over the file for `plan`, with the emulator on a second thread.
+/// Runs one decode pass over the file for `plan`, with the emulator on a second thread
+/// (its estimates go to `cfg.join`).
 pub(crate) fn run_pass(
     path: &str,
     plan: &Plan,
     cfg: &PassConfig,
     progress: &mut dyn FnMut(Progress) -> bool,
-) -> Result<(PassResult, HashMap<usize, ResidualPlane>), VideoError> {
+) -> Result<PassResult, VideoError> {
     let mut src = Source::open(path)?;
     let n_packets = cfg.packets.len();
     let store = cfg.store;
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<EmuFrame>(1);
-        let worker = (cfg.residual == ResidualSource::Emulate).then(|| {
-            let join = cfg.join;
-            scope.spawn(move || match join {
-                Some(j) => {
-                    run_emulator_into(rx, store, j);
-                    HashMap::new()
-                }
-                None => run_emulator(rx, store),
-            })
-        });
+        let join = cfg.join;
+        let worker = (cfg.residual == ResidualSource::Emulate)
+            .then(|| scope.spawn(move || run_emulator(rx, store, join)));
         let mut sink = Sink {
             plan,
             cfg,
@@ -461,7 +442,7 @@ pub(crate) fn run_pass(
             progress,
         };
         let run = decode_stream(&mut src, Decoding::Vectors, &mut sink);
-        let residuals = finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
+        finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
         let run = run?;
         if let Some(e) = sink.error {
             return Err(VideoError::Corrupt {
@@ -472,17 +453,14 @@ pub(crate) fn run_pass(
         let skipped_pictures = (0..n_packets)
             .filter(|&i| sink.skipped[i] && sink.pic[i] && !sink.produced[i])
             .count();
-        Ok((
-            PassResult {
-                run,
-                frames: sink.frames,
-                outputs: sink.outputs,
-                skipped_pictures,
-                mismatch: sink.mismatch,
-                sizes_changed: sink.sizes_changed,
-            },
-            residuals,
-        ))
+        Ok(PassResult {
+            run,
+            frames: sink.frames,
+            outputs: sink.outputs,
+            skipped_pictures,
+            mismatch: sink.mismatch,
+            sizes_changed: sink.sizes_changed,
+        })
     })
 }
 
@@ -647,8 +625,7 @@ fn analyze_pass(
         keep: opts.residual_keep,
     };
     // Frames are scored as their residual is made when the run's knobs are given.
-    let early = EarlyKnobs::of(opts.score_early, opts.residual_keep)
-        .filter(|_| is_exact || opts.residual == ResidualSource::Emulate);
+    let early = EarlyKnobs::of(opts.score_early, opts.residual_keep, opts.residual);
     let mut pass = 0;
     loop {
         pass += 1;
@@ -668,9 +645,9 @@ fn analyze_pass(
         if opts.skip_unneeded {
             plan.compute_drops(&scan.packets);
         }
-        let join = early.map(ScoreJoin::new);
+        let join = ScoreJoin::new(early);
         let cfg = PassConfig {
-            join: join.as_ref(),
+            join: &join,
             packets: &scan.packets,
             residual: if is_exact {
                 ResidualSource::None
@@ -689,17 +666,16 @@ fn analyze_pass(
         let (pass_result, exact_result) = std::thread::scope(|scope| {
             let worker = is_exact.then(|| {
                 let (packets, wanted, join) = (&scan.packets, &wanted, cfg.join);
-                scope.spawn(move || match join {
-                    Some(j) => exact::decode_exact_into(path, packets, wanted, store, threaded, j),
-                    None => exact::decode_exact(path, packets, wanted, store, threaded),
+                scope.spawn(move || {
+                    exact::decode_exact_into(path, packets, wanted, store, threaded, join)
                 })
             });
             let r = run_pass(path, &plan, &cfg, progress);
             (r, worker.map(|h| h.join()))
         });
-        let (mut res, mut residuals) = pass_result?;
-        // The pass' threads are done: every frame the join will ever see is in.
-        let joined = join.map(|j| j.take_residuals()).unwrap_or_default();
+        let mut res = pass_result?;
+        // The pass' threads are done: every residual picture is in.
+        let residuals = join.take_residuals();
         let by_ts = matches!(plan.indexing, Indexing::ByTimestamp(_));
         let n_actual = if by_ts {
             res.outputs.len() + res.skipped_pictures
@@ -753,9 +729,7 @@ fn analyze_pass(
                     )));
                 }
             }
-            residuals = r.planes;
         }
-        residuals.extend(joined);
         if let Some(e) = &res.run.error {
             if scan.error.is_none() {
                 notes.push(format!(

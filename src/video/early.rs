@@ -1,27 +1,15 @@
-//! Frame scores worked out while a batch run decodes ([`crate::select::EarlyScores`]). A
-//! sampled frame's motion comes from the decoding thread and its residual picture from the
-//! emulator or the project's decoder, in either order; whichever arrives second scores the
-//! pair, so the residual's samples are dropped at once instead of being held to the end of
-//! the video (about 0.75 MB per sampled frame at 1080p).
+//! Where a pass's residual pictures go once made, and frame scores worked out while a batch
+//! run decodes ([`crate::select::EarlyScores`]). A sampled frame's motion comes from the
+//! decoding thread and its residual picture from the emulator or the project's decoder, in
+//! either order; with a batch run's knobs, whichever arrives second scores the pair, so the
+//! residual's samples are dropped at once instead of being held to the end of the video
+//! (about 0.75 MB per sampled frame at 1080p).
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use crate::analysis::{MotionGrid, ResidualKeep, ResidualPlane};
+use crate::analysis::{MotionGrid, ResidualKeep, ResidualPlane, ResidualSource};
 use crate::select::{EnergyParams, FrameScorer};
-
-/// Where residual pictures go once made, by frame key.
-pub(crate) trait Residuals: Sync {
-    fn put(&self, key: usize, plane: ResidualPlane);
-}
-
-impl Residuals for Mutex<HashMap<usize, ResidualPlane>> {
-    fn put(&self, key: usize, plane: ResidualPlane) {
-        self.lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, plane);
-    }
-}
 
 #[derive(Default)]
 struct Pending {
@@ -30,9 +18,10 @@ struct Pending {
     scored: HashMap<usize, ResidualPlane>,
 }
 
-/// Pairs each frame's motion with its residual and scores the pair.
+/// Collects a pass's residual pictures by frame key; with knobs, pairs each with its
+/// frame's motion and scores the pair.
 pub(crate) struct ScoreJoin {
-    knobs: EarlyKnobs,
+    knobs: Option<EarlyKnobs>,
     /// Made once the analysis' picture size is known (`None`: nothing to score).
     scorer: OnceLock<Option<FrameScorer>>,
     pending: Mutex<Pending>,
@@ -47,9 +36,17 @@ pub(crate) struct EarlyKnobs {
 }
 
 impl EarlyKnobs {
-    /// The knobs to score early with, when a run gives energy knobs and keeps residual
-    /// samples for one geometry (batch runs); `None` otherwise.
-    pub fn of(energy: Option<EnergyParams>, keep: ResidualKeep) -> Option<EarlyKnobs> {
+    /// The knobs to score early with, when a run gives energy knobs, keeps residual samples
+    /// for one geometry (batch runs) and makes its residual pictures apart from the decoding
+    /// thread (emulator, the project's decoder); `None` otherwise.
+    pub fn of(
+        energy: Option<EnergyParams>,
+        keep: ResidualKeep,
+        residual: ResidualSource,
+    ) -> Option<EarlyKnobs> {
+        if !matches!(residual, ResidualSource::Emulate | ResidualSource::Exact) {
+            return None;
+        }
         match (energy, keep) {
             (
                 Some(energy),
@@ -67,7 +64,8 @@ impl EarlyKnobs {
 }
 
 impl ScoreJoin {
-    pub fn new(knobs: EarlyKnobs) -> ScoreJoin {
+    /// Scores pairs with `knobs`; without, only collects the residual pictures.
+    pub fn new(knobs: Option<EarlyKnobs>) -> ScoreJoin {
         ScoreJoin {
             knobs,
             scorer: OnceLock::new(),
@@ -78,9 +76,10 @@ impl ScoreJoin {
     /// The picture size the analysis will have (the first call wins): frames are scored as
     /// selection will score them at that size.
     pub fn set_size(&self, width: usize, height: usize) {
-        let k = self.knobs;
-        self.scorer
-            .get_or_init(|| FrameScorer::new(width, height, k.square_size, k.patch, k.energy));
+        if let Some(k) = self.knobs {
+            self.scorer
+                .get_or_init(|| FrameScorer::new(width, height, k.square_size, k.patch, k.energy));
+        }
     }
 
     /// Scores a pair, or leaves the residual as it is before the size is known.
@@ -95,8 +94,12 @@ impl ScoreJoin {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The motion of frame `key`: scores it now if its residual is in, else keeps a copy.
+    /// The motion of frame `key`: scores it now if its residual is in, else keeps a copy
+    /// (nothing to do without knobs).
     pub fn offer_motion(&self, key: usize, motion: &MotionGrid) {
+        if self.knobs.is_none() {
+            return;
+        }
         let waiting = self.lock().residual.remove(&key);
         match waiting {
             Some(plane) => {
@@ -109,24 +112,8 @@ impl ScoreJoin {
         }
     }
 
-    /// Every frame's residual as the analysis takes it: scored where both halves came, the
-    /// picture as it was made where its motion never did.
-    pub fn take_residuals(&self) -> HashMap<usize, ResidualPlane> {
-        let Pending {
-            residual,
-            mut scored,
-            ..
-        } = std::mem::take(&mut *self.lock());
-        for (key, plane) in residual {
-            scored.entry(key).or_insert(plane);
-        }
-        scored
-    }
-}
-
-impl Residuals for ScoreJoin {
     /// The residual of frame `key`: scores it now if its motion is in, else keeps it.
-    fn put(&self, key: usize, plane: ResidualPlane) {
+    pub fn put(&self, key: usize, plane: ResidualPlane) {
         let motion = self.lock().motion.remove(&key);
         match motion {
             Some(m) => {
@@ -137,5 +124,19 @@ impl Residuals for ScoreJoin {
                 self.lock().residual.insert(key, plane);
             }
         }
+    }
+
+    /// Every frame's residual as the analysis takes it: scored where both halves came, the
+    /// picture as it was made where its motion never did (or without knobs).
+    pub fn take_residuals(&self) -> HashMap<usize, ResidualPlane> {
+        let Pending {
+            residual,
+            mut scored,
+            ..
+        } = std::mem::take(&mut *self.lock());
+        for (key, plane) in residual {
+            scored.entry(key).or_insert(plane);
+        }
+        scored
     }
 }

@@ -12,13 +12,12 @@
 //! once the last wanted picture is out.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
 
 use ffmpeg_next as ff;
 use h264::{Decoder, Mode, Picture};
 
 use super::analyze::{PatchedLuma, PatchedStore};
-use super::early::Residuals;
+use super::early::ScoreJoin;
 use super::nal::NalFraming;
 use super::plan::timestamp_ranks;
 use super::source::{PacketInfo, Source};
@@ -152,7 +151,7 @@ struct Collector<'a, 's, 'scope> {
     store: PatchedStore,
     /// Storing a wanted picture runs on the pool while the decoder goes on.
     scope: &'s rayon::Scope<'scope>,
-    planes: &'scope dyn Residuals,
+    planes: &'scope ScoreJoin,
     /// `types` names every wanted picture handed to storing so far.
     result: ExactResult,
     /// A wanted picture came out unreconstructed (the timestamp ranks were wrong).
@@ -198,9 +197,9 @@ pub(crate) fn decode_exact(
     store: PatchedStore,
     threaded: bool,
 ) -> Result<ExactResult, ExactFail> {
-    let planes = Mutex::new(HashMap::new());
+    let planes = ScoreJoin::new(None);
     let mut result = decode_exact_into(path, packets, wanted, store, threaded, &planes)?;
-    result.planes = planes.into_inner().unwrap_or_else(|e| e.into_inner());
+    result.planes = planes.take_residuals();
     Ok(result)
 }
 
@@ -212,7 +211,7 @@ pub(crate) fn decode_exact_into(
     wanted: &BTreeSet<usize>,
     store: PatchedStore,
     threaded: bool,
-    into: &dyn Residuals,
+    into: &ScoreJoin,
 ) -> Result<ExactResult, ExactFail> {
     let skippable = unwanted_non_reference(packets, wanted);
     let pass = |parse_only| decode_pass(path, packets, wanted, store, parse_only, threaded, into);
@@ -265,7 +264,7 @@ fn decode_pass(
     store: PatchedStore,
     parse_only: Option<&[bool]>,
     threaded: bool,
-    into: &dyn Residuals,
+    into: &ScoreJoin,
 ) -> Result<ExactResult, PassFail> {
     rayon::in_place_scope(|scope| {
         decode_pictures(
@@ -284,7 +283,7 @@ fn decode_pictures<'scope>(
     store: PatchedStore,
     threaded: bool,
     scope: &rayon::Scope<'scope>,
-    planes: &'scope dyn Residuals,
+    planes: &'scope ScoreJoin,
 ) -> Result<ExactResult, PassFail> {
     let fail = |e: String| ExactFail::Failed(e);
     let mut src = Source::open(path).map_err(|e| fail(e.to_string()))?;

@@ -10,9 +10,7 @@ use std::sync::Arc;
 use ff::ffi;
 use ffmpeg_next as ff;
 
-use super::analyze::{
-    fallback_note, finish_emulator, run_emulator, run_emulator_into, PatchedLuma, PatchedStore,
-};
+use super::analyze::{fallback_note, finish_emulator, run_emulator, PatchedLuma, PatchedStore};
 use super::decode::{decode_stream, Decoding, Flow, FrameSink, FrameView, PacketAction};
 use super::early::{EarlyKnobs, ScoreJoin};
 use super::emulate::EmuFrame;
@@ -418,8 +416,8 @@ struct OfflineSink {
     keep: ResidualKeep,
     prev_luma: Option<Vec<u8>>,
     capture: Option<SquareCapture>,
-    /// Pairs sampled frames' motion with their residual as both come in.
-    join: Option<Arc<ScoreJoin>>,
+    /// Collects the residual pictures (scoring them with their motion in batch runs).
+    join: Arc<ScoreJoin>,
     error: Option<String>,
 }
 
@@ -518,9 +516,7 @@ impl OfflineSink {
         let vectors = f.vectors();
         let slot = self.filled.len();
         let motion = fill_grid_l0(&vectors, w, h);
-        if let Some(j) = &self.join {
-            j.offer_motion(decoded_idx, &motion);
-        }
+        self.join.offer_motion(decoded_idx, &motion);
         self.filled.push(Slot {
             frame_idx,
             decoded_idx,
@@ -728,14 +724,15 @@ fn offline_pass(
     // The mosaic pictures come from this decode too, unless it starts at a seek point
     // (positions then no longer count from the start) or they would not fit the budget.
     // Frames are scored as their residual is made when the run's knobs are given.
-    let early = EarlyKnobs::of(opts.score_early, opts.residual_keep)
-        .filter(|_| is_exact || residual == ResidualSource::Emulate);
+    let early = EarlyKnobs::of(opts.score_early, opts.residual_keep, residual);
     let scored_early = early.is_some();
     let fits = |square, patch| {
         opts.squares_peak_budget.is_none_or(|budget| {
             peak_with_squares(info.width, info.height, t, square, patch, scored_early) <= budget
         })
     };
+    // Presentation ranks from timestamps, where the scan found them usable.
+    let ranks = timestamp_ranks(&scan.packets);
     let mut capture = match opts.squares {
         Some((square_size, patch)) if seek_to.is_none() && fits(square_size, patch) => {
             Some(SquareCapture {
@@ -747,7 +744,7 @@ fn offline_pass(
                 square_size,
                 patch,
                 scratch: RgbFrame::default(),
-                ranks: timestamp_ranks(&scan.packets),
+                ranks: ranks.clone(),
                 got: HashMap::new(),
                 broken: false,
             })
@@ -762,7 +759,7 @@ fn offline_pass(
     // timestamp rank (no seek); if a frame's output position ever differs from its rank,
     // the pass runs again keeping every reference, so the estimates never depend on it.
     let floors = (residual == ResidualSource::Emulate && seek_to.is_none())
-        .then(|| timestamp_ranks(&scan.packets))
+        .then(|| ranks.clone())
         .flatten()
         .map(|ranks| {
             let mut floor = vec![usize::MAX; ranks.len()];
@@ -779,7 +776,7 @@ fn offline_pass(
     // timestamps, and a dropped picture never held a wanted one.
     let order_known = scan.packets.iter().any(|p| p.output_key.is_some());
     let dropping = (seek_to.is_none() && residual != ResidualSource::FrameDiff && order_known)
-        .then(|| timestamp_ranks(&scan.packets))
+        .then_some(ranks)
         .flatten()
         .map(|ranks| {
             let mosaic = capture.as_ref().map(|c| c.ids.clone()).unwrap_or_default();
@@ -789,87 +786,65 @@ fn offline_pass(
     let mut use_dropping = dropping.is_some();
     let mut opened = Some(src);
     let threaded = spare_core();
-    let (mut sink, residuals, exact_result) = loop {
+    let (mut sink, join, exact_result) = loop {
         let mut src = match opened.take() {
             Some(s) => s,
             None => Source::open(path)?,
         };
-        let join = early.map(|k| {
-            let j = ScoreJoin::new(k);
-            j.set_size(info.width, info.height);
-            Arc::new(j)
-        });
-        let pass = std::thread::scope(
-            |scope| -> Result<(OfflineSink, HashMap<usize, ResidualPlane>, _), VideoError> {
-                let exact_worker = is_exact.then(|| {
-                    let (guess, join) = (&guess, join.clone());
-                    scope.spawn(move || match &join {
-                        Some(j) => {
-                            exact::decode_exact_into(path, packets, guess, store, threaded, &**j)
-                        }
-                        None => exact::decode_exact(path, packets, guess, store, threaded),
-                    })
-                });
-                let (tx, rx) = sync_channel::<EmuFrame>(1);
-                let worker = (residual == ResidualSource::Emulate).then(|| {
-                    let join = join.clone();
-                    scope.spawn(move || match &join {
-                        Some(j) => {
-                            run_emulator_into(rx, store, &**j);
-                            HashMap::new()
-                        }
-                        None => run_emulator(rx, store),
-                    })
-                });
-                let mut sink = OfflineSink {
-                    floors: floors.clone().filter(|_| use_floors),
-                    rank_mismatch: false,
-                    dropping: dropping.clone().filter(|_| use_dropping),
-                    path: path.to_string(),
-                    residual: if is_exact {
-                        ResidualSource::None
-                    } else {
-                        residual
-                    },
-                    tb,
-                    fr,
-                    decode_len,
-                    max_frames,
-                    times: times.clone(),
-                    max_uniq: max_fid as i64,
-                    positions: positions.clone(),
-                    remaining: t,
-                    slots: vec![None; t],
-                    filled: Vec::new(),
-                    packets: Vec::new(),
-                    queue: ReorderQueue::default(),
-                    emu_tx: worker.is_some().then_some(tx),
-                    keep: opts.residual_keep,
-                    prev_luma: None,
-                    capture: capture.take(),
-                    join: join.clone(),
-                    error: None,
-                };
-                let run = decode_stream(&mut src, Decoding::Vectors, &mut sink);
-                let residuals = finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
-                let exact_result = exact_worker.map(|h| h.join());
-                let run = run?;
-                if let Some(e) = &run.error {
-                    notes.push(format!("decoding stopped early: {e}"));
-                }
-                Ok((sink, residuals, exact_result))
-            },
-        )?;
-        let mut pass = pass;
-        // The pass' threads are done: every frame the join will ever see is in.
-        if let Some(joined) = join.map(|j| j.take_residuals()) {
-            match &mut pass.2 {
-                Some(Ok(Ok(r))) => r.planes.extend(joined),
-                Some(_) => {}
-                None => pass.1.extend(joined),
+        let join = Arc::new(ScoreJoin::new(early));
+        join.set_size(info.width, info.height);
+        let pass = std::thread::scope(|scope| -> Result<(OfflineSink, _), VideoError> {
+            let exact_worker = is_exact.then(|| {
+                let (guess, join) = (&guess, &*join);
+                scope.spawn(move || {
+                    exact::decode_exact_into(path, packets, guess, store, threaded, join)
+                })
+            });
+            let (tx, rx) = sync_channel::<EmuFrame>(1);
+            let worker = (residual == ResidualSource::Emulate).then(|| {
+                let join = &*join;
+                scope.spawn(move || run_emulator(rx, store, join))
+            });
+            let mut sink = OfflineSink {
+                floors: floors.clone().filter(|_| use_floors),
+                rank_mismatch: false,
+                dropping: dropping.clone().filter(|_| use_dropping),
+                path: path.to_string(),
+                residual: if is_exact {
+                    ResidualSource::None
+                } else {
+                    residual
+                },
+                tb,
+                fr,
+                decode_len,
+                max_frames,
+                times: times.clone(),
+                max_uniq: max_fid as i64,
+                positions: positions.clone(),
+                remaining: t,
+                slots: vec![None; t],
+                filled: Vec::new(),
+                packets: Vec::new(),
+                queue: ReorderQueue::default(),
+                emu_tx: worker.is_some().then_some(tx),
+                keep: opts.residual_keep,
+                prev_luma: None,
+                capture: capture.take(),
+                join: Arc::clone(&join),
+                error: None,
+            };
+            let run = decode_stream(&mut src, Decoding::Vectors, &mut sink);
+            finish_emulator(&mut sink.queue, sink.emu_tx.take(), worker, path)?;
+            let exact_result = exact_worker.map(|h| h.join());
+            let run = run?;
+            if let Some(e) = &run.error {
+                notes.push(format!("decoding stopped early: {e}"));
             }
-        }
-        if (use_floors || use_dropping) && pass.0.rank_mismatch {
+            Ok((sink, exact_result))
+        })?;
+        let (mut sink, exact_result) = pass;
+        if (use_floors || use_dropping) && sink.rank_mismatch {
             // Decoded again with every picture and reference, numbered as upstream does.
             notes.push(if use_floors {
                 "output positions and timestamp ranks disagree: the emulator ran again keeping every reference"
@@ -878,28 +853,32 @@ fn offline_pass(
             }.into());
             use_floors = false;
             use_dropping = false;
-            capture = pass.0.capture.take().map(SquareCapture::restart);
+            capture = sink.capture.take().map(SquareCapture::restart);
             continue;
         }
-        break pass;
+        break (sink, join, exact_result);
     };
+    // The pass' threads are done: every residual picture is in.
+    let residuals = join.take_residuals();
     let mut residuals = match exact_result {
         None => residuals,
         Some(r) => {
             let needed: BTreeSet<usize> = sink.filled.iter().map(|s| s.decoded_idx).collect();
-            let r = match r {
-                Ok(Ok(r)) if needed.iter().all(|d| r.planes.contains_key(d)) => Ok(r),
-                Ok(Ok(_)) => exact::decode_exact(path, packets, &needed, store, threaded),
+            let planes = match r {
+                Ok(Ok(_)) if needed.iter().all(|d| residuals.contains_key(d)) => Ok(residuals),
+                Ok(Ok(_)) => {
+                    exact::decode_exact(path, packets, &needed, store, threaded).map(|r| r.planes)
+                }
                 Ok(Err(f)) => Err(f),
                 Err(_) => return Ok(Err("internal error in the project's decoder".into())),
             };
-            match r {
-                Ok(r) => {
+            match planes {
+                Ok(planes) => {
                     notes.insert(
                         0,
                         "residual: exact, the raw Y plane of the project's H.264 decoder in upstream's residual mode (SPEC 2.2); motion vectors from FFmpeg".into(),
                     );
-                    r.planes
+                    planes
                 }
                 Err(f) => return Ok(Err(f.reason().to_string())),
             }

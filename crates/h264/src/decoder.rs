@@ -394,11 +394,10 @@ impl Decoder {
     /// latest reference (they are used for reference only, never output).
     fn fill_frame_num_gap(&mut self, h: &SliceHeader, sps: &Sps) {
         let max = 1u32 << sps.log2_max_frame_num;
-        let prev = self.poc_state.prev_frame_num % max;
-        if h.frame_num == prev || h.frame_num == (prev + 1) % max {
+        let gap = self.poc_state.frame_num_gap(sps, h.frame_num);
+        if gap == 0 {
             return;
         }
-        let gap = (h.frame_num + max - prev - 1) % max;
         // only the last few stand-ins can survive the sliding window
         let keep = gap.min(sps.max_num_ref_frames.clamp(1, 16));
         let mut fnum = (h.frame_num + max - keep) % max;
@@ -410,7 +409,7 @@ impl Decoder {
             }
             fnum = (fnum + 1) % max;
         }
-        self.poc_state.prev_frame_num = (h.frame_num + max - 1) % max;
+        self.poc_state.bridge_gap(sps, h.frame_num);
     }
 
     fn finish_picture(&mut self) -> Result<()> {
@@ -430,22 +429,7 @@ impl Decoder {
             poc = 0;
         }
         // POC state for the next picture
-        if h.nal_ref_idc != 0 {
-            if cur.mmco5 {
-                self.poc_state.prev_msb = 0;
-                self.poc_state.prev_lsb = 0;
-            } else {
-                self.poc_state.prev_lsb = h.poc_lsb as i32;
-                self.poc_state.prev_msb = cur.poc_msb;
-            }
-        }
-        if cur.mmco5 {
-            self.poc_state.prev_frame_num_offset = 0;
-            self.poc_state.prev_frame_num = 0;
-        } else {
-            self.poc_state.prev_frame_num_offset = cur.frame_num_offset;
-            self.poc_state.prev_frame_num = h.frame_num;
-        }
+        self.poc_state.advance(h, cur.frame_num_offset, cur.poc_msb);
         if h.nal_ref_idc != 0 {
             let entry = DpbEntry {
                 pic: pic.clone(),

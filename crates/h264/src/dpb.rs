@@ -25,6 +25,41 @@ pub struct PocState {
     pub prev_frame_num: u32,
 }
 
+impl PocState {
+    /// Frames missing between the previous picture and one with `frame_num` (a gap
+    /// in frame_num), 0 when none.
+    pub fn frame_num_gap(&self, sps: &Sps, frame_num: u32) -> u32 {
+        let max = 1u32 << sps.log2_max_frame_num;
+        let prev = self.prev_frame_num % max;
+        if frame_num == prev || frame_num == (prev + 1) % max {
+            0
+        } else {
+            (frame_num + max - prev - 1) % max
+        }
+    }
+
+    /// The state once the stand-ins filling a gap before `frame_num` are in.
+    pub fn bridge_gap(&mut self, sps: &Sps, frame_num: u32) {
+        let max = 1u32 << sps.log2_max_frame_num;
+        self.prev_frame_num = (frame_num + max - 1) % max;
+    }
+
+    /// The state after picture `h`, whose [`compute_poc`] gave frame_num_offset `fno`
+    /// and POC msb `msb` (a memory reset, MMCO 5, starts over).
+    pub fn advance(&mut self, h: &SliceHeader, fno: i32, msb: i32) {
+        let mmco5 = h.has_mmco5();
+        if h.nal_ref_idc != 0 {
+            (self.prev_msb, self.prev_lsb) = if mmco5 {
+                (0, 0)
+            } else {
+                (msb, h.poc_lsb as i32)
+            };
+        }
+        (self.prev_frame_num_offset, self.prev_frame_num) =
+            if mmco5 { (0, 0) } else { (fno, h.frame_num) };
+    }
+}
+
 /// Compute the picture order count of a frame (8.2.1). Returns
 /// (poc, frame_num_offset, poc_msb).
 pub fn compute_poc(sps: &Sps, h: &SliceHeader, st: &PocState) -> (i32, i32, i32) {

@@ -105,29 +105,18 @@ impl OutputOrder {
             None if n.len() > HEADER_PREFIX => header(&unescape_rbsp(&n[1..]))?,
             None => return None,
         };
-        if h.idr && self.started {
+        let started = std::mem::replace(&mut self.started, true);
+        if h.idr && started {
             self.period += 1;
         }
-        self.started = true;
-        // A frame_num gap leaves the previous frame_num just before this one (the decoder
-        // fills the gap with stand-ins).
-        let max = 1u32 << sps.log2_max_frame_num;
-        let prev = self.poc.prev_frame_num % max;
-        if !h.idr && h.frame_num != prev && h.frame_num != (prev + 1) % max {
-            self.poc.prev_frame_num = (h.frame_num + max - 1) % max;
+        // A frame_num gap is filled with stand-ins (once a picture came), as the decoder
+        // does.
+        if started && !h.idr && self.poc.frame_num_gap(&sps, h.frame_num) > 0 {
+            self.poc.bridge_gap(&sps, h.frame_num);
         }
         let (poc, fno, msb) = compute_poc(&sps, &h, &self.poc);
-        let mmco5 = h.has_mmco5();
-        if h.nal_ref_idc != 0 {
-            (self.poc.prev_msb, self.poc.prev_lsb) = if mmco5 {
-                (0, 0)
-            } else {
-                (msb, h.poc_lsb as i32)
-            };
-        }
-        (self.poc.prev_frame_num_offset, self.poc.prev_frame_num) =
-            if mmco5 { (0, 0) } else { (fno, h.frame_num) };
-        if mmco5 {
+        self.poc.advance(&h, fno, msb);
+        if h.has_mmco5() {
             // Everything before is output first; this picture counts as POC 0 after it.
             self.period += 1;
             return Some((self.period, 0));

@@ -5,7 +5,7 @@ use video_support as common;
 
 use codecscope::analysis::ResidualSource;
 use codecscope::video::{
-    analyze, analyze_offline, peak_with_squares, read_frames_mapped, AnalyzeOptions,
+    analyze, analyze_offline, analyze_with, peak_with_squares, read_frames_mapped, AnalyzeOptions,
     OfflineOptions, WindowPick,
 };
 use ndarray::{Array1, Array4};
@@ -216,10 +216,13 @@ fn squares_beside_a_residual_only_up_to_the_size_limit() {
     assert_eq!(kept.analysis.frame_ids, left.analysis.frame_ids);
 }
 
+/// Interlaced H.264 (MBAFF), whose slice headers the scan does not read.
+const MBAFF: [&str; 4] = ["-flags", "+ildct+ilme", "-x264-params", "tff=1"];
+
 /// The emulator frees references no later frame can pick only while output positions equal
-/// timestamp ranks. In HEVC (whose slice headers the scan does not read) one picture stamped
-/// a second late breaks that unseen, and the pass runs again keeping every reference (said
-/// in the notes). An intact stream needs no second pass.
+/// timestamp ranks. Where the scan cannot read the decoder's output order (interlaced
+/// H.264), one picture stamped a second late breaks that unseen, and the pass runs again
+/// keeping every reference (said in the notes). An intact stream needs no second pass.
 #[test]
 fn emulated_pass_runs_again_when_positions_and_ranks_disagree() {
     if !common::have_ffmpeg() {
@@ -234,7 +237,7 @@ fn emulated_pass_runs_again_when_positions_and_ranks_disagree() {
     let again = |a: &codecscope::video::OfflineAnalysis| {
         a.analysis.notes.iter().any(|n| n.contains("ran again"))
     };
-    let (intact, broken) = late_stamped(dir.path(), "libx265", "hevc");
+    let (intact, broken) = late_stamped_at(dir.path(), "libx264", "mbaff", 50, &MBAFF);
     let a = analyze_offline(intact.to_str().unwrap(), &o).unwrap();
     assert!(!again(&a), "{:?}", a.analysis.notes);
     let a = analyze_offline(broken.to_str().unwrap(), &o).unwrap();
@@ -250,6 +253,17 @@ fn late_stamped(
     dir: &std::path::Path,
     encoder: &str,
     tag: &str,
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    late_stamped_at(dir, encoder, tag, 50, &[])
+}
+
+/// [`late_stamped`] with another late picture and more encoder options.
+fn late_stamped_at(
+    dir: &std::path::Path,
+    encoder: &str,
+    tag: &str,
+    picture: usize,
+    extra: &[&str],
 ) -> (std::path::PathBuf, std::path::PathBuf) {
     let mut args = vec![
         "-f",
@@ -269,29 +283,31 @@ fn late_stamped(
         // libx265 logs to stderr on its own unless told not to.
         args.extend(["-x265-params", "log-level=error"]);
     }
+    args.extend(extra);
     let intact = common::ffmpeg(dir, &format!("{tag}.mp4"), &args);
     let broken = common::ffmpeg(
         dir,
-        &format!("{tag}-late.mp4"),
+        &format!("{tag}-late{picture}.mp4"),
         &[
             "-i",
             intact.to_str().unwrap(),
             "-c",
             "copy",
             "-bsf:v",
-            "setts=pts=if(eq(N\\,50)\\,PTS+1.02/TB\\,PTS)",
+            &format!("setts=pts=if(eq(N\\,{picture})\\,PTS+1.02/TB\\,PTS)"),
         ],
     );
     (intact, broken)
 }
 
 /// Without a residual (and with the emulator), the pass leaves unneeded non-reference
-/// H.264 pictures undecoded and numbers frames by timestamp rank; frame difference needs
-/// every picture and decodes them all. Both must name the same frames with the same motion,
-/// on intact B-pyramid clips and on copies with a picture stamped late. In H.264 the scan
-/// reads the decoder's output order from slice headers and sees the late stamp before
-/// decoding. HEVC pictures are all decoded; there the emulator's pass sees the late stamp
-/// and runs again keeping every reference (said in the notes).
+/// pictures undecoded and numbers frames by timestamp rank; frame difference needs every
+/// picture and decodes them all. Both must name the same frames with the same motion, on
+/// intact B-pyramid clips and on copies with a picture stamped late. In H.264 and HEVC the
+/// scan reads the decoder's output order from slice headers and sees the late stamp before
+/// decoding. Interlaced H.264, whose headers it does not read, has every picture decoded;
+/// there the emulator's pass sees the late stamp and runs again keeping every reference
+/// (said in the notes).
 #[test]
 fn dropped_pictures_change_no_frame() {
     if !common::have_ffmpeg() {
@@ -300,11 +316,14 @@ fn dropped_pictures_change_no_frame() {
     let dir = tempfile::tempdir().unwrap();
     let (h264, h264_late) = late_stamped(dir.path(), "libx264", "avc");
     let (hevc, hevc_late) = late_stamped(dir.path(), "libx265", "hevc");
+    let (mbaff, mbaff_late) = late_stamped_at(dir.path(), "libx264", "mbaff", 50, &MBAFF);
     for (clip, rerun) in [
         (&h264, false),
         (&h264_late, false),
         (&hevc, false),
-        (&hevc_late, true),
+        (&hevc_late, false),
+        (&mbaff, false),
+        (&mbaff_late, true),
     ] {
         let path = clip.to_str().unwrap();
         let run = |residual| {
@@ -329,6 +348,127 @@ fn dropped_pictures_change_no_frame() {
             let again = a.analysis.notes.iter().any(|n| n.contains("again"));
             let want = rerun && residual == ResidualSource::Emulate;
             assert_eq!(again, want, "{what}: {:?}", a.analysis.notes);
+        }
+    }
+}
+
+/// Stage 1 names frames in the decoder's output order (upstream counts frames as they
+/// come out). Dropping unneeded non-reference pictures must not change which picture gets
+/// which number: the same frames, types, motion and residuals as a decode of every picture.
+/// H.264 and HEVC clips with a picture stamped late (the scan sees it in the slice headers
+/// and numbers frames in output order), and HEVC with open GOPs (CRA pictures and their
+/// RASL pictures), temporal sub-layers, in-band parameter sets (MPEG-TS) and a transport
+/// stream cut after its start (whose first CRA's RASL pictures are never output, which the
+/// scan sees too). Where the headers agree with the timestamps, pictures are dropped and
+/// the video is decoded once. Interlaced H.264 (headers unread) has every picture decoded,
+/// so a late stamp shows in the decode.
+#[test]
+fn stage1_dropping_keeps_output_order_numbers() {
+    if !common::have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (h264, h264_late) = late_stamped(d, "libx264", "avc");
+    let (hevc, hevc_late) = late_stamped(d, "libx265", "hevc");
+    // Picture 41 is a non-reference picture: dropping it while trusting its timestamp
+    // renumbered the frames after it.
+    let (_, hevc_late41) = late_stamped_at(d, "libx265", "hevc", 41, &[]);
+    let x265 = |name: &str, params: &str| {
+        common::ffmpeg(
+            d,
+            name,
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=320x240:rate=25",
+                "-frames:v",
+                "150",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:v",
+                "libx265",
+                "-x265-params",
+                params,
+            ],
+        )
+    };
+    let open_gop = "keyint=24:min-keyint=24:open-gop=1:bframes=4:b-pyramid=1:log-level=error";
+    let open_mp4 = x265("open.mp4", open_gop);
+    let open_ts = x265("open.ts", open_gop);
+    let layers = x265("layers.mp4", "temporal-layers=1:bframes=3:log-level=error");
+    let cut = common::ffmpeg(
+        d,
+        "cut.ts",
+        &["-ss", "2.1", "-i", open_ts.to_str().unwrap(), "-c", "copy"],
+    );
+    let (mbaff, mbaff_late) = late_stamped_at(d, "libx264", "mbaff", 50, &MBAFF);
+    let by_timestamps = [&h264, &hevc, &open_mp4, &open_ts, &layers, &cut, &mbaff];
+    for clip in [
+        &h264,
+        &h264_late,
+        &hevc,
+        &hevc_late,
+        &hevc_late41,
+        &open_mp4,
+        &open_ts,
+        &layers,
+        &cut,
+        &mbaff,
+        &mbaff_late,
+    ] {
+        let path = clip.to_str().unwrap();
+        let run = |skip_unneeded| {
+            let o = AnalyzeOptions {
+                sequence_length: 24,
+                residual: ResidualSource::Emulate,
+                skip_unneeded,
+                ..AnalyzeOptions::default()
+            };
+            analyze_with(path, &o, &mut |_| true).unwrap()
+        };
+        let (all, dropped) = (run(false), run(true));
+        assert_eq!(all.stats.frames_skipped, 0, "{path}");
+        assert_eq!(
+            dropped.analysis.frame_count, all.analysis.frame_count,
+            "{path}"
+        );
+        assert_eq!(dropped.analysis.frame_ids, all.analysis.frame_ids, "{path}");
+        for (x, y) in dropped.analysis.frames.iter().zip(&all.analysis.frames) {
+            let what = format!("{path}: frame {}", y.frame_index);
+            assert_eq!(x.frame_index, y.frame_index, "{what}");
+            assert_eq!(x.frame_type, y.frame_type, "{what}");
+            assert!(x.motion == y.motion, "{what}");
+            assert!(x.residual == y.residual, "{what}");
+        }
+        eprintln!(
+            "{path}: {} frames, {} pictures dropped, {} pass(es), by {}",
+            dropped.analysis.frame_count,
+            dropped.stats.frames_skipped,
+            dropped.stats.passes,
+            dropped.stats.indexing
+        );
+        let passes = if clip == &mbaff_late { 2 } else { 1 };
+        assert_eq!(
+            dropped.stats.passes, passes,
+            "{path}: {:?}",
+            dropped.analysis.notes
+        );
+        if clip == &cut {
+            // The first CRA's RASL pictures are packets but no frames.
+            assert!(
+                dropped.stats.packets > dropped.analysis.frame_count,
+                "{path}"
+            );
+        }
+        if by_timestamps.contains(&clip) {
+            assert_eq!(dropped.stats.indexing, "timestamps", "{path}");
+            // Interlaced H.264: the output order is unread, so every picture is decoded.
+            let unread = clip == &mbaff;
+            assert_eq!(dropped.stats.frames_skipped == 0, unread, "{path}");
+        } else {
+            assert_eq!(dropped.stats.indexing, "output order", "{path}");
         }
     }
 }

@@ -701,11 +701,11 @@ fn analyze_pass(
                 None => format!("pass {pass}: {n} frames predicted from packets, {n_actual} decoded; decoded again"),
             });
             indexing = Indexing::ByOutputOrder;
-            n = if res.mismatch.is_some() && n_actual == 0 {
-                n
-            } else {
-                n_actual
-            };
+            // A pass stopped by a mismatch counted only part of the video: the prediction
+            // stands until a pass in output order runs to the end.
+            if res.mismatch.is_none() {
+                n = n_actual;
+            }
             continue;
         }
         if let Some(r) = exact_result {

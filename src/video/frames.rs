@@ -183,6 +183,7 @@ fn read_frames_on<T: Clone>(
         needed,
         indexing: Indexing::ByOutputOrder,
         droppable: Vec::new(),
+        skip_nonref: false,
         // No emulator on this pass.
         later_rank_floor: Vec::new(),
     };
@@ -196,6 +197,7 @@ fn read_frames_on<T: Clone>(
         }
         plan.indexing = Indexing::ByOutputOrder;
         plan.droppable.clear();
+        plan.skip_nonref = false;
     }
     let mut got = match got {
         Some(g) => g,

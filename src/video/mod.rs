@@ -9,12 +9,15 @@
 //! window pick) and [`read_frames_rgb`] / [`read_frames_mapped`].
 //!
 //! How `analyze` decodes once: a demux-only scan lists the packets (cheap next to
-//! decoding) and predicts `N` as the number of picture packets. When every picture packet
-//! has its own timestamp and, in H.264, timestamps order the pictures as the POCs in their
-//! slice headers do (the decoder's output order, read by the scan), a packet's presentation
-//! index is its timestamp's rank, so the sampled frames are known before decoding and
-//! non-reference pictures that no output needs are dropped with `skip_frame` per packet (the
-//! offline precompute drops them too). The decode checks the prediction (every frame
+//! decoding), reads the decoder's output order from the H.264 and HEVC slice headers (POCs
+//! and the points where the decoder outputs everything held, as FFmpeg's decoders do; HEVC
+//! pictures FFmpeg never outputs are no frames) and predicts `N` as the number of picture
+//! packets. When every picture packet has its own timestamp and timestamps order the
+//! pictures as the headers do, a packet's presentation index is its timestamp's rank, so
+//! the sampled frames are known before decoding and non-reference pictures that no output
+//! needs are dropped with `skip_frame` per packet (the offline precompute drops them too).
+//! Where the headers cannot be read (interlaced H.264), ranks still name the frames but
+//! every picture is decoded, so a timestamp out of order shows in the decode. The decode checks the prediction (every frame
 //! leaves the decoder in rank order, frames out plus frames dropped equals `N`); if it fails,
 //! the video is decoded again counting frames in output order, as upstream does. Decoding
 //! is single-threaded (frame threading exports wrong vectors at the flush) and stops at the
@@ -31,6 +34,7 @@ pub mod emulate;
 pub mod error;
 mod exact;
 mod frames;
+mod hevc_order;
 pub mod motion;
 pub mod nal;
 mod offline;

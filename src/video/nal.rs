@@ -115,6 +115,12 @@ fn annexb_units(data: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// HEVC sub-layer non-reference picture types: TRAIL_N, TSA_N, STSA_N, RADL_N, RASL_N and
+/// the reserved even types up to 14.
+pub fn hevc_sub_layer_non_ref(nal_type: u8) -> bool {
+    nal_type <= 14 && nal_type.is_multiple_of(2)
+}
+
 /// The header of the first slice NAL unit of a packet.
 pub fn first_slice_info(data: &[u8], framing: NalFraming, codec: NalCodec) -> SliceNalInfo {
     for nal in nal_units(data, framing) {
@@ -138,9 +144,7 @@ pub fn first_slice_info(data: &[u8], framing: NalFraming, codec: NalCodec) -> Sl
             NalCodec::Hevc => {
                 let nal_type = (nal[0] >> 1) & 0x3f;
                 if nal_type <= 31 {
-                    // Sub-layer non-reference pictures: TRAIL_N, TSA_N, STSA_N, RADL_N,
-                    // RASL_N and the reserved even types up to 14.
-                    let non_ref = nal_type <= 14 && nal_type % 2 == 0;
+                    let non_ref = hevc_sub_layer_non_ref(nal_type);
                     return SliceNalInfo {
                         has_slice: true,
                         is_reference: !non_ref,

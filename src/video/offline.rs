@@ -771,7 +771,7 @@ fn offline_pass(
     let mut use_floors = floors.is_some();
     // Non-reference pictures nobody needs are left undecoded where frames can be named by
     // timestamp rank (no seek; frame difference needs every picture) and the scan saw the
-    // decoder's output order agree with it (H.264). The frames out then carry their own
+    // decoder's output order agree with it (H.264 and HEVC slice headers). The frames out then carry their own
     // timestamps in increasing order, so the frame numbers they get are those of their
     // timestamps, and a dropped picture never held a wanted one.
     let order_known = scan.packets.iter().any(|p| p.output_key.is_some());

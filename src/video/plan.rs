@@ -31,24 +31,27 @@ pub(crate) struct Plan {
     pub indexing: Indexing,
     /// Per packet: may be left out entirely (see [`Plan::compute_drops`]).
     pub droppable: Vec<bool>,
+    /// Unneeded non-reference pictures may be skipped (see [`Plan::compute_drops`]).
+    pub skip_nonref: bool,
     /// Per packet, with timestamp ranks: the earliest rank of any later packet
     /// (`usize::MAX` for none).
     pub later_rank_floor: Vec<usize>,
 }
 
-/// Packets that produce a picture: not discarded by the demuxer and, when slice headers
-/// could be read at all, holding a slice.
+/// Packets that produce a picture: not discarded by the demuxer nor, by their slice
+/// headers, never output and, when slice headers could be read at all, holding a slice.
 pub(crate) fn picture_packets(packets: &[PacketInfo]) -> Vec<bool> {
     let any_slice = packets.iter().any(|p| p.slice.has_slice);
     packets
         .iter()
-        .map(|p| !p.discard && (p.slice.has_slice || !any_slice))
+        .map(|p| !p.discard && !p.never_shown && (p.slice.has_slice || !any_slice))
         .collect()
 }
 
 /// Presentation ranks from timestamps, when every picture packet has a distinct one and,
-/// for H.264, timestamps order the pictures as the decoder outputs them (by the POC in
-/// their slice headers): ranks then name pictures that are never decoded too.
+/// where the scan read the slice headers (H.264, HEVC), timestamps order the pictures as
+/// the decoder outputs them (by period and POC): ranks then name pictures that are never
+/// decoded too.
 pub(crate) fn timestamp_ranks(packets: &[PacketInfo]) -> Option<Vec<Option<usize>>> {
     let pic = picture_packets(packets);
     let mut keyed: Vec<(i64, usize)> = Vec::new();
@@ -109,6 +112,7 @@ impl Plan {
             needed,
             indexing,
             droppable: Vec::new(),
+            skip_nonref: false,
             later_rank_floor,
         }
     }
@@ -132,8 +136,11 @@ impl Plan {
     }
 
     /// Whether a packet's picture may be dropped (non-reference and not needed). Only
-    /// possible when frames are named by timestamp.
+    /// possible when frames are named by timestamp and [`Plan::compute_drops`] allowed it.
     pub fn may_skip(&self, packet_index: usize, info: &PacketInfo) -> bool {
+        if !self.skip_nonref {
+            return false;
+        }
         match &self.indexing {
             Indexing::ByOutputOrder => false,
             Indexing::ByTimestamp(r) => {
@@ -149,12 +156,21 @@ impl Plan {
 
     /// Marks the packets nothing needed depends on: no needed frame is decoded at or after
     /// them before the next IDR picture (which resets every reference) or the end of the
-    /// stream. Only when frames are named by timestamp (dropped frames still count in `N`).
+    /// stream, and allows skipping unneeded non-reference pictures. Only when frames are
+    /// named by timestamp (dropped frames still count in `N`) and the scan read the
+    /// decoder's output order from the slice headers: a picture whose timestamp is out of
+    /// that order, left undecoded, would shift the numbers of the frames around it unseen.
     pub fn compute_drops(&mut self, packets: &[PacketInfo]) {
+        let order_known = packets.iter().any(|p| p.output_key.is_some());
+        self.skip_nonref = order_known;
         let Indexing::ByTimestamp(ranks) = &self.indexing else {
             self.droppable.clear();
             return;
         };
+        if !order_known {
+            self.droppable.clear();
+            return;
+        }
         let mut droppable = vec![false; packets.len()];
         let mut pending = false;
         for i in (0..packets.len()).rev() {

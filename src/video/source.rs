@@ -6,6 +6,7 @@ use ff::ffi;
 use ffmpeg_next as ff;
 
 use super::error::VideoError;
+use super::hevc_order::{HevcOutputOrder, PictureOrder};
 use super::nal::{first_slice_info, nal_units, NalCodec, NalFraming, SliceNalInfo};
 
 /// What `probe` reports about a video file.
@@ -64,10 +65,15 @@ pub struct PacketInfo {
     pub corrupt: bool,
     /// The first slice NAL unit's header (H.264/HEVC only).
     pub slice: SliceNalInfo,
-    /// H.264: where the picture comes in the decoder's output, as `(period, POC)` from the
-    /// slice header (a period starts at each IDR picture or memory reset). Filled by the
-    /// scan; `None` elsewhere, for other codecs and for headers that cannot be read.
+    /// Where the picture comes in the decoder's output, as `(period, POC)` from the slice
+    /// header (H.264: a period starts at each IDR picture or memory reset; HEVC: at each
+    /// IRAP picture that starts a coded video sequence). Filled by the scan; `None`
+    /// elsewhere, for other codecs, for pictures a decoder does not output and for headers
+    /// that cannot be read.
     pub output_key: Option<(u32, i32)>,
+    /// The slice headers say the decoder never outputs this picture (HEVC: a RASL picture
+    /// of the picture decoding starts at, or `pic_output_flag` 0): it is no frame.
+    pub never_shown: bool,
 }
 
 /// All video packets of a file, and the demux error that stopped the scan, if any.
@@ -271,6 +277,7 @@ impl Source {
             corrupt: packet.is_corrupt(),
             slice,
             output_key: None,
+            never_shown: false,
         }
     }
 
@@ -282,11 +289,7 @@ impl Source {
     ) -> Result<PacketScan, VideoError> {
         let mut scan = PacketScan::default();
         let idx = self.info.stream_index;
-        let mut order = (self.nal_codec == Some(NalCodec::H264)).then(|| {
-            let mut o = h264::OutputOrder::new();
-            o.set_extradata(&self.extradata);
-            o
-        });
+        let mut order = self.nal_codec.map(|c| HeaderOrder::new(c, &self.extradata));
         loop {
             let mut packet = ff::Packet::empty();
             match packet.read(&mut self.input) {
@@ -305,7 +308,11 @@ impl Source {
             }
             let mut info = self.packet_info(&packet);
             if let (Some(o), Some(data)) = (&mut order, packet.data()) {
-                info.output_key = o.push(&nal_units(data, self.framing));
+                match o.push(&nal_units(data, self.framing)) {
+                    PictureOrder::Shown(period, poc) => info.output_key = Some((period, poc)),
+                    PictureOrder::NotShown => info.never_shown = true,
+                    PictureOrder::Unknown => {}
+                }
             }
             scan.packets.push(info);
             if scan.packets.len() % 256 == 0 && !progress(scan.packets.len()) {
@@ -315,6 +322,40 @@ impl Source {
             }
         }
         Ok(scan)
+    }
+}
+
+/// The decoder's output order read from parameter sets and slice headers, per codec.
+enum HeaderOrder {
+    H264(h264::OutputOrder),
+    Hevc(HevcOutputOrder),
+}
+
+impl HeaderOrder {
+    fn new(codec: NalCodec, extradata: &[u8]) -> HeaderOrder {
+        match codec {
+            NalCodec::H264 => {
+                let mut o = h264::OutputOrder::new();
+                o.set_extradata(extradata);
+                HeaderOrder::H264(o)
+            }
+            NalCodec::Hevc => {
+                let mut o = HevcOutputOrder::new();
+                o.set_extradata(extradata);
+                HeaderOrder::Hevc(o)
+            }
+        }
+    }
+
+    /// Where one access unit's picture comes in the decoder's output.
+    fn push(&mut self, nals: &[&[u8]]) -> PictureOrder {
+        match self {
+            HeaderOrder::H264(o) => match o.push(nals) {
+                Some((period, poc)) => PictureOrder::Shown(period, poc),
+                None => PictureOrder::Unknown,
+            },
+            HeaderOrder::Hevc(o) => o.push(nals),
+        }
     }
 }
 

@@ -71,6 +71,8 @@ mod syntax;
 mod tables;
 mod transform;
 
+/// The RBSP bit reader and emulation-prevention removal, which HEVC syntax shares.
+pub use bits::{unescape_rbsp, BitReader};
 pub use decoder::{picture_md5, Decoder, Picture};
 pub use error::{Error, Result};
 pub use nal::{parse_avcc, split_annexb, split_avcc};

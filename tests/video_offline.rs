@@ -404,7 +404,15 @@ fn stage1_dropping_keeps_output_order_numbers() {
         &["-ss", "2.1", "-i", open_ts.to_str().unwrap(), "-c", "copy"],
     );
     let (mbaff, mbaff_late) = late_stamped_at(d, "libx264", "mbaff", 50, &MBAFF);
-    let by_timestamps = [&h264, &hevc, &open_mp4, &open_ts, &layers, &cut, &mbaff];
+    // Formats the project's decoder refuses but whose headers the scan reads: 10-bit,
+    // 4:2:2, and 4:0:0 fading in (explicit weights without chroma weights).
+    let (hi10, hi10_late) = late_stamped_at(d, "libx264", "hi10", 50, &["-pix_fmt", "yuv420p10le"]);
+    let (_, hi422_late) = late_stamped_at(d, "libx264", "hi422", 50, &["-pix_fmt", "yuv422p"]);
+    let gray_fade = ["-pix_fmt", "gray", "-vf", "fade=in:0:60", "-weightp", "2"];
+    let (gray, _) = late_stamped_at(d, "libx264", "gray", 50, &gray_fade);
+    let by_timestamps = [
+        &h264, &hevc, &open_mp4, &open_ts, &layers, &cut, &mbaff, &hi10, &gray,
+    ];
     for clip in [
         &h264,
         &h264_late,
@@ -417,6 +425,10 @@ fn stage1_dropping_keeps_output_order_numbers() {
         &cut,
         &mbaff,
         &mbaff_late,
+        &hi10,
+        &hi10_late,
+        &hi422_late,
+        &gray,
     ] {
         let path = clip.to_str().unwrap();
         let run = |skip_unneeded| {

@@ -241,6 +241,10 @@ impl Decoder {
                         self.unsupported = Some(m.clone());
                     }
                 })?;
+                if let Some(m) = &sps.unsupported {
+                    self.unsupported = Some(m.clone());
+                    return Err(Error::unsupported(m.clone()));
+                }
                 let id = sps.id as usize;
                 self.sps[id] = Some(sps);
                 Ok(())

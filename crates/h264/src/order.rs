@@ -1,6 +1,8 @@
 //! The output order of a stream's pictures from parameter sets and slice headers alone,
 //! without decoding slice data: a cheap check that timestamps agree with the order a
-//! decoder outputs pictures in.
+//! decoder outputs pictures in. It also reads streams the decoder refuses for their chroma
+//! format, bit depth or lossless coding (their header syntax is the same); interlaced
+//! (MBAFF) sequence parameter sets and field pictures give no key.
 
 use crate::bits::unescape_rbsp;
 use crate::dpb::{compute_poc, PocState};

@@ -54,6 +54,15 @@ pub struct Sps {
     pub frame_mbs_only: bool,
     pub num_reorder_frames: Option<u32>,
     pub max_dec_frame_buffering: Option<u32>,
+    /// `ChromaArrayType`: 0 for monochrome or separately coded planes, else the chroma
+    /// format (1 = 4:2:0).
+    pub chroma_array_type: u32,
+    /// 4:4:4 with its three colour planes coded separately (`colour_plane_id` per slice).
+    pub separate_colour_plane: bool,
+    /// Why this decoder cannot decode the stream (chroma format, bit depth, lossless), if
+    /// so. The rest of the syntax is still read, so that the order of the stream's pictures
+    /// can be worked out from its headers ([`crate::OutputOrder`]).
+    pub unsupported: Option<String>,
 }
 
 impl Sps {
@@ -262,33 +271,44 @@ pub fn parse_sps(rbsp: &[u8]) -> Result<Sps> {
     let id = r.ue_max(31, "seq_parameter_set_id")?;
     let mut scaling = ScalingMatrices::flat();
     let mut scaling_present = false;
+    // The first reason this decoder cannot decode the stream; the syntax is read on.
+    let mut unsupported: Option<String> = None;
+    let mut chroma_format_idc = 1;
+    let mut separate_colour_plane = false;
     if matches!(
         profile_idc,
         100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135
     ) {
-        let chroma_format_idc = r.ue_max(3, "chroma_format_idc")?;
+        chroma_format_idc = r.ue_max(3, "chroma_format_idc")?;
         if chroma_format_idc != 1 {
             let name =
                 ["4:0:0 (monochrome)", "4:2:0", "4:2:2", "4:4:4"][chroma_format_idc as usize];
-            return Err(Error::unsupported(format!(
-                "chroma format {name} (only 4:2:0 is supported)"
-            )));
+            unsupported.get_or_insert(format!("chroma format {name} (only 4:2:0 is supported)"));
+        }
+        if chroma_format_idc == 3 {
+            separate_colour_plane = r.flag()?;
         }
         let bd_luma = r.ue_max(6, "bit_depth_luma")? + 8;
         let bd_chroma = r.ue_max(6, "bit_depth_chroma")? + 8;
         if bd_luma != 8 || bd_chroma != 8 {
-            return Err(Error::unsupported(format!(
+            unsupported.get_or_insert(format!(
                 "bit depth {bd_luma}/{bd_chroma} (only 8-bit is supported)"
-            )));
+            ));
         }
         if r.flag()? {
-            return Err(Error::unsupported(
-                "lossless (qpprime_y_zero_transform_bypass)",
-            ));
+            unsupported.get_or_insert("lossless (qpprime_y_zero_transform_bypass)".into());
         }
         if r.flag()? {
             scaling = parse_matrices(&mut r, 2, None)?;
             scaling_present = true;
+            if chroma_format_idc == 3 {
+                // The 4:4:4 chroma 8x8 lists: read past, never used.
+                for _ in 0..4 {
+                    if r.flag()? {
+                        scaling_list(&mut r, &mut [0u8; 64], &ZIGZAG8)?;
+                    }
+                }
+            }
         }
     }
     let log2_max_frame_num = r.ue_max(12, "log2_max_frame_num_minus4")? + 4;
@@ -377,6 +397,13 @@ pub fn parse_sps(rbsp: &[u8]) -> Result<Sps> {
         frame_mbs_only,
         num_reorder_frames,
         max_dec_frame_buffering,
+        chroma_array_type: if separate_colour_plane {
+            0
+        } else {
+            chroma_format_idc
+        },
+        separate_colour_plane,
+        unsupported,
     })
 }
 

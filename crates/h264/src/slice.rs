@@ -95,11 +95,13 @@ pub fn peek_pps_id(rbsp: &[u8]) -> Result<u32> {
     r.ue_max(255, "pic_parameter_set_id")
 }
 
+/// `chroma`: the stream has chroma weights (`ChromaArrayType` is not 0).
 fn parse_weights(
     r: &mut BitReader,
     n: u32,
     luma_denom: u32,
     chroma_denom: u32,
+    chroma: bool,
 ) -> Result<Vec<Weight>> {
     let mut v = Vec::with_capacity(n as usize);
     for _ in 0..n {
@@ -113,7 +115,7 @@ fn parse_weights(
             w.w[0] = r.se_range(-128, 127, "luma_weight")?;
             w.o[0] = r.se_range(-128, 127, "luma_offset")?;
         }
-        if r.flag()? {
+        if chroma && r.flag()? {
             w.flag[1] = true;
             for c in 1..3 {
                 w.w[c] = r.se_range(-128, 127, "chroma_weight")?;
@@ -151,6 +153,9 @@ pub fn parse_slice_header<'a>(
         _ => return Err(Error::unsupported("SI slices")),
     };
     let pps_id = r.ue_max(255, "pic_parameter_set_id")?;
+    if sps.separate_colour_plane {
+        r.u(2)?; // colour_plane_id
+    }
     let frame_num = r.u(sps.log2_max_frame_num)?;
     if !sps.frame_mbs_only && r.flag()? {
         return Err(Error::unsupported(
@@ -226,9 +231,18 @@ pub fn parse_slice_header<'a>(
         || (pps.weighted_bipred_idc == 1 && slice_type == SliceType::B);
     if explicit_weights {
         luma_log2_denom = r.ue_max(7, "luma_log2_weight_denom")?;
-        chroma_log2_denom = r.ue_max(7, "chroma_log2_weight_denom")?;
+        let chroma = sps.chroma_array_type != 0;
+        if chroma {
+            chroma_log2_denom = r.ue_max(7, "chroma_log2_weight_denom")?;
+        }
         for l in 0..nlists {
-            weights[l] = parse_weights(&mut r, num_ref_idx[l], luma_log2_denom, chroma_log2_denom)?;
+            weights[l] = parse_weights(
+                &mut r,
+                num_ref_idx[l],
+                luma_log2_denom,
+                chroma_log2_denom,
+                chroma,
+            )?;
         }
     }
     let mut no_output_of_prior_pics = false;

@@ -11,5 +11,7 @@ pub mod engine;
 pub mod formats;
 pub mod pipeline;
 pub mod select;
+#[cfg(test)]
+mod testing;
 pub mod tui;
 pub mod video;

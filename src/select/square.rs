@@ -712,13 +712,7 @@ mod tests {
     fn vertical_row_pass_equals_the_scalar_rule() {
         // Sums across the whole i32 range the horizontal pass can make and beyond it
         // (saturation), weights across 0..=2048, odd lengths (the scalar tail).
-        let mut state = 0x9e37_79b9u32;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = crate::testing::xorshift32(0x9e37_79b9);
         for len in [1usize, 7, 8, 9, 23, 64, 973] {
             let mut row = || -> Vec<i32> {
                 (0..len)

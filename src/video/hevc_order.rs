@@ -513,13 +513,7 @@ mod tests {
     /// earlier units left behind.
     #[test]
     fn arbitrary_bytes_never_panic() {
-        let mut state = 0x9e37_79b9u32;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            state
-        };
+        let mut next = crate::testing::xorshift32(0x9e37_79b9);
         let mut o = HevcOutputOrder::new();
         let mut shown = 0;
         for i in 0..20_000 {

@@ -740,16 +740,9 @@ mod tests {
                 }
             }
         }
-        let mut state = 0x2545_f491u32;
+        let mut next = crate::testing::xorshift32(0x2545_f491);
         for (w, h) in [(13, 7), (4, 4), (1, 3)] {
-            let data: Vec<u8> = (0..w * h)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    (state >> 24) as u8
-                })
-                .collect();
+            let data: Vec<u8> = (0..w * h).map(|_| (next() >> 24) as u8).collect();
             let p = PlaneRef {
                 data: &data,
                 width: w,

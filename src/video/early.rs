@@ -100,30 +100,36 @@ impl ScoreJoin {
         if self.knobs.is_none() {
             return;
         }
-        let waiting = self.lock().residual.remove(&key);
-        match waiting {
-            Some(plane) => {
-                let scored = self.score(motion, plane);
-                self.lock().scored.insert(key, scored);
+        // Looking for the other half and parking this one under one lock, so that two
+        // halves arriving together never both wait.
+        let waiting = {
+            let mut p = self.lock();
+            let plane = p.residual.remove(&key);
+            if plane.is_none() {
+                p.motion.insert(key, motion.clone());
             }
-            None => {
-                self.lock().motion.insert(key, motion.clone());
-            }
+            plane
+        };
+        if let Some(plane) = waiting {
+            let scored = self.score(motion, plane);
+            self.lock().scored.insert(key, scored);
         }
     }
 
     /// The residual of frame `key`: scores it now if its motion is in, else keeps it.
     pub fn put(&self, key: usize, plane: ResidualPlane) {
-        let motion = self.lock().motion.remove(&key);
-        match motion {
-            Some(m) => {
-                let scored = self.score(&m, plane);
-                self.lock().scored.insert(key, scored);
+        let (motion, plane) = {
+            let mut p = self.lock();
+            match p.motion.remove(&key) {
+                Some(m) => (m, plane),
+                None => {
+                    p.residual.insert(key, plane);
+                    return;
+                }
             }
-            None => {
-                self.lock().residual.insert(key, plane);
-            }
-        }
+        };
+        let scored = self.score(&motion, plane);
+        self.lock().scored.insert(key, scored);
     }
 
     /// Every frame's residual as the analysis takes it: scored where both halves came, the

@@ -17,9 +17,10 @@
 //! the sampled frames are known before decoding and non-reference pictures that no output
 //! needs are dropped with `skip_frame` per packet (the offline precompute drops them too).
 //! Where the headers cannot be read (interlaced H.264), ranks still name the frames but
-//! every picture is decoded, so a timestamp out of order shows in the decode. The decode checks the prediction (every frame
-//! leaves the decoder in rank order, frames out plus frames dropped equals `N`); if it fails,
-//! the video is decoded again counting frames in output order, as upstream does. Decoding
+//! every picture is decoded, so a timestamp out of order shows in the decode. The decode
+//! checks the prediction (every frame leaves the decoder in rank order, frames out plus
+//! frames dropped equals `N`); if it fails, the video is decoded again counting frames in
+//! output order, as upstream does. Decoding
 //! is single-threaded (frame threading exports wrong vectors at the flush) and stops at the
 //! first demuxer or decoder error like upstream's reader, with a note in `Analysis.notes`.
 //! The residual emulator runs on its own thread (its block rows on rayon), fed in decode

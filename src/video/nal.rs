@@ -123,7 +123,12 @@ pub fn hevc_sub_layer_non_ref(nal_type: u8) -> bool {
 
 /// The header of the first slice NAL unit of a packet.
 pub fn first_slice_info(data: &[u8], framing: NalFraming, codec: NalCodec) -> SliceNalInfo {
-    for nal in nal_units(data, framing) {
+    first_slice_info_of(&nal_units(data, framing), codec)
+}
+
+/// [`first_slice_info`] of a packet already split into its NAL units.
+pub fn first_slice_info_of(units: &[&[u8]], codec: NalCodec) -> SliceNalInfo {
+    for &nal in units {
         if nal.is_empty() {
             continue;
         }

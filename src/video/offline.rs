@@ -18,7 +18,7 @@ use super::error::VideoError;
 use super::exact;
 use super::frames::{read_frames_rgb, spare_core, RgbFrame};
 use super::motion::fill_grid_l0;
-use super::plan::timestamp_ranks;
+use super::plan::{later_rank_floors, output_order_read, timestamp_ranks};
 use super::reorder::ReorderQueue;
 use super::source::{PacketInfo, PacketScan, Source, VideoInfo};
 use super::yuv::YuvFrame;
@@ -762,19 +762,16 @@ fn offline_pass(
         .then(|| ranks.clone())
         .flatten()
         .map(|ranks| {
-            let mut floor = vec![usize::MAX; ranks.len()];
-            for d in (0..ranks.len().saturating_sub(1)).rev() {
-                floor[d] = floor[d + 1].min(ranks[d + 1].unwrap_or(usize::MAX));
-            }
+            let floor = later_rank_floors(&ranks);
             (ranks, floor)
         });
     let mut use_floors = floors.is_some();
     // Non-reference pictures nobody needs are left undecoded where frames can be named by
     // timestamp rank (no seek; frame difference needs every picture) and the scan saw the
-    // decoder's output order agree with it (H.264 and HEVC slice headers). The frames out then carry their own
-    // timestamps in increasing order, so the frame numbers they get are those of their
-    // timestamps, and a dropped picture never held a wanted one.
-    let order_known = scan.packets.iter().any(|p| p.output_key.is_some());
+    // decoder's output order agree with it (H.264 and HEVC slice headers). The frames out
+    // then carry their own timestamps in increasing order, so the frame numbers they get
+    // are those of their timestamps, and a dropped picture never held a wanted one.
+    let order_known = output_order_read(&scan.packets);
     let dropping = (seek_to.is_none() && residual != ResidualSource::FrameDiff && order_known)
         .then_some(ranks)
         .flatten()

@@ -48,6 +48,22 @@ pub(crate) fn picture_packets(packets: &[PacketInfo]) -> Vec<bool> {
         .collect()
 }
 
+/// Whether the scan read the decoder's output order from the slice headers (some picture
+/// has an output key).
+pub(crate) fn output_order_read(packets: &[PacketInfo]) -> bool {
+    packets.iter().any(|p| p.output_key.is_some())
+}
+
+/// Per packet (decode order), the earliest rank of any later packet (`usize::MAX` for
+/// none): no later frame is shown before it.
+pub(crate) fn later_rank_floors(ranks: &[Option<usize>]) -> Vec<usize> {
+    let mut floor = vec![usize::MAX; ranks.len()];
+    for d in (0..ranks.len().saturating_sub(1)).rev() {
+        floor[d] = floor[d + 1].min(ranks[d + 1].unwrap_or(usize::MAX));
+    }
+    floor
+}
+
 /// Presentation ranks from timestamps, when every picture packet has a distinct one and,
 /// where the scan read the slice headers (H.264, HEVC), timestamps order the pictures as
 /// the decoder outputs them (by period and POC): ranks then name pictures that are never
@@ -64,7 +80,7 @@ pub(crate) fn timestamp_ranks(packets: &[PacketInfo]) -> Option<Vec<Option<usize
     if keyed.windows(2).any(|w| w[0].0 == w[1].0) {
         return None;
     }
-    if packets.iter().any(|p| p.output_key.is_some()) {
+    if output_order_read(packets) {
         let keys: Option<Vec<(u32, i32)>> =
             keyed.iter().map(|&(_, i)| packets[i].output_key).collect();
         if keys?.windows(2).any(|w| w[0] >= w[1]) {
@@ -96,13 +112,7 @@ impl Plan {
             }
         }
         let later_rank_floor = match &indexing {
-            Indexing::ByTimestamp(ranks) => {
-                let mut floor = vec![usize::MAX; ranks.len()];
-                for d in (0..ranks.len().saturating_sub(1)).rev() {
-                    floor[d] = floor[d + 1].min(ranks[d + 1].unwrap_or(usize::MAX));
-                }
-                floor
-            }
+            Indexing::ByTimestamp(ranks) => later_rank_floors(ranks),
             Indexing::ByOutputOrder => Vec::new(),
         };
         Plan {
@@ -161,16 +171,14 @@ impl Plan {
     /// decoder's output order from the slice headers: a picture whose timestamp is out of
     /// that order, left undecoded, would shift the numbers of the frames around it unseen.
     pub fn compute_drops(&mut self, packets: &[PacketInfo]) {
-        let order_known = packets.iter().any(|p| p.output_key.is_some());
-        self.skip_nonref = order_known;
-        let Indexing::ByTimestamp(ranks) = &self.indexing else {
-            self.droppable.clear();
-            return;
+        self.skip_nonref = output_order_read(packets);
+        let ranks = match &self.indexing {
+            Indexing::ByTimestamp(ranks) if self.skip_nonref => ranks,
+            _ => {
+                self.droppable.clear();
+                return;
+            }
         };
-        if !order_known {
-            self.droppable.clear();
-            return;
-        }
         let mut droppable = vec![false; packets.len()];
         let mut pending = false;
         for i in (0..packets.len()).rev() {

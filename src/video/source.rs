@@ -7,7 +7,9 @@ use ffmpeg_next as ff;
 
 use super::error::VideoError;
 use super::hevc_order::{HevcOutputOrder, PictureOrder};
-use super::nal::{first_slice_info, nal_units, NalCodec, NalFraming, SliceNalInfo};
+use super::nal::{
+    first_slice_info, first_slice_info_of, nal_units, NalCodec, NalFraming, SliceNalInfo,
+};
 
 /// What `probe` reports about a video file.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,9 +69,9 @@ pub struct PacketInfo {
     pub slice: SliceNalInfo,
     /// Where the picture comes in the decoder's output, as `(period, POC)` from the slice
     /// header (H.264: a period starts at each IDR picture or memory reset; HEVC: at each
-    /// IRAP picture that starts a coded video sequence). Filled by the scan; `None`
-    /// elsewhere, for other codecs, for pictures a decoder does not output and for headers
-    /// that cannot be read.
+    /// IDR or BLA picture and end of sequence, as FFmpeg counts sequences). Filled by the
+    /// scan; `None` elsewhere, for other codecs, for pictures a decoder does not output and
+    /// for headers that cannot be read.
     pub output_key: Option<(u32, i32)>,
     /// The slice headers say the decoder never outputs this picture (HEVC: a RASL picture
     /// of the picture decoding starts at, or `pic_output_flag` 0): it is no frame.
@@ -265,6 +267,11 @@ impl Source {
             (Some(c), Some(d)) => first_slice_info(d, self.framing, c),
             _ => SliceNalInfo::default(),
         };
+        Self::describe(packet, slice)
+    }
+
+    /// [`Source::packet_info`] with the first slice's header already read.
+    fn describe(packet: &ff::Packet, slice: SliceNalInfo) -> PacketInfo {
         PacketInfo {
             pts: packet.pts(),
             dts: packet.dts(),
@@ -306,9 +313,17 @@ impl Source {
             if packet.stream() != idx {
                 continue;
             }
-            let mut info = self.packet_info(&packet);
-            if let (Some(o), Some(data)) = (&mut order, packet.data()) {
-                match o.push(&nal_units(data, self.framing)) {
+            // The packet's NAL units, split once for its slice header and its order.
+            let units = match (self.nal_codec, packet.data()) {
+                (Some(_), Some(data)) => nal_units(data, self.framing),
+                _ => Vec::new(),
+            };
+            let slice = self
+                .nal_codec
+                .map_or_else(SliceNalInfo::default, |c| first_slice_info_of(&units, c));
+            let mut info = Self::describe(&packet, slice);
+            if let Some(o) = &mut order {
+                match o.push(&units) {
                     PictureOrder::Shown(period, poc) => info.output_key = Some((period, poc)),
                     PictureOrder::NotShown => info.never_shown = true,
                     PictureOrder::Unknown => {}
